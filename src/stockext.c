@@ -1,0 +1,32 @@
+/*
+ * stockext.c
+ *		Module entry point.
+ *
+ * The library is loaded either from shared_preload_libraries (where the
+ * ingestion worker gets registered) or on first use of one of its SQL
+ * functions; both must work.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	/* pg_upgrade loads libraries only to check that they exist. */
+	if (IsBinaryUpgrade)
+		return;
+
+	/* Settings are defined above this line by the features that read them. */
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("stockext");
+#else
+	EmitWarningsOnPlaceholders("stockext");
+#endif
+}

@@ -1,0 +1,116 @@
+# test/lib.sh: set-up shared by the test harness (test/run.sh) and the demo
+# (demo/demo.sh).  Source it; every function is prefixed se_.
+#
+# The extension is never installed into the system's PostgreSQL: each run
+# copies the PostgreSQL installation into a private tree (PostgreSQL binaries
+# find their share and lib folders relative to themselves) and installs
+# stockext there with DESTDIR.  Runs therefore need root only for apt-get,
+# leave the system untouched, and can run side by side.
+
+SE_PG_MAJOR=${SE_PG_MAJOR:-15}
+SE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
+SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
+  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps"
+
+se_log() { printf '== %s\n' "$*" >&2; }
+se_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the Debian packages that are missing (apt-get as root, or sudo).
+se_install_deps() {
+	local missing=() p
+	for p in $SE_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || se_die "missing packages (${missing[*]}) and not root: install them first"
+		sudo=sudo
+	fi
+	se_log "installing ${missing[*]}"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || se_die "apt-get update failed"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+		|| se_die "apt-get install ${missing[*]} failed"
+}
+
+# The user that runs the server: initdb refuses root, so root runs it as
+# "postgres" (created by the postgresql packages).
+se_server_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+		echo postgres
+	else
+		id -un
+	fi
+}
+
+# se_as_server CMD...: runs a command as the server user.
+se_as_server() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$SE_RUNAS" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# Builds with warnings as errors.
+se_build() {
+	se_log "building"
+	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" WERROR=1 ${SE_MAKE_FLAGS:-} >/dev/null \
+		|| se_die "build failed"
+}
+
+# se_private_install DIR: a private PostgreSQL under DIR with stockext in it;
+# sets SE_BIN to its bin folder.
+se_private_install() {
+	local dir=$1
+	mkdir -p "$dir/usr/lib/postgresql" "$dir/usr/share/postgresql"
+	rm -rf "$dir/usr/lib/postgresql/$SE_PG_MAJOR" "$dir/usr/share/postgresql/$SE_PG_MAJOR"
+	cp -a "/usr/lib/postgresql/$SE_PG_MAJOR" "$dir/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$SE_PG_MAJOR" "$dir/usr/share/postgresql/"
+	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" DESTDIR="$dir" install >/dev/null \
+		|| se_die "make install failed"
+	chmod -R a+rX "$dir"
+	SE_BIN=$dir/usr/lib/postgresql/$SE_PG_MAJOR/bin
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+se_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# se_init_cluster DATADIR SOCKDIR PORT CRON_DB: initdb and the settings every
+# stockext cluster needs; listens on the unix socket and 127.0.0.1 only.
+se_init_cluster() {
+	local data=$1 sock=$2 port=$3 crondb=$4
+	mkdir -p "$data" "$sock"
+	chown "$SE_RUNAS" "$data" "$sock" 2>/dev/null || true
+	chmod 700 "$data"
+	se_as_server "$SE_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null \
+		|| se_die "initdb failed"
+	cat >>"$data/postgresql.conf" <<CONF
+# stockext
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$sock'
+shared_preload_libraries = 'stockext,pg_cron'
+cron.database_name = '$crondb'
+max_worker_processes = 32
+log_line_prefix = '%m [%p] %b %q%u@%d '
+CONF
+}
+
+# se_start_cluster DATADIR LOGFILE
+se_start_cluster() {
+	touch "$2" && chown "$SE_RUNAS" "$2" 2>/dev/null
+	se_as_server "$SE_BIN/pg_ctl" -D "$1" -l "$2" -w -t 60 start >/dev/null \
+		|| { cat "$2" >&2; se_die "the server did not start"; }
+}
+
+# se_stop_cluster DATADIR: fast shutdown, immediate if that hangs.
+se_stop_cluster() {
+	[ -f "$1/postmaster.pid" ] || return 0
+	se_as_server "$SE_BIN/pg_ctl" -D "$1" -w -t 30 -m fast stop >/dev/null 2>&1 \
+		|| se_as_server "$SE_BIN/pg_ctl" -D "$1" -w -m immediate stop >/dev/null 2>&1 || true
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test/run.sh: the README's test command (make test).
+#
+# Installs missing Debian packages, builds with -Werror, installs stockext
+# into a private copy of PostgreSQL, starts a throwaway cluster on a free
+# port of 127.0.0.1 and a unix socket in a temporary folder, runs every suite
+# in test/suites/ in name order, stops and removes the cluster whatever
+# happens, and ends with "N passed, N failed".
+#
+# A suite is an executable script that prints one line per check:
+# "ok - what" or "not ok - what".  It gets the cluster through PGHOST,
+# PGPORT, PGUSER and the SE_* variables below.  A suite that exits non-zero
+# without reporting a failure counts as one failed check.
+#
+#   SUITES="regress parsers" make test    run only suites whose names match
+#   REGRESS="ticks" make test              run only these pg_regress files
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SE_RUNAS=$(se_server_user)
+SE_TMP=$(mktemp -d /tmp/stockext-test.XXXXXX)
+chmod 755 "$SE_TMP"
+SE_DATA=$SE_TMP/data
+SE_SOCK=$SE_TMP/sock
+SE_LOG=$SE_TMP/server.log
+
+cleanup() {
+	trap - EXIT INT TERM
+	se_stop_cluster "$SE_DATA"
+	if [ "${KEEP_TMP:-}" = 1 ]; then se_log "kept $SE_TMP"; else rm -rf "$SE_TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+se_install_deps
+se_build
+se_private_install "$SE_TMP/pg"
+SE_PORT=$(se_free_port)
+se_init_cluster "$SE_DATA" "$SE_SOCK" "$SE_PORT" postgres
+se_start_cluster "$SE_DATA" "$SE_LOG"
+se_log "cluster on 127.0.0.1:$SE_PORT, data in $SE_DATA"
+
+export PGHOST=127.0.0.1 PGPORT=$SE_PORT PGUSER=postgres PGDATABASE=postgres
+export SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
+
+passed=0
+failed=0
+for suite in "$SE_ROOT"/test/suites/*; do
+	[ -x "$suite" ] || continue
+	name=$(basename "$suite")
+	if [ -n "${SUITES:-}" ] && ! grep -qE "$(echo "$SUITES" | tr ' ' '|')" <<<"$name"; then
+		continue
+	fi
+	se_log "suite $name"
+	out=$SE_TMP/suite-$name.out
+	"$suite" 2>&1 | tee "$out"
+	status=${PIPESTATUS[0]}
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - suite $name exited with status $status"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+# A server that restarted behind our back is a failure even if every check passed.
+if grep -q 'terminated by signal' "$SE_LOG"; then
+	echo "not ok - the server log shows a backend terminated by a signal"
+	grep -B2 -A5 'terminated by signal' "$SE_LOG" | head -40
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
