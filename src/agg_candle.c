@@ -130,11 +130,7 @@ stockext_candle_trans(PG_FUNCTION_ARGS)
 	double		price;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return state_unchanged(fcinfo);
 	price = PG_GETARG_FLOAT8(2);
 	return candle_add_row(fcinfo, PG_GETARG_TIMESTAMPTZ(1), price, price, price, price,
 						  !PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3),
@@ -157,11 +153,7 @@ stockext_candle_bar_trans(PG_FUNCTION_ARGS)
 	for (int i = 1; i <= 5; i++)
 	{
 		if (PG_ARGISNULL(i))
-		{
-			if (PG_ARGISNULL(0))
-				PG_RETURN_NULL();
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		}
+			return state_unchanged(fcinfo);
 	}
 	high = PG_GETARG_FLOAT8(3);
 	low = PG_GETARG_FLOAT8(4);
@@ -243,11 +235,7 @@ stockext_candle_rollup_trans(PG_FUNCTION_ARGS)
 	CandleState r;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return state_unchanged(fcinfo);
 	check_candle(PG_GETARG_HEAPTUPLEHEADER(1), &r);
 	return candle_fold(fcinfo, &r);
 }

@@ -46,7 +46,7 @@ Datum
 stockext_mmax_trans(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));	/* NULL when the state is */
+		return state_unchanged(fcinfo);
 	return extremum_fold(fcinfo, PG_GETARG_FLOAT8(1), 1);
 }
 
@@ -56,7 +56,7 @@ Datum
 stockext_mmin_trans(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		return state_unchanged(fcinfo);
 	return extremum_fold(fcinfo, PG_GETARG_FLOAT8(1), -1);
 }
 

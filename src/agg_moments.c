@@ -154,10 +154,11 @@ PG_FUNCTION_INFO_V1(stockext_moments_trans);
 Datum
 stockext_moments_trans(PG_FUNCTION_ARGS)
 {
-	MomentsState *s = state_for_update(fcinfo, sizeof(MomentsState));
+	MomentsState *s;
 
 	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(s);	/* NULL when s is */
+		return state_unchanged(fcinfo);
+	s = state_for_update(fcinfo, sizeof(MomentsState));
 	if (s == NULL)
 		s = state_new(sizeof(MomentsState));
 	moments_add(s, PG_GETARG_FLOAT8(1));
@@ -292,10 +293,11 @@ PG_FUNCTION_INFO_V1(stockext_vwap_trans);
 Datum
 stockext_vwap_trans(PG_FUNCTION_ARGS)
 {
-	VwapState  *s = state_for_update(fcinfo, sizeof(VwapState));
+	VwapState  *s;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(s);	/* NULL when s is */
+		return state_unchanged(fcinfo);
+	s = state_for_update(fcinfo, sizeof(VwapState));
 	if (s == NULL)
 		s = state_new(sizeof(VwapState));
 	vwap_update(s, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), 1);

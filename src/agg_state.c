@@ -34,8 +34,9 @@ bad_syntax(const StateLayout *layout, const char *str)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid input syntax for type %s: \"%s\"", layout->type_name, str),
-			 errdetail("The value is a parenthesized list of %d numbers.",
-					   (int) strlen(layout->slots))));
+			 errdetail_plural("The value is a parenthesized list of %d number.",
+							  "The value is a parenthesized list of %d numbers.",
+							  strlen(layout->slots), (int) strlen(layout->slots))));
 }
 
 Datum

@@ -63,6 +63,18 @@ extern Datum state_send(const StateLayout *layout, const void *state);
  */
 extern void *state_for_update(FunctionCallInfo fcinfo, Size size);
 
+/*
+ * A plain-mode transition's result for a row it skips: the state in
+ * argument 0 as it is, NULL included.
+ */
+static inline Datum
+state_unchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
 /* A zeroed state of size bytes for a plain-mode transition's first row. */
 extern void *state_new(Size size);
 
