@@ -70,7 +70,7 @@ stockext_volume_spike(PG_FUNCTION_ARGS)
 	bool		result_null = true;
 
 	if (st->rows == 0)
-		sw_init(&st->window, n, GetMemoryChunkContext(st));
+		sw_init(&st->window, n, false, GetMemoryChunkContext(st));
 	win_next_row(winobj, &st->rows, true);
 
 	volume = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));

@@ -134,10 +134,11 @@ ta_avg_push(TaAvg *a, double x)
 }
 
 void
-sw_init(SlidingWindow *w, int32 capacity, MemoryContext cxt)
+sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt)
 {
 	memset(w, 0, sizeof(*w));
 	w->capacity = capacity;
+	w->shifted = shifted;
 	w->values = MemoryContextAlloc(cxt, sizeof(double) * capacity);
 	w->nulls = MemoryContextAlloc(cxt, sizeof(bool) * capacity);
 }
@@ -162,7 +163,7 @@ sw_account(SlidingWindow *w, double v, int sign)
 		/* An empty window restarts exactly, shifted by its first value. */
 		if (w->count == 0)
 		{
-			w->shift = v;
+			w->shift = w->shifted ? v : 0.0;
 			w->s1 = w->s2 = 0.0;
 		}
 		d = v - w->shift;
@@ -191,7 +192,7 @@ sw_rebase(SlidingWindow *w)
 	for (i = 0; i < w->capacity; i++)
 		if (!w->nulls[i] && isfinite(w->values[i]))
 			sum += w->values[i];
-	w->shift = sum / w->count;
+	w->shift = w->shifted ? sum / w->count : 0.0;
 	w->s1 = w->s2 = 0.0;
 	for (i = 0; i < w->capacity; i++)
 	{

@@ -65,11 +65,14 @@ extern bool ta_avg_push(TaAvg *a, double x);
  * of prices near 1e5 moving by 1e-4 does not cancel catastrophically.  Every
  * `capacity` pushes the shift moves to the current mean and the sums are
  * recomputed from the slots, so removals never accumulate rounding error:
- * amortized O(1) per push.  Non-finite values are counted apart.
+ * amortized O(1) per push.  Non-finite values are counted apart.  Without
+ * a shift (for the mean only), sums of integers stay exact, so the mean is
+ * bit for bit the built-in avg's.
  */
 typedef struct SlidingWindow
 {
 	int32		capacity;
+	bool		shifted;
 	int32		next;			/* slot the next push overwrites */
 	int64		pushed;
 	int32		count;			/* finite values in the window */
@@ -84,7 +87,7 @@ typedef struct SlidingWindow
 } SlidingWindow;
 
 /* Allocates the slots in cxt: the partition's memory, where w lives. */
-extern void sw_init(SlidingWindow *w, int32 capacity, MemoryContext cxt);
+extern void sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt);
 extern void sw_push(SlidingWindow *w, double v, bool isnull);
 extern double sw_mean(const SlidingWindow *w, bool *isnull);
 extern double sw_var_pop(const SlidingWindow *w);

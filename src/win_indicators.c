@@ -245,7 +245,7 @@ stockext_bbands(PG_FUNCTION_ARGS)
 	double		width;
 
 	if (st->rows == 0)
-		sw_init(&st->window, period, GetMemoryChunkContext(st));
+		sw_init(&st->window, period, true, GetMemoryChunkContext(st));
 	win_next_row(winobj, &st->rows, true);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
