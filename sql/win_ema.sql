@@ -78,6 +78,10 @@ FROM (SELECT stockext.ema(x, ts, '1 day') OVER w AS a, stockext.ema(x, ts, '24 h
 SELECT stockext.ema(x, ts, '30 minutes') OVER (ORDER BY ts) AS ema
 FROM (VALUES ('2026-11-20 00:00'::timestamptz, 1.0::float8), ('2026-11-20 00:30', 3.0)) v(ts, x);
 
+-- Instants at the ends of the timestamptz range: w underflows to 0, no overflow.
+SELECT ts, stockext.ema(x, ts, '1 hour') OVER (ORDER BY ts) AS ema
+FROM (VALUES ('4713-01-01 00:00+00 BC'::timestamptz, 1.0::float8), ('294276-12-31 00:00+00', 2)) v(ts, x);
+
 -- Bad arguments.
 SELECT pg_temp.error_of($$SELECT stockext.ema(x, 0) OVER (ORDER BY i) FROM s$$);
 SELECT pg_temp.error_of($$SELECT stockext.ema(x, -5, 'sma') OVER (ORDER BY i) FROM s$$);

@@ -181,7 +181,8 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 						 errdetail("\"%s\" comes after \"%s\".",
 								   timestamptz_to_str(ts), timestamptz_to_str(st->last_ts)),
 						 errhint("Order the window by the ts argument.")));
-			w = pow(0.5, (double) (ts - st->last_ts) / st->half_life_us);
+			/* In double: far-apart instants would overflow int64. */
+			w = pow(0.5, ((double) ts - (double) st->last_ts) / st->half_life_us);
 			st->value = w * st->value + (1.0 - w) * x;
 		}
 		st->last_ts = ts;
