@@ -123,6 +123,21 @@ FROM (SELECT i, x, lag(x) OVER w AS px,
       FROM walk WINDOW w AS (ORDER BY i)) q
 WHERE i >= 20;
 
+-- A bad tick: one price of 1e9 among prices near 100.  While it is in the
+-- window the bands are huge; once it has left, the standard deviation is
+-- again that of the prices near 100 to 1e-9 (subtracting its square from
+-- the running sums would have cancelled every digit of theirs; the window
+-- is recomputed instead).  Reference: stddev_pop over numeric.
+SELECT setseed(0.1);
+CREATE TEMP TABLE outlier AS
+SELECT i, CASE WHEN i = 30 THEN 1e9 ELSE 100 + round((random() * 10)::numeric, 2) END::float8 AS x
+FROM generate_series(1, 200) i;
+SELECT count(*) AS rows, count(*) FILTER (WHERE abs(sd - ref) > 1e-9 * ref) AS bad
+FROM (SELECT i, (stockext.bbands(x, 20, 1) OVER w).upper - (stockext.bbands(x, 20, 1) OVER w).middle AS sd,
+             stddev_pop(x::numeric) OVER (w ROWS 19 PRECEDING)::float8 AS ref
+      FROM outlier WINDOW w AS (ORDER BY i)) q
+WHERE i >= 20;
+
 -- Bad arguments.
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, 0) OVER (ORDER BY i) FROM r$$);
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, NULL) OVER (ORDER BY i) FROM r$$);

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "funcapi.h"
@@ -177,6 +178,7 @@ sw_account(SlidingWindow *w, double v, int sign)
 		w->count--;
 		w->s1 -= d;
 		w->s2 -= d * d;
+		w->removed += d * d;
 	}
 }
 
@@ -187,6 +189,7 @@ sw_rebase(SlidingWindow *w)
 	double		sum = 0.0;
 	int32		i;
 
+	w->removed = 0.0;
 	if (w->count == 0)
 		return;
 	for (i = 0; i < w->capacity; i++)
@@ -206,6 +209,31 @@ sw_rebase(SlidingWindow *w)
 	}
 }
 
+/*
+ * Whether the sums may have lost more than about 1e-10 of the result.  The
+ * variance's rounding error is about DBL_EPSILON times the squares it
+ * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
+ * (1e-13 of the shift, squared) keeps a flat window from recomputing on
+ * every row.  Without a shift only the mean counts, whose error is about
+ * DBL_EPSILON times the magnitudes removed.
+ */
+static bool
+sw_inexact(const SlidingWindow *w)
+{
+	double		off;
+	double		var;
+	double		floor;
+
+	if (w->count == 0)
+		return false;
+	if (!w->shifted)
+		return DBL_EPSILON * sqrt(w->capacity * w->removed) > 1e-12 * fabs(w->s1);
+	off = w->s1 / w->count;
+	var = w->s2 / w->count - off * off;
+	floor = 1e-13 * w->shift;
+	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
+}
+
 void
 sw_push(SlidingWindow *w, double v, bool isnull)
 {
@@ -217,10 +245,9 @@ sw_push(SlidingWindow *w, double v, bool isnull)
 		sw_account(w, v, 1);
 	w->pushed++;
 	if (++w->next == w->capacity)
-	{
 		w->next = 0;
+	if (w->next == 0 || sw_inexact(w))
 		sw_rebase(w);
-	}
 }
 
 /* Mean of the window; NaN or an infinity when the window holds them. */
