@@ -138,7 +138,9 @@ FROM (SELECT i, (stockext.bbands(x, 20, 1) OVER w).upper - (stockext.bbands(x, 2
       FROM outlier WINDOW w AS (ORDER BY i)) q
 WHERE i >= 20;
 
--- Bad arguments.
+-- Bad arguments, the first in full:
+SELECT stockext.macd(x, 26, 12) OVER (ORDER BY i) FROM r;
+SELECT stockext.bbands(x, 2000000) OVER (ORDER BY i) FROM r;
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, 0) OVER (ORDER BY i) FROM r$$);
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, NULL) OVER (ORDER BY i) FROM r$$);
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, i) OVER (ORDER BY i) FROM r$$);

@@ -1,8 +1,8 @@
 /*
  * win_common.c
  *		Shared plumbing of the analytic window functions: parameter checks,
- *		row order, composite results, TA-Lib's EMA and a sliding window with
- *		numerically stable sums.
+ *		row order, composite results, TA-Lib's seeded averages (EMA and
+ *		Wilder's) and a sliding window with numerically stable sums.
  */
 #include "postgres.h"
 
@@ -55,11 +55,15 @@ win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
 {
 	int32		v = DatumGetInt32(win_param(winobj, argno, fn, name));
 
-	if (v < 1 || v > max)
+	if (v < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of %s must be between 1 and %d, not \"%d\"",
-						name, fn, max, v)));
+				 errmsg("%s of %s must be positive, not \"%d\"", name, fn, v)));
+	if (v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be at most %d, not \"%d\"", name, fn, max, v),
+				 errdetail("The function keeps that many values in memory.")));
 	if (rows == 0)
 		*first = v;
 	else if (v != *first)

@@ -21,7 +21,8 @@
 extern void win_next_row(WindowObject winobj, int64 *rows, bool set_mark);
 
 /*
- * A non-NULL integer parameter within [1, max], read on every row: stored in
+ * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX
+ * bounds what the function keeps in memory), read on every row: stored in
  * *first on the first row of a partition (rows == 0), checked against it on
  * the others.
  */

@@ -178,8 +178,10 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("ts of ema must not decrease within a partition"),
-						 errdetail("\"%s\" comes after \"%s\".",
-								   timestamptz_to_str(ts), timestamptz_to_str(st->last_ts)),
+						 /* timestamptz_to_str() returns a static buffer. */
+						 errdetail("A row at \"%s\" follows a row at \"%s\".",
+								   pstrdup(timestamptz_to_str(ts)),
+								   timestamptz_to_str(st->last_ts)),
 						 errhint("Order the window by the ts argument.")));
 			/* In double: far-apart instants would overflow int64. */
 			w = pow(0.5, ((double) ts - (double) st->last_ts) / st->half_life_us);
