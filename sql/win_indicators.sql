@@ -27,6 +27,18 @@ SELECT sym, i, x, stockext.rsi(x, 3) OVER w AS rsi
 FROM r WINDOW w AS (PARTITION BY sym ORDER BY i)
 ORDER BY sym, i;
 
+-- An independent reference: the worked RSI(14) example of StockCharts'
+-- ChartSchool (33 closes), whose published values from row 15 on are
+-- 70.53 66.32 66.55 69.41 66.36 57.97 62.93 63.26 56.06 62.38 54.71 50.42
+-- 39.99 41.46 41.87 45.46 37.30 33.08 37.77.
+SELECT i, x, round(stockext.rsi(x) OVER (ORDER BY i)::numeric, 2) AS rsi
+FROM unnest(ARRAY[44.3389, 44.0902, 44.1497, 43.6124, 44.3278, 44.8264, 45.0955, 45.4245,
+                  45.8433, 46.0826, 45.8931, 46.0328, 45.6140, 46.2820, 46.2820, 46.0028,
+                  46.0328, 46.4116, 46.2222, 45.6439, 46.2122, 46.2521, 45.7137, 46.4515,
+                  45.7835, 45.3548, 44.0288, 44.1783, 44.2181, 44.5672, 43.4205, 42.6628,
+                  43.1314]::float8[]) WITH ORDINALITY u(x, i)
+ORDER BY i;
+
 -- NaN enters Wilder's averages and stays, as in TA-Lib.
 SELECT i, x, stockext.rsi(x, 1) OVER (ORDER BY i) AS rsi
 FROM (VALUES (1, 1.0::float8), (2, 2), (3, 'NaN'), (4, 3)) v(i, x) ORDER BY i;
