@@ -14,7 +14,7 @@
 #include "win_common.h"
 
 void
-win_next_row(WindowObject winobj, int64 *rows, bool set_mark)
+win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 {
 	int64		pos = WinGetCurrentPosition(winobj);
 
@@ -22,8 +22,9 @@ win_next_row(WindowObject winobj, int64 *rows, bool set_mark)
 	if (pos != *rows)
 		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
 			 pos, *rows - 1);
-	if (set_mark)
-		WinSetMarkPosition(winobj, pos);
+	/* Rows before that will not be read again: the store may drop them. */
+	if (pos >= keep)
+		WinSetMarkPosition(winobj, pos - keep);
 	(*rows)++;
 }
 

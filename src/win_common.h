@@ -17,8 +17,11 @@
 /* Longest window kept in memory (bbands, volume_spike): 9 bytes a slot. */
 #define WIN_MAX_BUFFERED 1000000
 
-/* Checks that rows arrive in order; marks older rows as no longer needed. */
-extern void win_next_row(WindowObject winobj, int64 *rows, bool set_mark);
+/*
+ * Checks that rows arrive in order; marks the rows more than `keep` before
+ * the current one as no longer needed.
+ */
+extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
 
 /*
  * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX

@@ -75,7 +75,7 @@ stockext_ema(PG_FUNCTION_ARGS)
 	else if (seed != st->seed)
 		win_param_changed("ema", "seed", st->seed == EMA_SEED_SMA ? "sma" : "first",
 						  seed == EMA_SEED_SMA ? "sma" : "first");
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull)
@@ -169,7 +169,7 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 		win_param_changed("ema", "half_life",
 						  DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&st->half_life))),
 						  DatumGetCString(DirectFunctionCall1(interval_out, hl)));
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	ts = DatumGetTimestampTz(WinGetFuncArgCurrent(winobj, 1, &ts_null));
