@@ -62,9 +62,9 @@ SELECT stockext.remove_feed(NULL);
 -- Bookkeeping: failures back off exponentially with jitter, capped; a
 -- success resets the streak.  (Within one transaction now() stays put.)
 BEGIN;
-SELECT stockext.record_poll(:yh, 0, 'HTTP 500 from provider', 500, '1 hour');
-SELECT stockext.record_poll(:yh, 0, 'HTTP 500 from provider', 500, '1 hour');
-SELECT stockext.record_poll(:yh, 0, 'timed out', NULL, '1 hour');
+SELECT stockext.record_poll(:yh, 0, 'HTTP 500 from provider', 500, '1 day');
+SELECT stockext.record_poll(:yh, 0, 'HTTP 500 from provider', 500, '1 day');
+SELECT stockext.record_poll(:yh, 0, 'timed out', NULL, '1 day');
 SELECT consecutive_failures, last_error_message,
        next_poll_at - now() >= interval '40 minutes' AND next_poll_at - now() < interval '80 minutes' AS backoff_8x
 FROM stockext.feed_status WHERE id = :yh;
