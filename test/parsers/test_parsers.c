@@ -9,35 +9,18 @@
  * "not ok - ..." per check and exits 1 if any failed.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "provider.h"
+#include "tap.h"
 
 typedef void (*ParseFn) (const char *, size_t, int, const char *, ParseResult *);
 
 static const char *fixtures;
 static const char *generated;
-static int	failures;
-
-static void ok(int cond, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-}
 
 static char *
 slurp(const char *dir, const char *name, size_t *len)
