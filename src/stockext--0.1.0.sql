@@ -204,6 +204,8 @@ CREATE TABLE stockext.feeds (
     poll_every  interval    NOT NULL,
     paused      boolean     NOT NULL DEFAULT false,
     seed        bigint      NOT NULL DEFAULT 0,
+    keep_raw    boolean     NOT NULL DEFAULT false,
+    raw_retention interval  NOT NULL DEFAULT '7 days',
     created_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT feeds_provider_known
         CHECK (provider IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated')),
@@ -213,6 +215,8 @@ CREATE TABLE stockext.feeds (
 COMMENT ON TABLE stockext.feeds IS
 'market-data feeds polled by the ingestion worker; change them with add_feed, change_feed, pause_feed, resume_feed, remove_feed';
 COMMENT ON COLUMN stockext.feeds.seed IS 'seed of the simulated random walk (simulated feeds only)';
+COMMENT ON COLUMN stockext.feeds.keep_raw IS 'keep the raw reply of each successful poll in stockext.raw_replies';
+COMMENT ON COLUMN stockext.feeds.raw_retention IS 'how long raw replies are kept';
 REVOKE ALL ON stockext.feeds FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.feeds', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.feeds_id_seq', '');
@@ -260,6 +264,31 @@ COMMENT ON TABLE stockext.rejects IS
 'bars that failed validation, with the reason; the rest of their batch was stored';
 REVOKE ALL ON stockext.rejects FROM PUBLIC;
 CREATE INDEX rejects_at ON stockext.rejects (at);
+
+CREATE TABLE stockext.raw_replies (
+    feed_id integer     NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now(),
+    reply   jsonb       NOT NULL
+);
+COMMENT ON TABLE stockext.raw_replies IS
+'raw reply of each successful poll of the feeds that keep them (keep_raw), for audits and re-parsing; pruned after the feed''s raw_retention';
+REVOKE ALL ON stockext.raw_replies FROM PUBLIC;
+CREATE INDEX raw_replies_feed_at ON stockext.raw_replies (feed_id, at);
+
+-- Keeps a raw reply and prunes the feed's replies older than its retention.
+CREATE FUNCTION stockext.keep_raw_reply(feed integer, reply text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO stockext.raw_replies (feed_id, reply) VALUES (feed, reply::jsonb);
+    DELETE FROM stockext.raw_replies r
+     USING stockext.feeds f
+     WHERE f.id = feed AND r.feed_id = feed AND r.at < now() - f.raw_retention;
+END;
+COMMENT ON FUNCTION stockext.keep_raw_reply(integer, text) IS
+'stores a raw provider reply of a feed and drops its replies older than the feed''s raw_retention (used by the worker)';
+REVOKE ALL ON FUNCTION stockext.keep_raw_reply(integer, text) FROM PUBLIC;
 
 CREATE TABLE stockext.errors (
     at          timestamptz NOT NULL DEFAULT now(),
@@ -417,7 +446,9 @@ $$;
 CREATE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
                                      resolution interval DEFAULT NULL,
                                      poll_every interval DEFAULT NULL,
-                                     seed bigint DEFAULT NULL)
+                                     seed bigint DEFAULT NULL,
+                                     keep_raw boolean DEFAULT NULL,
+                                     raw_retention interval DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -431,10 +462,17 @@ BEGIN
     f.resolution := coalesce(resolution, f.resolution);
     f.poll_every := coalesce(poll_every, f.poll_every);
     f.seed := coalesce(seed, f.seed);
+    f.keep_raw := coalesce(keep_raw, f.keep_raw);
+    f.raw_retention := coalesce(raw_retention, f.raw_retention);
     PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
+    IF f.raw_retention <= interval '0' THEN
+        RAISE EXCEPTION 'raw_retention must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     UPDATE stockext.feeds
        SET symbols = f.symbols, resolution = f.resolution,
-           poll_every = f.poll_every, seed = f.seed
+           poll_every = f.poll_every, seed = f.seed,
+           keep_raw = f.keep_raw, raw_retention = f.raw_retention
      WHERE id = feed;
     UPDATE stockext.feed_state SET next_poll_at = '-infinity' WHERE feed_id = feed;
 END
@@ -482,14 +520,14 @@ COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) IS
 'adds a feed polled by the ingestion worker and returns its id; the key is stored apart, readable by superusers only';
 COMMENT ON FUNCTION stockext.set_api_key(integer, text) IS
 'sets (or with NULL removes) the API key of a feed';
-COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint) IS
-'changes the symbols, resolution, poll interval or simulation seed of a feed (NULL keeps a value); the feed is due at once';
+COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) IS
+'changes the symbols, resolution, poll interval, simulation seed or raw-reply keeping of a feed (NULL keeps a value); the feed is due at once';
 COMMENT ON FUNCTION stockext.pause_feed(integer) IS 'stops polling a feed until resume_feed';
 COMMENT ON FUNCTION stockext.resume_feed(integer) IS 'polls a paused feed again, at once';
 COMMENT ON FUNCTION stockext.remove_feed(integer) IS 'removes a feed with its key and state; stored bars stay';
 REVOKE ALL ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.set_api_key(integer, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.pause_feed(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.resume_feed(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.remove_feed(integer) FROM PUBLIC;
@@ -580,6 +618,17 @@ COMMENT ON FUNCTION stockext.ingest_simulated(text, timestamptz, timestamptz, in
 'stores the simulated bars of a symbol starting in [start, stop) that have begun by now; returns how many rows changed';
 REVOKE ALL ON FUNCTION stockext.ingest_simulated(text, timestamptz, timestamptz, interval, bigint) FROM PUBLIC;
 
+-- Fetches one request's worth of history from an HTTP provider with the
+-- key of the provider's first keyed feed, within the request limits.
+CREATE FUNCTION stockext.fetch_history(provider text, symbol text, start timestamptz,
+                                       stop timestamptz, resolution interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_fetch_history'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz, interval) IS
+'fetches the bars of [start, stop) of a symbol with one request to an HTTP provider and stores them; returns rows changed (used by backfill)';
+REVOKE ALL ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
+
 -- Fetches history in chunks, with a NOTICE per chunk.  Upserts, so it is
 -- safe to re-run and to overlap with the worker.
 CREATE FUNCTION stockext.backfill(provider text, symbol text, start timestamptz,
@@ -591,6 +640,7 @@ AS $$
 DECLARE
     chunk  interval;
     lo     timestamptz;
+    hi     timestamptz;
     total  bigint := 0;
     feed_seed bigint;
 BEGIN
@@ -601,22 +651,28 @@ BEGIN
                   DETAIL = format('start is %s, stop is %s.', coalesce(start::text, 'NULL'),
                                   coalesce(stop::text, 'NULL'));
     END IF;
-    IF provider <> 'simulated' THEN
-        RAISE EXCEPTION 'backfill from provider "%" is not supported yet', provider
-            USING ERRCODE = 'feature_not_supported';
-    END IF;
-    stop := least(stop, now());     -- the bar forming now is the last
     -- The seed of the symbol's simulated feed, so history and live agree.
     SELECT f.seed INTO feed_seed FROM stockext.feeds f
      WHERE f.provider = 'simulated' AND symbol = ANY (f.symbols) AND f.resolution = backfill.resolution
      ORDER BY f.id LIMIT 1;
-    chunk := resolution * 10000;
+    -- Chunks: what one request can return (5000 bars; Yahoo minute bars
+    -- 7 days; Alpha Vantage intraday history a UTC month per request).
+    chunk := CASE WHEN provider = 'simulated' THEN resolution * 10000
+                  WHEN provider = 'yahoo' AND resolution < interval '1 hour' THEN interval '7 days'
+                  ELSE resolution * 5000 END;
     lo := start;
     WHILE lo < stop LOOP
-        total := total + stockext.ingest_simulated(symbol, lo, least(lo + chunk, stop),
-                                                   resolution, coalesce(feed_seed, 0));
-        lo := lo + chunk;
-        RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, least(lo, stop);
+        hi := least(lo + chunk, stop);
+        IF provider = 'alphavantage' AND resolution < interval '1 day' THEN
+            hi := least((date_trunc('month', lo AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC', stop);
+        END IF;
+        IF provider = 'simulated' THEN
+            total := total + stockext.ingest_simulated(symbol, lo, hi, resolution, coalesce(feed_seed, 0));
+        ELSE
+            total := total + stockext.fetch_history(provider, symbol, lo, hi, resolution);
+        END IF;
+        lo := hi;
+        RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, lo;
     END LOOP;
     RETURN total;
 END

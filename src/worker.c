@@ -47,6 +47,7 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
+#include "fetch.h"
 #include "guc.h"
 #include "ingest.h"
 #include "simulated.h"
@@ -74,6 +75,15 @@ typedef struct DatabaseHold
 	TimestampTz until;
 } DatabaseHold;
 
+/* Requests made to one provider in the current UTC minute and day. */
+typedef struct RateWindow
+{
+	int64		minute;			/* minutes since the epoch */
+	int			minute_count;
+	int64		day;			/* days since the epoch */
+	int			day_count;
+} RateWindow;
+
 #define NHOLDS 8
 #define HOLD_USEC (30 * USECS_PER_SEC)
 
@@ -83,6 +93,7 @@ typedef struct StockextShared
 	Latch	   *launcher_latch;
 	bool		rescan;			/* look for databases now */
 	DatabaseHold holds[NHOLDS];
+	RateWindow	rates[RATE_PROVIDERS];
 	int			nslots;
 	WorkerSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } StockextShared;
@@ -96,16 +107,6 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
-/* A feed due for polling, copied out of SPI. */
-typedef struct Feed
-{
-	int			id;
-	char	   *provider;
-	char	  **symbols;
-	int			nsymbols;
-	Interval	resolution;
-	int64		seed;
-} Feed;
 
 /* ---------- shared memory ---------- */
 
@@ -396,8 +397,6 @@ stockext_launcher_main(Datum arg)
 
 /* ---------- the worker ---------- */
 
-static char *in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx);
-
 static bool
 extension_exists(void)
 {
@@ -424,7 +423,7 @@ due_feeds(void *arg)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute("SELECT f.id, f.provider, f.symbols, f.resolution, f.seed"
+		if (SPI_execute("SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw"
 						" FROM stockext.feeds f"
 						" LEFT JOIN stockext.feed_state s ON s.feed_id = f.id"
 						" WHERE NOT f.paused"
@@ -452,6 +451,7 @@ due_feeds(void *arg)
 				f->symbols[i] = TextDatumGetCString(elems[i]);
 			f->resolution = *DatumGetIntervalP(SPI_getbinval(tup, desc, 4, &isnull));
 			f->seed = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+			f->keep_raw = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 			due->feeds = lappend(due->feeds, f);
 			MemoryContextSwitchTo(old);
 		}
@@ -503,7 +503,7 @@ poll_simulated(Feed *f)
 	return stored;
 }
 
-static void
+void
 record_poll(int feed_id, int64 stored, const char *error, int http_status)
 {
 	Oid			types[5] = {INT4OID, INT8OID, TEXTOID, INT4OID, INTERVALOID};
@@ -531,7 +531,7 @@ record_poll(int feed_id, int64 stored, const char *error, int http_status)
  * Runs fn in a transaction of its own.  On error: the message (copied into
  * ctx) is returned and the transaction is rolled back; NULL on success.
  */
-static char *
+char *
 in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx)
 {
 	char	   *volatile error = NULL;
@@ -618,6 +618,7 @@ stockext_worker_main(Datum arg)
 	for (;;)
 	{
 		DueFeeds	due = {iter_ctx, NIL, true};
+		List	   *http_feeds = NIL;
 		ListCell   *lc;
 		char	   *error;
 
@@ -643,8 +644,19 @@ stockext_worker_main(Datum arg)
 		}
 		foreach(lc, due.feeds)
 		{
+			Feed	   *f = lfirst(lc);
+
 			CHECK_FOR_INTERRUPTS();
-			poll_feed(lfirst(lc), iter_ctx);
+			if (strcmp(f->provider, "simulated") == 0)
+				poll_feed(f, iter_ctx);
+			else
+				http_feeds = lappend(http_feeds, f);
+		}
+		if (http_feeds != NIL)
+		{
+			set_state(true, "fetching %d feed%s", list_length(http_feeds),
+					  list_length(http_feeds) == 1 ? "" : "s");
+			fetch_feeds(http_feeds, iter_ctx);
 		}
 		MemoryContextReset(iter_ctx);
 		set_state(false, "waiting for due feeds");
@@ -652,6 +664,46 @@ stockext_worker_main(Datum arg)
 						 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/* ---------- provider request limits ---------- */
+
+/* Without shared memory (not preloaded) limits hold for this process only. */
+static RateWindow local_rates[RATE_PROVIDERS];
+
+bool
+rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		minute = now / (60 * USECS_PER_SEC);
+	int64		day = now / USECS_PER_DAY;
+	RateWindow *w;
+	bool		granted;
+
+	Assert(provider >= 0 && provider < RATE_PROVIDERS);
+	if (shared)
+		SpinLockAcquire(&shared->mutex);
+	w = shared ? &shared->rates[provider] : &local_rates[provider];
+	if (w->minute != minute)
+	{
+		w->minute = minute;
+		w->minute_count = 0;
+	}
+	if (w->day != day)
+	{
+		w->day = day;
+		w->day_count = 0;
+	}
+	*daily = w->day_count + cost > per_day;
+	granted = !*daily && w->minute_count + cost <= per_minute;
+	if (granted)
+	{
+		w->minute_count += cost;
+		w->day_count += cost;
+	}
+	if (shared)
+		SpinLockRelease(&shared->mutex);
+	return granted;
 }
 
 /* ---------- making way for DROP DATABASE ---------- */
