@@ -473,8 +473,10 @@ pc_set_zone(ParsedBar *bar, const char *zone)
 		}
 	}
 	copy_bounded(bar->zone, sizeof(bar->zone), zone, strlen(zone));
-	if (strlen(zone) >= sizeof(bar->zone) && bar->problem == NULL)
-		bar->problem = "time zone name is too long";
+	if (bar->problem == NULL &&
+		(zone[0] == '\0' || strlen(zone) >= sizeof(bar->zone) ||
+		 strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != strlen(zone)))
+		bar->problem = "time zone name is not valid";
 }
 
 void

@@ -65,7 +65,10 @@ extern int64_t pc_utc_epoch(int year, int mon, int mday, int hour, int min, int 
 /* Sets bar's wall time from a UTC epoch shifted by offset seconds. */
 extern void pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset);
 
-/* Copies an IANA zone name into bar->zone, mapping legacy US/ aliases. */
+/*
+ * Copies an IANA zone name into bar->zone, mapping legacy US/ aliases; an
+ * empty, overlong or oddly spelled name is the bar's problem.
+ */
 extern void pc_set_zone(ParsedBar *bar, const char *zone);
 
 /* Runs bar_problem() on a bar whose fields are all read. */

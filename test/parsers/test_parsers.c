@@ -376,6 +376,13 @@ test_alphavantage(void)
 		expect(errors[i].file, &r, errors[i].status, 0);
 		parse_result_free(&r);
 	}
+	parse_text(parse_alphavantage,
+			   "{\"Meta Data\":{\"2. Symbol\":\"IBM\",\"6. Time Zone\":\"\"},\"Time Series (5min)\":"
+			   "{\"2025-06-10 09:30:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\",\"4. close\":\"1\"}}}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(problem_of(&r, 0), "time zone name is not valid") == 0,
+	   "alphavantage empty Time Zone is the bar's problem (%s)", problem_of(&r, 0));
+	parse_result_free(&r);
 	parse_text(parse_alphavantage, "{}", 200, &r);
 	expect("alphavantage {}", &r, PARSE_MALFORMED, 0);
 	parse_result_free(&r);
