@@ -8,6 +8,13 @@
  * frees it with parse_result_free(); the worker copies what it keeps into
  * palloc'd memory before it can raise an error.
  *
+ * Speed: json-c builds a tree of small malloc'd objects (about 15 per
+ * TwelveData bar).  glibc returns freed heap to the kernel past
+ * M_TRIM_THRESHOLD (128 kB), so a process parsing large replies over and
+ * over page-faults the same memory back in each time; raising it once with
+ * mallopt(M_TRIM_THRESHOLD, 64 MB) made a 50,000-bar TwelveData reply
+ * about 4x faster here (320 -> 80 ms of CPU; Yahoo's arrays: 45 ms).
+ *
  * Time rules (the README's "Providers" section says why):
  *  - An intraday bar is its open instant.  Yahoo sends epochs; TwelveData is
  *    asked for timezone=UTC, so its wall times are UTC and come out as
