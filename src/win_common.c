@@ -1,0 +1,255 @@
+/*
+ * win_common.c
+ *		Shared plumbing of the analytic window functions: parameter checks,
+ *		row order, composite results, TA-Lib's EMA and a sliding window with
+ *		numerically stable sums.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "funcapi.h"
+#include "utils/float.h"
+#include "win_common.h"
+
+void
+win_next_row(WindowObject winobj, int64 *rows, bool set_mark)
+{
+	int64		pos = WinGetCurrentPosition(winobj);
+
+	/* WindowAgg calls a window function once per row, in order. */
+	if (pos != *rows)
+		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
+			 pos, *rows - 1);
+	if (set_mark)
+		WinSetMarkPosition(winobj, pos);
+	(*rows)++;
+}
+
+static Datum
+win_param(WindowObject winobj, int argno, const char *fn, const char *name)
+{
+	bool		isnull;
+	Datum		d = WinGetFuncArgCurrent(winobj, argno, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s of %s must not be NULL", name, fn)));
+	return d;
+}
+
+void
+win_param_changed(const char *fn, const char *name, const char *first, const char *now)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s of %s must be the same for every row of a partition", name, fn),
+			 errdetail("It changed from \"%s\" to \"%s\".", first, now)));
+}
+
+int32
+win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
+			  int32 max, int64 rows, int32 *first)
+{
+	int32		v = DatumGetInt32(win_param(winobj, argno, fn, name));
+
+	if (v < 1 || v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be between 1 and %d, not \"%d\"",
+						name, fn, max, v)));
+	if (rows == 0)
+		*first = v;
+	else if (v != *first)
+		win_param_changed(fn, name, psprintf("%d", *first), psprintf("%d", v));
+	return v;
+}
+
+double
+win_float_param(WindowObject winobj, int argno, const char *fn, const char *name,
+				bool zero_ok, int64 rows, double *first)
+{
+	double		v = DatumGetFloat8(win_param(winobj, argno, fn, name));
+
+	/* NaN fails both comparisons. */
+	if (!(zero_ok ? v >= 0 : v > 0) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be a finite number %s 0, not \"%g\"",
+						name, fn, zero_ok ? "at least" : "above", v)));
+	if (rows == 0)
+		*first = v;
+	else if (v != *first)
+		win_param_changed(fn, name, psprintf("%.17g", *first), psprintf("%.17g", v));
+	return v;
+}
+
+TupleDesc
+win_result_desc(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "window function must return a composite type");
+		fcinfo->flinfo->fn_extra = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(old);
+	}
+	return (TupleDesc) fcinfo->flinfo->fn_extra;
+}
+
+void
+ta_avg_init(TaAvg *a, int32 period, bool wilder)
+{
+	a->period = period;
+	a->seen = 0;
+	a->wilder = wilder;
+	a->k = 2.0 / ((double) period + 1.0);
+	a->value = 0.0;
+}
+
+bool
+ta_avg_push(TaAvg *a, double x)
+{
+	if (a->seen == a->period)
+	{
+		if (a->wilder)
+		{
+			a->value *= a->period - 1;
+			a->value += x;
+			a->value /= a->period;
+		}
+		else
+			a->value = (x - a->value) * a->k + a->value;
+		return true;
+	}
+	a->value += x;
+	if (++a->seen < a->period)
+		return false;
+	a->value /= a->period;
+	return true;
+}
+
+void
+sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt)
+{
+	memset(w, 0, sizeof(*w));
+	w->capacity = capacity;
+	w->shifted = shifted;
+	w->values = MemoryContextAlloc(cxt, sizeof(double) * capacity);
+	w->nulls = MemoryContextAlloc(cxt, sizeof(bool) * capacity);
+}
+
+/* Adds (sign 1) or removes (sign -1) one value's contribution. */
+static void
+sw_account(SlidingWindow *w, double v, int sign)
+{
+	double		d;
+
+	if (isnan(v))
+		w->nan += sign;
+	else if (isinf(v))
+	{
+		if (v > 0)
+			w->pinf += sign;
+		else
+			w->ninf += sign;
+	}
+	else if (sign > 0)
+	{
+		/* An empty window restarts exactly, shifted by its first value. */
+		if (w->count == 0)
+		{
+			w->shift = w->shifted ? v : 0.0;
+			w->s1 = w->s2 = 0.0;
+		}
+		d = v - w->shift;
+		w->count++;
+		w->s1 += d;
+		w->s2 += d * d;
+	}
+	else
+	{
+		d = v - w->shift;
+		w->count--;
+		w->s1 -= d;
+		w->s2 -= d * d;
+	}
+}
+
+/* Moves the shift to the mean of the window and recomputes the sums. */
+static void
+sw_rebase(SlidingWindow *w)
+{
+	double		sum = 0.0;
+	int32		i;
+
+	if (w->count == 0)
+		return;
+	for (i = 0; i < w->capacity; i++)
+		if (!w->nulls[i] && isfinite(w->values[i]))
+			sum += w->values[i];
+	w->shift = w->shifted ? sum / w->count : 0.0;
+	w->s1 = w->s2 = 0.0;
+	for (i = 0; i < w->capacity; i++)
+	{
+		if (!w->nulls[i] && isfinite(w->values[i]))
+		{
+			double		d = w->values[i] - w->shift;
+
+			w->s1 += d;
+			w->s2 += d * d;
+		}
+	}
+}
+
+void
+sw_push(SlidingWindow *w, double v, bool isnull)
+{
+	if (w->pushed >= w->capacity && !w->nulls[w->next])
+		sw_account(w, w->values[w->next], -1);
+	w->values[w->next] = isnull ? 0.0 : v;
+	w->nulls[w->next] = isnull;
+	if (!isnull)
+		sw_account(w, v, 1);
+	w->pushed++;
+	if (++w->next == w->capacity)
+	{
+		w->next = 0;
+		sw_rebase(w);
+	}
+}
+
+/* Mean of the window; NaN or an infinity when the window holds them. */
+double
+sw_mean(const SlidingWindow *w, bool *isnull)
+{
+	*isnull = false;
+	if (w->nan > 0 || (w->pinf > 0 && w->ninf > 0))
+		return get_float8_nan();
+	if (w->pinf > 0)
+		return get_float8_infinity();
+	if (w->ninf > 0)
+		return -get_float8_infinity();
+	if (w->count == 0)
+	{
+		*isnull = true;
+		return 0.0;
+	}
+	return w->shift + w->s1 / w->count;
+}
+
+/* Population variance of the finite values; NaN when a non-finite one is in. */
+double
+sw_var_pop(const SlidingWindow *w)
+{
+	double		var;
+
+	if (w->nan > 0 || w->pinf > 0 || w->ninf > 0)
+		return get_float8_nan();
+	var = (w->s2 - w->s1 * w->s1 / w->count) / w->count;
+	return var > 0.0 ? var : 0.0;
+}
