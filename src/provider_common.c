@@ -604,25 +604,38 @@ const char *
 provider_url(ProviderKind kind, const ProviderRequest *req, char *buf, size_t bufsize)
 {
 	const char *problem = "The provider is unknown.";
+	ProviderRequest r = *req;
+	char		base[1024];
+	size_t		baselen;
 
 	if (bufsize > 0)
 		buf[0] = '\0';
 	if (req->base_url == NULL || req->base_url[0] == '\0')
 		return "The provider's base URL is empty.";
+	/* "https://host/" and "https://host" name the same base. */
+	baselen = strlen(req->base_url);
+	while (baselen > 0 && req->base_url[baselen - 1] == '/')
+		baselen--;
+	if (baselen == 0 || baselen >= sizeof(base))
+		return "The provider's base URL is empty or longer than 1023 bytes.";
+	memcpy(base, req->base_url, baselen);
+	base[baselen] = '\0';
+	r.base_url = base;
 	if (req->nsymbols < 1 || req->symbols == NULL)
 		return "The request names no symbol.";
-	if ((req->start != 0 || req->stop != 0) && req->stop <= req->start)
-		return "The request's stop is not after its start.";
+	if ((req->start != 0 || req->stop != 0) &&
+		(req->stop <= req->start || req->start < 0 || req->stop > PC_MAX_EPOCH))
+		return "The request's range is empty or outside the years 1970 to 9999.";
 	switch (kind)
 	{
 		case PROVIDER_TWELVEDATA:
-			problem = twelvedata_url(req, buf, bufsize);
+			problem = twelvedata_url(&r, buf, bufsize);
 			break;
 		case PROVIDER_ALPHAVANTAGE:
-			problem = alphavantage_url(req, buf, bufsize);
+			problem = alphavantage_url(&r, buf, bufsize);
 			break;
 		case PROVIDER_YAHOO:
-			problem = yahoo_url(req, buf, bufsize);
+			problem = yahoo_url(&r, buf, bufsize);
 			break;
 	}
 	/* Never hand out half a URL. */

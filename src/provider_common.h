@@ -9,6 +9,9 @@
 
 #include "provider.h"
 
+/* Latest epoch accepted anywhere: 9999-12-31 23:59:59 UTC. */
+#define PC_MAX_EPOCH INT64_C(253402300799)
+
 /* Starts a result: all zero, status PARSE_OK. */
 extern void pc_begin(ParseResult *out);
 

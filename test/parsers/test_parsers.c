@@ -549,6 +549,14 @@ test_urls(void)
 	r.start = 100;
 	r.stop = 100;
 	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop not after start");
+	r.start = 0;
+	r.stop = INT64_MAX;
+	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop past 9999");
+	r = td;
+	r.base_url = "http://127.0.0.1:1//";
+	r.api_key = NULL;
+	url_is(PROVIDER_TWELVEDATA, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+		   "twelvedata, trailing slashes of the base dropped, no key");
 
 	url_is(PROVIDER_ALPHAVANTAGE, &av,
 		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&outputsize=compact&apikey=demo",
