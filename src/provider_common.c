@@ -143,6 +143,29 @@ pc_http_failure(int http_status, ParseResult *out)
 	return true;
 }
 
+bool
+pc_reserve(ParseResult *out, size_t n)
+{
+	ParsedBar  *grown;
+
+	if (n > PROVIDER_MAX_BARS || out->nbars > PROVIDER_MAX_BARS - n)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d bars", PROVIDER_MAX_BARS);
+		return false;
+	}
+	if (out->nbars + n <= out->bars_cap)
+		return true;
+	grown = realloc(out->bars, (out->nbars + n) * sizeof(ParsedBar));
+	if (grown == NULL)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu bars", out->nbars + n);
+		return false;
+	}
+	out->bars = grown;
+	out->bars_cap = out->nbars + n;
+	return true;
+}
+
 ParsedBar *
 pc_add_bar(ParseResult *out)
 {

@@ -162,6 +162,8 @@ yahoo_bars(json_object *result, const char *symbol, size_t symlen, ParseResult *
 		return;
 	if (!yahoo_arrays(result, &a, out))
 		return;
+	if (!pc_reserve(out, a.n))
+		return;
 	if (offset < -86400 || offset > 86400)
 		offset = 0;
 	for (size_t i = 0; i < a.n; i++)

@@ -242,6 +242,24 @@ test_twelvedata(void)
 			   200, &r);
 	expect("twelvedata batch where every symbol got 429", &r, PARSE_RATE_LIMITED, 0);
 	parse_result_free(&r);
+	{
+		/* One value more than PROVIDER_MAX_BARS: refused before any bar is read. */
+		size_t		n = PROVIDER_MAX_BARS + 1;
+		char	   *big = malloc(2 * n + 64);
+		size_t		pos = (size_t) sprintf(big, "{\"meta\":{\"symbol\":\"A\"},\"values\":[");
+
+		for (size_t i = 0; i < n; i++)
+		{
+			big[pos++] = '0';
+			big[pos++] = ',';
+		}
+		strcpy(big + pos - 1, "]}");
+		parse_text(parse_twelvedata, big, 200, &r);
+		free(big);
+	}
+	expect("twelvedata reply over PROVIDER_MAX_BARS", &r, PARSE_MALFORMED, 0);
+	ok(strstr(r.message, "more than 1000000 bars") != NULL, "bar cap reported (%s)", r.message);
+	parse_result_free(&r);
 	parse_text(parse_twelvedata, "{\"meta\":{\"symbol\":\"AAPL\"},\"status\":\"ok\"}", 200, &r);
 	expect("twelvedata reply without values", &r, PARSE_MALFORMED, 0);
 	parse_result_free(&r);
