@@ -60,6 +60,13 @@ parse_file(ParseFn fn, const char *name, int http, const char *symbol, ParseResu
 	free(body);
 }
 
+/* parse_twelvedata for a request that left timezone at "Exchange". */
+static void
+parse_twelvedata_exchange(const char *body, size_t len, int http, const char *symbol, ParseResult *r)
+{
+	parse_twelvedata_zone(body, len, http, symbol, NULL, r);
+}
+
 static void
 parse_text(ParseFn fn, const char *body, int http, ParseResult *r)
 {
@@ -184,13 +191,20 @@ test_twelvedata(void)
 	   "twelvedata DST: Monday 09:30 EDT and Friday 15:59 EST are exact epochs");
 	parse_result_free(&r);
 
-	{
-		size_t		len;
-		char	   *body = slurp(fixtures, "twelvedata/exchange_dst_1min.json", &len);
+	parse_file(parse_twelvedata, "twelvedata/utc_dst_nov_1min.json", 200, NULL, &r);
+	expect("twelvedata around the 2025-11-02 DST change", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && r.bars[0].epoch == 1762180200 && r.bars[1].epoch == 1761940740,
+	   "twelvedata DST: Monday 09:30 EST and Friday 15:59 EDT are exact epochs");
+	parse_result_free(&r);
 
-		parse_twelvedata_zone(body, len, 200, NULL, NULL, &r);
-		free(body);
-	}
+	parse_file(parse_twelvedata_exchange, "twelvedata/exchange_fallback_1h.json", 200, NULL, &r);
+	ok(r.status == PARSE_OK && r.nbars == 2 &&
+	   wall_is(&r.bars[0], 2025, 11, 2, 1, 30, 0, "America/New_York") &&
+	   wall_is(&r.bars[1], 2025, 11, 2, 1, 30, 0, "America/New_York") && r.bars[0].open != r.bars[1].open,
+	   "twelvedata Exchange zone: the two fall-back 01:30s of a 24h instrument are indistinguishable (why UTC is asked for)");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata_exchange, "twelvedata/exchange_dst_1min.json", 200, NULL, &r);
 	expect("twelvedata in the Exchange zone", &r, PARSE_OK, 2);
 	ok(r.nbars == 2 && wall_is(&r.bars[0], 2025, 3, 10, 9, 30, 0, "America/New_York") &&
 	   wall_is(&r.bars[1], 2025, 3, 7, 15, 59, 0, "America/New_York"),
@@ -360,6 +374,13 @@ test_alphavantage(void)
 	ok(find_wall(&r, 9, 30) && wall_is(find_wall(&r, 9, 30), 2025, 11, 3, 9, 30, 0, "America/New_York") &&
 	   find_wall(&r, 15, 55) && wall_is(find_wall(&r, 15, 55), 2025, 10, 31, 15, 55, 0, "America/New_York"),
 	   "alphavantage DST: Friday and Monday wall times keep their zone for the caller");
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage, "alphavantage/dst_mar_5min.json", 200, NULL, &r);
+	ok(r.status == PARSE_OK && r.nbars == 2 && find_wall(&r, 9, 30) &&
+	   wall_is(find_wall(&r, 9, 30), 2025, 3, 10, 9, 30, 0, "America/New_York") && find_wall(&r, 15, 55) &&
+	   wall_is(find_wall(&r, 15, 55), 2025, 3, 7, 15, 55, 0, "America/New_York"),
+	   "alphavantage around the 2025-03-09 DST change: Friday and Monday wall times with their zone");
 	parse_result_free(&r);
 
 	parse_file(parse_alphavantage, "alphavantage/traps_5min.json", 200, NULL, &r);
