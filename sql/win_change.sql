@@ -70,6 +70,18 @@ SELECT i, vol, stockext.volume_spike(vol, 1, 2) OVER (ORDER BY i) AS spike
 FROM (VALUES (1, 10.0::float8), (2, 20), (3, 'NaN'), (4, 5), (5, 'Infinity'), (6, 1e308), (7, 'Infinity')) t(i, vol)
 ORDER BY i;
 
+-- 5000 rows back do not fit in work_mem: the window's store spills to disk,
+-- and pct_change reads 5000 rows back through it, as lag() does, and agrees
+-- with it.
+SET work_mem = '64kB';
+SELECT count(*) AS rows, count(p) AS compared,
+       count(*) FILTER (WHERE p IS DISTINCT FROM l) AS mismatches
+FROM (SELECT stockext.pct_change(x, 5000) OVER w AS p,
+             100 * (x - lag(x, 5000) OVER w) / nullif(lag(x, 5000) OVER w, 0) AS l
+      FROM (SELECT i, 100 + sin(i) + i / 1000.0 AS x FROM generate_series(1, 20000) i) t
+      WINDOW w AS (ORDER BY i)) q;
+RESET work_mem;
+
 -- Bad arguments.
 SELECT pg_temp.error_of($$SELECT stockext.pct_change(x, 0) OVER (ORDER BY i) FROM s$$);
 SELECT pg_temp.error_of($$SELECT stockext.pct_change(x, NULL) OVER (ORDER BY i) FROM s$$);

@@ -82,7 +82,12 @@ FROM (VALUES ('2026-11-20 00:00'::timestamptz, 1.0::float8), ('2026-11-20 00:30'
 SELECT ts, stockext.ema(x, ts, '1 hour') OVER (ORDER BY ts) AS ema
 FROM (VALUES ('4713-01-01 00:00+00 BC'::timestamptz, 1.0::float8), ('294276-12-31 00:00+00', 2)) v(ts, x);
 
--- Bad arguments.
+-- Bad arguments.  In full, with their detail and hint:
+SELECT stockext.ema(x, i) OVER (ORDER BY i) FROM s;
+SELECT stockext.ema(x, 3, 'ta-lib') OVER (ORDER BY i) FROM s;
+SELECT stockext.ema(x, ts, '1 mon') OVER (ORDER BY ts) FROM ticks_irregular;
+SELECT stockext.ema(x, ts, '1 hour') OVER (ORDER BY x) FROM ticks_irregular WHERE ts IS NOT NULL;
+-- and each with its SQLSTATE:
 SELECT pg_temp.error_of($$SELECT stockext.ema(x, 0) OVER (ORDER BY i) FROM s$$);
 SELECT pg_temp.error_of($$SELECT stockext.ema(x, -5, 'sma') OVER (ORDER BY i) FROM s$$);
 SELECT pg_temp.error_of($$SELECT stockext.ema(x, NULL) OVER (ORDER BY i) FROM s$$);

@@ -27,6 +27,18 @@ SELECT sym, i, x, stockext.rsi(x, 3) OVER w AS rsi
 FROM r WINDOW w AS (PARTITION BY sym ORDER BY i)
 ORDER BY sym, i;
 
+-- An independent reference: the worked RSI(14) example of StockCharts'
+-- ChartSchool (33 closes), whose published values from row 15 on are
+-- 70.53 66.32 66.55 69.41 66.36 57.97 62.93 63.26 56.06 62.38 54.71 50.42
+-- 39.99 41.46 41.87 45.46 37.30 33.08 37.77.
+SELECT i, x, round(stockext.rsi(x) OVER (ORDER BY i)::numeric, 2) AS rsi
+FROM unnest(ARRAY[44.3389, 44.0902, 44.1497, 43.6124, 44.3278, 44.8264, 45.0955, 45.4245,
+                  45.8433, 46.0826, 45.8931, 46.0328, 45.6140, 46.2820, 46.2820, 46.0028,
+                  46.0328, 46.4116, 46.2222, 45.6439, 46.2122, 46.2521, 45.7137, 46.4515,
+                  45.7835, 45.3548, 44.0288, 44.1783, 44.2181, 44.5672, 43.4205, 42.6628,
+                  43.1314]::float8[]) WITH ORDINALITY u(x, i)
+ORDER BY i;
+
 -- NaN enters Wilder's averages and stays, as in TA-Lib.
 SELECT i, x, stockext.rsi(x, 1) OVER (ORDER BY i) AS rsi
 FROM (VALUES (1, 1.0::float8), (2, 2), (3, 'NaN'), (4, 3)) v(i, x) ORDER BY i;
@@ -123,7 +135,24 @@ FROM (SELECT i, x, lag(x) OVER w AS px,
       FROM walk WINDOW w AS (ORDER BY i)) q
 WHERE i >= 20;
 
--- Bad arguments.
+-- A bad tick: one price of 1e9 among prices near 100.  While it is in the
+-- window the bands are huge; once it has left, the standard deviation is
+-- again that of the prices near 100 to 1e-9 (subtracting its square from
+-- the running sums would have cancelled every digit of theirs; the window
+-- is recomputed instead).  Reference: stddev_pop over numeric.
+SELECT setseed(0.1);
+CREATE TEMP TABLE outlier AS
+SELECT i, CASE WHEN i = 30 THEN 1e9 ELSE 100 + round((random() * 10)::numeric, 2) END::float8 AS x
+FROM generate_series(1, 200) i;
+SELECT count(*) AS rows, count(*) FILTER (WHERE abs(sd - ref) > 1e-9 * ref) AS bad
+FROM (SELECT i, (stockext.bbands(x, 20, 1) OVER w).upper - (stockext.bbands(x, 20, 1) OVER w).middle AS sd,
+             stddev_pop(x::numeric) OVER (w ROWS 19 PRECEDING)::float8 AS ref
+      FROM outlier WINDOW w AS (ORDER BY i)) q
+WHERE i >= 20;
+
+-- Bad arguments, the first in full:
+SELECT stockext.macd(x, 26, 12) OVER (ORDER BY i) FROM r;
+SELECT stockext.bbands(x, 2000000) OVER (ORDER BY i) FROM r;
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, 0) OVER (ORDER BY i) FROM r$$);
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, NULL) OVER (ORDER BY i) FROM r$$);
 SELECT pg_temp.error_of($$SELECT stockext.rsi(x, i) OVER (ORDER BY i) FROM r$$);

@@ -30,14 +30,13 @@ stockext_pct_change(PG_FUNCTION_ARGS)
 	double		x;
 	double		prev;
 
-	win_next_row(winobj, &st->rows, false);
+	win_next_row(winobj, &st->rows, n);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (isnull)
 		PG_RETURN_NULL();
-	/* Like lag(): rows before n back are no longer needed, so mark there. */
 	prev = DatumGetFloat8(WinGetFuncArgInPartition(winobj, 0, -n, WINDOW_SEEK_CURRENT,
-												   true, &isnull, &isout));
+												   false, &isnull, &isout));
 	if (isout || isnull || prev == 0.0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(100.0 * (x - prev) / prev);
@@ -71,7 +70,7 @@ stockext_volume_spike(PG_FUNCTION_ARGS)
 
 	if (st->rows == 0)
 		sw_init(&st->window, n, false, GetMemoryChunkContext(st));
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	volume = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull && st->window.pushed >= n)

@@ -1,11 +1,12 @@
 /*
  * win_common.c
  *		Shared plumbing of the analytic window functions: parameter checks,
- *		row order, composite results, TA-Lib's EMA and a sliding window with
- *		numerically stable sums.
+ *		row order, composite results, TA-Lib's seeded averages (EMA and
+ *		Wilder's) and a sliding window with numerically stable sums.
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "funcapi.h"
@@ -13,7 +14,7 @@
 #include "win_common.h"
 
 void
-win_next_row(WindowObject winobj, int64 *rows, bool set_mark)
+win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 {
 	int64		pos = WinGetCurrentPosition(winobj);
 
@@ -21,8 +22,9 @@ win_next_row(WindowObject winobj, int64 *rows, bool set_mark)
 	if (pos != *rows)
 		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
 			 pos, *rows - 1);
-	if (set_mark)
-		WinSetMarkPosition(winobj, pos);
+	/* Rows before that will not be read again: the store may drop them. */
+	if (pos >= keep)
+		WinSetMarkPosition(winobj, pos - keep);
 	(*rows)++;
 }
 
@@ -54,11 +56,15 @@ win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
 {
 	int32		v = DatumGetInt32(win_param(winobj, argno, fn, name));
 
-	if (v < 1 || v > max)
+	if (v < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of %s must be between 1 and %d, not \"%d\"",
-						name, fn, max, v)));
+				 errmsg("%s of %s must be positive, not \"%d\"", name, fn, v)));
+	if (v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be at most %d, not \"%d\"", name, fn, max, v),
+				 errdetail("The function keeps that many values in memory.")));
 	if (rows == 0)
 		*first = v;
 	else if (v != *first)
@@ -177,6 +183,7 @@ sw_account(SlidingWindow *w, double v, int sign)
 		w->count--;
 		w->s1 -= d;
 		w->s2 -= d * d;
+		w->removed += d * d;
 	}
 }
 
@@ -187,6 +194,7 @@ sw_rebase(SlidingWindow *w)
 	double		sum = 0.0;
 	int32		i;
 
+	w->removed = 0.0;
 	if (w->count == 0)
 		return;
 	for (i = 0; i < w->capacity; i++)
@@ -206,6 +214,31 @@ sw_rebase(SlidingWindow *w)
 	}
 }
 
+/*
+ * Whether the sums may have lost more than about 1e-10 of the result.  The
+ * variance's rounding error is about DBL_EPSILON times the squares it
+ * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
+ * (1e-13 of the shift, squared) keeps a flat window from recomputing on
+ * every row.  Without a shift only the mean counts, whose error is about
+ * DBL_EPSILON times the magnitudes removed.
+ */
+static bool
+sw_inexact(const SlidingWindow *w)
+{
+	double		off;
+	double		var;
+	double		floor;
+
+	if (w->count == 0)
+		return false;
+	if (!w->shifted)
+		return DBL_EPSILON * sqrt(w->capacity * w->removed) > 1e-12 * fabs(w->s1);
+	off = w->s1 / w->count;
+	var = w->s2 / w->count - off * off;
+	floor = 1e-13 * w->shift;
+	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
+}
+
 void
 sw_push(SlidingWindow *w, double v, bool isnull)
 {
@@ -217,10 +250,9 @@ sw_push(SlidingWindow *w, double v, bool isnull)
 		sw_account(w, v, 1);
 	w->pushed++;
 	if (++w->next == w->capacity)
-	{
 		w->next = 0;
+	if (w->next == 0 || sw_inexact(w))
 		sw_rebase(w);
-	}
 }
 
 /* Mean of the window; NaN or an infinity when the window holds them. */

@@ -17,11 +17,15 @@
 /* Longest window kept in memory (bbands, volume_spike): 9 bytes a slot. */
 #define WIN_MAX_BUFFERED 1000000
 
-/* Checks that rows arrive in order; marks older rows as no longer needed. */
-extern void win_next_row(WindowObject winobj, int64 *rows, bool set_mark);
+/*
+ * Checks that rows arrive in order; marks the rows more than `keep` before
+ * the current one as no longer needed.
+ */
+extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
 
 /*
- * A non-NULL integer parameter within [1, max], read on every row: stored in
+ * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX
+ * bounds what the function keeps in memory), read on every row: stored in
  * *first on the first row of a partition (rows == 0), checked against it on
  * the others.
  */
@@ -65,7 +69,11 @@ extern bool ta_avg_push(TaAvg *a, double x);
  * of prices near 1e5 moving by 1e-4 does not cancel catastrophically.  Every
  * `capacity` pushes the shift moves to the current mean and the sums are
  * recomputed from the slots, so removals never accumulate rounding error:
- * amortized O(1) per push.  Non-finite values are counted apart.  Without
+ * amortized O(1) per push.  The same happens at once when rounding may
+ * have cost the result more than about 1e-10 of itself: when an outlier (a
+ * bad tick) left the window, so subtracting its square cancelled the digits
+ * of what remains, or when the window's mean moved far from the shift.
+ * Non-finite values are counted apart.  Without
  * a shift (for the mean only), sums of integers stay exact, so the mean is
  * bit for bit the built-in avg's.
  */
@@ -82,6 +90,7 @@ typedef struct SlidingWindow
 	double		shift;
 	double		s1;				/* sum of (v - shift) over finite values */
 	double		s2;				/* sum of (v - shift)^2 */
+	double		removed;		/* sum of (v - shift)^2 removed since */
 	double	   *values;
 	bool	   *nulls;
 } SlidingWindow;

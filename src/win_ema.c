@@ -75,7 +75,7 @@ stockext_ema(PG_FUNCTION_ARGS)
 	else if (seed != st->seed)
 		win_param_changed("ema", "seed", st->seed == EMA_SEED_SMA ? "sma" : "first",
 						  seed == EMA_SEED_SMA ? "sma" : "first");
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull)
@@ -127,6 +127,20 @@ check_half_life(const Interval *iv)
 	return us;
 }
 
+static void
+report_decreasing_ts(TimestampTz ts, TimestampTz last_ts)
+{
+	/* timestamptz_to_str() returns a static buffer: copy one first. */
+	char	   *later = pstrdup(timestamptz_to_str(last_ts));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("ts of ema must not decrease within a partition"),
+			 errdetail("A row at \"%s\" follows a row at \"%s\".",
+					   timestamptz_to_str(ts), later),
+			 errhint("Order the window by the ts argument.")));
+}
+
 /* ema(x, ts, half_life): EMA whose weight on the past halves every half_life. */
 PG_FUNCTION_INFO_V1(stockext_ema_decay);
 Datum
@@ -155,7 +169,7 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 		win_param_changed("ema", "half_life",
 						  DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&st->half_life))),
 						  DatumGetCString(DirectFunctionCall1(interval_out, hl)));
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	ts = DatumGetTimestampTz(WinGetFuncArgCurrent(winobj, 1, &ts_null));
@@ -175,12 +189,7 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 			double		w;
 
 			if (ts < st->last_ts)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("ts of ema must not decrease within a partition"),
-						 errdetail("\"%s\" comes after \"%s\".",
-								   timestamptz_to_str(ts), timestamptz_to_str(st->last_ts)),
-						 errhint("Order the window by the ts argument.")));
+				report_decreasing_ts(ts, st->last_ts);
 			/* In double: far-apart instants would overflow int64. */
 			w = pow(0.5, ((double) ts - (double) st->last_ts) / st->half_life_us);
 			st->value = w * st->value + (1.0 - w) * x;

@@ -55,7 +55,7 @@ stockext_rsi(PG_FUNCTION_ARGS)
 		ta_avg_init(&st->gain, period, true);
 		ta_avg_init(&st->loss, period, true);
 	}
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull)
@@ -121,7 +121,7 @@ stockext_atr(PG_FUNCTION_ARGS)
 
 	if (st->rows == 0)
 		ta_avg_init(&st->atr, period, true);
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	high = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &high_null));
 	low = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 1, &low_null));
@@ -195,7 +195,7 @@ stockext_macd(PG_FUNCTION_ARGS)
 		ta_avg_init(&st->slow_ema, slow, false);
 		ta_avg_init(&st->signal_ema, signal, false);
 	}
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull)
@@ -246,7 +246,7 @@ stockext_bbands(PG_FUNCTION_ARGS)
 
 	if (st->rows == 0)
 		sw_init(&st->window, period, true, GetMemoryChunkContext(st));
-	win_next_row(winobj, &st->rows, true);
+	win_next_row(winobj, &st->rows, 0);
 
 	x = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (!isnull)
