@@ -75,7 +75,20 @@ def reset():
 
 reset()
 cache = {}
+gz_cache = {}
 cache_lock = threading.Lock()
+
+
+def compressed(body):
+    """gzip of body; the cached big replies are compressed once, not per request."""
+    hit = gz_cache.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    out = gzip.compress(body, 1)
+    if len(body) > 1 << 20:
+        with cache_lock:
+            gz_cache[id(body)] = (body, out)
+    return out
 
 
 def fixture(name):
@@ -222,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status, ctype, body, truncate=False):
         if "gzip" in self.headers.get("Accept-Encoding", "") and not truncate:
-            body = gzip.compress(body, 1)
+            body = compressed(body)
             with lock:
                 state["gzip"] += 1
             encoding = "gzip"
