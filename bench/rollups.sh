@@ -14,7 +14,7 @@ q() { psql -X -q -v ON_ERROR_STOP=1 -d $DB -tA "$@"; }
 
 q <<'SQL'
 CREATE EXTENSION stockext;
-SELECT stockext.create_partitions('2023-01-01', '2025-02-01');
+SELECT stockext.create_partitions('2023-01-01', '2025-02-01') > 0 AS partitions;
 -- Milliseconds one statement takes, measured inside the server.
 CREATE FUNCTION ms(sql text) RETURNS numeric LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp();
@@ -28,7 +28,7 @@ CREATE FUNCTION bars_sql(s int, lo int, hi int) RETURNS text LANGUAGE sql
 RETURN format($q$
 INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
 SELECT 'SYM%s', timestamptz '2023-01-02 00:00+00' + i * interval '1 minute', '1 minute',
-       p, p + 0.5, p - 0.5, p + 0.1, 100 + (i * 7919) %% 1000, 'bench'
+       p, p + 0.5, p - 0.5, p + 0.1, 100 + (i::bigint * 7919) %% 1000, 'bench'
 FROM generate_series(%s, %s) i, LATERAL (SELECT 100 + 10 * sin(i / 5000.0) + (i %% 13) * 0.01 AS p) x
 WHERE i %% 99991 <> 7$q$, s, lo, hi);
 SQL
