@@ -26,7 +26,7 @@ SELECT * FROM stockext.refresh_rollups();
 SELECT count(*) AS pending FROM stockext.rollup_invalidations;
 
 -- open = first by ts, close = last, high/low extremes, volume sum, vwap of
--- close weighted by volume, average close, bar count; the daily and
+-- the typical price weighted by volume, average close, bar count; the daily and
 -- 5-minute bars are in none of them.
 SELECT symbol, bucket, open, high, low, close, volume, round(vwap::numeric, 6) AS vwap, avg_close, n
 FROM stockext.bars_30m ORDER BY symbol, bucket;
@@ -117,7 +117,7 @@ BEGIN
         SELECT width, symbol, bucket,
                max(open) FILTER (WHERE first = 1) AS open, max(high) AS high, min(low) AS low,
                max(close) FILTER (WHERE last = 1) AS close, sum(volume) AS volume,
-               round((sum(close * volume) / nullif(sum(volume), 0))::numeric, 8) AS vwap,
+               round((sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0))::numeric, 8) AS vwap,
                round(avg(close)::numeric, 8) AS avg_close, count(*) AS n
         FROM ranked GROUP BY width, symbol, bucket
     ), actual AS (

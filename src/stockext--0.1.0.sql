@@ -578,7 +578,7 @@ COMMENT ON COLUMN stockext.rollups.bucket IS 'bucket start: stockext.rollup_buck
 COMMENT ON COLUMN stockext.rollups.open IS 'open of the earliest bar of the bucket';
 COMMENT ON COLUMN stockext.rollups.close IS 'close of the latest bar of the bucket';
 COMMENT ON COLUMN stockext.rollups.volume IS 'total volume; NULL when no bar of the bucket has a volume';
-COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average close; NULL when the volume is 0 or NULL';
+COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average of the typical price (high + low + close) / 3, as stockext.candle(); NULL when the volume is 0 or NULL';
 COMMENT ON COLUMN stockext.rollups.avg_close IS 'average close of the bars';
 COMMENT ON COLUMN stockext.rollups.n IS 'number of bars aggregated';
 REVOKE ALL ON stockext.rollups FROM PUBLIC;
@@ -609,16 +609,17 @@ REVOKE ALL ON stockext.rollup_source FROM PUBLIC;
 
 -- The select list that turns bars s (grouped by width, symbol and bucket)
 -- into rollup rows, in stockext.rollups column order: shared by the
--- refresh, the rebuild, the live view and stockext.bars().
+-- refresh, the rebuild, the live view and stockext.bars().  The identical
+-- candle() calls share one transition state; avg(close) is the one column a
+-- candle lacks.
 CREATE FUNCTION stockext.rollup_select_list()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN $sql$
-       (array_agg(s.open ORDER BY s.ts))[1] AS open, max(s.high) AS high, min(s.low) AS low,
-       (array_agg(s.close ORDER BY s.ts DESC))[1] AS close, sum(s.volume)::bigint AS volume,
-       sum(s.close * s.volume) / nullif(sum(s.volume), 0) AS vwap, avg(s.close) AS avg_close,
-       count(*)::integer AS n
-$sql$;
+RETURN format($sql$
+       (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
+       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, avg(s.close) AS avg_close,
+       (%1$s).count::integer AS n
+$sql$, 'stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)');
 COMMENT ON FUNCTION stockext.rollup_select_list() IS
 'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
 REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
