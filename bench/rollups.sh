@@ -42,7 +42,7 @@ q -c "ALTER TABLE stockext.ticks ENABLE TRIGGER USER" -c "VACUUM ANALYZE stockex
 q -c "SELECT count(*) FROM stockext.ticks"
 
 full=$(q -c "SELECT ms('SELECT stockext.rebuild_rollups()')")
-q -c "CREATE MATERIALIZED VIEW mv AS SELECT s.width, s.symbol, s.bucket, $(q -c 'SELECT stockext.rollup_select_list()') FROM stockext.rollup_source s GROUP BY s.width, s.symbol, s.bucket" >/dev/null
+q -c "CREATE MATERIALIZED VIEW mv AS SELECT s.width, s.symbol, s.bucket, $(q -c 'SELECT stockext.rollup_select_list()') FROM stockext.rollup_source s GROUP BY s.width, s.symbol, s.bucket WITH NO DATA" >/dev/null
 matview=$(q -c "SELECT ms('REFRESH MATERIALIZED VIEW mv')")
 rows=$(q -c "SELECT count(*) FROM stockext.rollups")
 

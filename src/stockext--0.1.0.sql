@@ -624,6 +624,24 @@ COMMENT ON FUNCTION stockext.rollup_select_list() IS
 'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
 REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 
+-- The rollup row of one (symbol, width, bucket) key k, as a subquery for
+-- CROSS JOIN LATERAL: an index range scan of the key's bars in
+-- [bucket - slack, bucket + span + slack), whatever the planner thinks of
+-- the number of keys; n is NULL when the bucket has no bars.
+CREATE FUNCTION stockext.rollup_bucket_sql()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format($sql$
+    SELECT %s
+    FROM stockext.rollup_widths w, stockext.ticks s
+    WHERE w.width = k.width AND s.symbol = k.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= k.bucket - w.slack AND s.ts < k.bucket + w.span + w.slack
+      AND stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket
+$sql$, stockext.rollup_select_list());
+COMMENT ON FUNCTION stockext.rollup_bucket_sql() IS
+'internal: the subquery computing the rollup row of the key k (symbol, width, bucket) from its bars';
+REVOKE ALL ON FUNCTION stockext.rollup_bucket_sql() FROM PUBLIC;
+
 -- Records the buckets a statement on stockext.ticks touched.  Statement
 -- level with transition tables: one INSERT ... SELECT DISTINCT per
 -- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
@@ -682,12 +700,10 @@ FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
-SELECT k.symbol, k.bucket, %s, k.width
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width
 FROM (SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations) k
-JOIN stockext.rollup_source s
-  ON s.width = k.width AND s.symbol = k.symbol AND s.bucket = k.bucket
- AND s.ts >= k.bucket - s.slack AND s.ts < k.bucket + s.span + s.slack
-GROUP BY k.symbol, k.bucket, k.width$v$, stockext.rollup_select_list());
+CROSS JOIN LATERAL (%s) b
+WHERE b.n > 0$v$, stockext.rollup_bucket_sql());
 END
 $do$;
 COMMENT ON VIEW stockext.rollups_live IS
@@ -722,9 +738,12 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- in the same snapshot, upserts them (rewriting only rows whose values
 -- changed) and deletes the buckets that have no bars left.  One statement,
 -- grouped by symbol and bucket, so a sharded engine can run it per shard.
+-- JIT off: the statement is many small index range scans whose cost the
+-- planner cannot know beforehand, and compiling it costs seconds.
 CREATE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     PERFORM stockext.rollup_lock();
@@ -734,12 +753,9 @@ WITH claimed AS (
 ), keys AS (
     SELECT DISTINCT symbol, width, bucket FROM claimed
 ), fresh AS (
-    SELECT k.symbol, k.bucket, %s, k.width
-    FROM keys k
-    JOIN stockext.rollup_source s
-      ON s.width = k.width AND s.symbol = k.symbol AND s.bucket = k.bucket
-     AND s.ts >= k.bucket - s.slack AND s.ts < k.bucket + s.span + s.slack
-    GROUP BY k.symbol, k.bucket, k.width
+    SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width
+    FROM keys k CROSS JOIN LATERAL (%s) b
+    WHERE b.n > 0
 ), upserted AS (
     INSERT INTO stockext.rollups AS r SELECT * FROM fresh
     ON CONFLICT (symbol, bucket, width) DO UPDATE
@@ -758,7 +774,7 @@ WITH claimed AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted), (SELECT count(*) FROM emptied)
-$q$, stockext.rollup_select_list())
+$q$, stockext.rollup_bucket_sql())
     INTO buckets, upserted, deleted;
 END
 $$;
