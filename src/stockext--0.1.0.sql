@@ -1222,6 +1222,14 @@ BEGIN
                                replace(trim(split_part(current_setting('unix_socket_directories'), ',', 1)), '''', '\'''));
     END IF;
     BEGIN
+        EXECUTE format('SELECT n FROM %I.dblink($1, $2) AS t(n bigint)', linker) INTO result
+            USING conn, 'SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = ''pg_cron''';
+        IF result = 0 THEN
+            IF quiet THEN RETURN NULL; END IF;
+            RAISE EXCEPTION 'pg_cron is not installed in database "%"', crondb
+                USING ERRCODE = 'undefined_object',
+                      HINT = format('Run CREATE EXTENSION pg_cron in database "%s" first.', crondb);
+        END IF;
         EXECUTE format('SELECT n FROM %I.dblink($1, $2) AS t(n bigint)', linker) INTO result USING conn, sql;
     EXCEPTION WHEN OTHERS THEN
         IF NOT quiet THEN RAISE; END IF;
