@@ -521,12 +521,14 @@ COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
 -- The bucket of an instant: date_bin in the width's local time zone, so a
 -- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
 -- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
--- 23 or 25 hours on the change days.  In UTC it is plain date_bin.
+-- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
+-- instants (the same result, without two time zone conversions per bar).
 CREATE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
                                        origin timestamp, time_zone text)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone;
+RETURN CASE WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
+            ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
 COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
 'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant';
 
@@ -624,23 +626,35 @@ COMMENT ON FUNCTION stockext.rollup_select_list() IS
 'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
 REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 
--- The rollup row of one (symbol, width, bucket) key k, as a subquery for
--- CROSS JOIN LATERAL: an index range scan of the key's bars in
--- [bucket - slack, bucket + span + slack), whatever the planner thinks of
--- the number of keys; n is NULL when the bucket has no bars.
-CREATE FUNCTION stockext.rollup_bucket_sql()
+-- The rollup rows of a set of (symbol, width, bucket) keys, the relation
+-- named by keys, in stockext.rollups column order; a key whose bucket has
+-- no bars yields no row.  Runs of consecutive buckets of a symbol and width
+-- are read with one index range scan each (CROSS JOIN LATERAL, whatever
+-- the planner estimates): an append of new bars is a few long scans, late
+-- bars scattered over the history are many short ones.
+CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
-    SELECT %s
-    FROM stockext.rollup_widths w, stockext.ticks s
-    WHERE w.width = k.width AND s.symbol = k.symbol AND s.resolution = w.source_resolution
-      AND s.ts >= k.bucket - w.slack AND s.ts < k.bucket + w.span + w.slack
-      AND stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket
-$sql$, stockext.rollup_select_list());
-COMMENT ON FUNCTION stockext.rollup_bucket_sql() IS
-'internal: the subquery computing the rollup row of the key k (symbol, width, bucket) from its bars';
-REVOKE ALL ON FUNCTION stockext.rollup_bucket_sql() FROM PUBLIC;
+SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width
+FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
+      FROM (SELECT k.symbol, k.width, k.bucket,
+                   k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+            FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
+      GROUP BY symbol, width, run) r
+JOIN stockext.rollup_widths w ON w.width = r.width
+CROSS JOIN LATERAL (
+    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s
+    FROM stockext.ticks s
+    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo - w.slack AND s.ts < r.hi + w.span + w.slack
+    GROUP BY 1) b
+WHERE b.bucket BETWEEN r.lo AND r.hi
+  AND (r.symbol, r.width, b.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+$sql$, keys, stockext.rollup_select_list());
+COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
+'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
+REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
 
 -- Records the buckets a statement on stockext.ticks touched.  Statement
 -- level with transition tables: one INSERT ... SELECT DISTINCT per
@@ -700,10 +714,7 @@ FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
-SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width
-FROM (SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations) k
-CROSS JOIN LATERAL (%s) b
-WHERE b.n > 0$v$, stockext.rollup_bucket_sql());
+%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
 END
 $do$;
 COMMENT ON VIEW stockext.rollups_live IS
@@ -739,7 +750,11 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- changed) and deletes the buckets that have no bars left.  One statement,
 -- grouped by symbol and bucket, so a sharded engine can run it per shard.
 -- JIT off: the statement is many small index range scans whose cost the
--- planner cannot know beforehand, and compiling it costs seconds.
+-- planner cannot know beforehand, and compiling it costs seconds.  Created
+-- through format() so that the statement is static and its plan cached.
+DO $do$
+BEGIN
+    EXECUTE format($f$
 CREATE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -747,15 +762,15 @@ SET jit = off
 AS $$
 BEGIN
     PERFORM stockext.rollup_lock();
-    EXECUTE format($q$
+    IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := 0; deleted := 0;
+        RETURN;
+    END IF;
 WITH claimed AS (
     DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket
 ), keys AS (
     SELECT DISTINCT symbol, width, bucket FROM claimed
-), fresh AS (
-    SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width
-    FROM keys k CROSS JOIN LATERAL (%s) b
-    WHERE b.n > 0
+), fresh AS (%s
 ), upserted AS (
     INSERT INTO stockext.rollups AS r SELECT * FROM fresh
     ON CONFLICT (symbol, bucket, width) DO UPDATE
@@ -774,10 +789,12 @@ WITH claimed AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted), (SELECT count(*) FROM emptied)
-$q$, stockext.rollup_bucket_sql())
     INTO buckets, upserted, deleted;
 END
-$$;
+$$
+$f$, stockext.rollup_fresh_sql('keys'));
+END
+$do$;
 COMMENT ON FUNCTION stockext.refresh_rollups() IS
 're-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
 REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
