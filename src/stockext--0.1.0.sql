@@ -1092,15 +1092,16 @@ COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text
 -- Rollups: partition maintenance, retention and pg_cron jobs
 ------------------------------------------------------------------------------
 
--- One row of maintenance settings.
+-- Maintenance settings: at most one row, none meaning the defaults.  No
+-- row at CREATE EXTENSION, so pg_dump's copy of a user's row restores
+-- without clashing with one the install script wrote.
 CREATE TABLE stockext.maintenance_settings (
     single             boolean  PRIMARY KEY DEFAULT true CHECK (single),
     months_ahead       integer  NOT NULL DEFAULT 2 CHECK (months_ahead BETWEEN 0 AND 120),
     drop_ticks_after   interval CHECK (drop_ticks_after > interval '0')
 );
 COMMENT ON TABLE stockext.maintenance_settings IS
-'partition maintenance: months of ticks partitions kept ahead; drop_ticks_after (NULL: never) drops monthly ticks partitions that ended that long ago and have nothing left to roll up';
-INSERT INTO stockext.maintenance_settings DEFAULT VALUES;
+'partition maintenance, one row or none (defaults): months of ticks partitions kept ahead (2); drop_ticks_after (NULL: never) drops monthly ticks partitions that ended that long ago and have nothing left to roll up';
 SELECT pg_catalog.pg_extension_config_dump('stockext.maintenance_settings', '');
 REVOKE ALL ON stockext.maintenance_settings FROM PUBLIC;
 
@@ -1119,7 +1120,7 @@ DECLARE
     part    record;
     dropped integer := 0;
 BEGIN
-    SELECT drop_ticks_after INTO keep FROM stockext.maintenance_settings;
+    SELECT m.drop_ticks_after INTO keep FROM stockext.maintenance_settings m;
     IF keep IS NOT NULL THEN
         PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
         FOR part IN
@@ -1159,7 +1160,7 @@ DECLARE
     month   timestamptz;
     created integer;
 BEGIN
-    SELECT months_ahead INTO ahead FROM stockext.maintenance_settings;
+    ahead := coalesce((SELECT m.months_ahead FROM stockext.maintenance_settings m), 2);
     created := stockext.create_partitions(now(), now() + make_interval(months => ahead));
     FOR month IN
         SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
