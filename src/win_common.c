@@ -1,0 +1,287 @@
+/*
+ * win_common.c
+ *		Shared plumbing of the analytic window functions: parameter checks,
+ *		row order, composite results, TA-Lib's seeded averages (EMA and
+ *		Wilder's) and a sliding window with numerically stable sums.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "funcapi.h"
+#include "utils/float.h"
+#include "win_common.h"
+
+void
+win_next_row(WindowObject winobj, int64 *rows, int32 keep)
+{
+	int64		pos = WinGetCurrentPosition(winobj);
+
+	/* WindowAgg calls a window function once per row, in order. */
+	if (pos != *rows)
+		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
+			 pos, *rows - 1);
+	/* Rows before that will not be read again: the store may drop them. */
+	if (pos >= keep)
+		WinSetMarkPosition(winobj, pos - keep);
+	(*rows)++;
+}
+
+static Datum
+win_param(WindowObject winobj, int argno, const char *fn, const char *name)
+{
+	bool		isnull;
+	Datum		d = WinGetFuncArgCurrent(winobj, argno, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s of %s must not be NULL", name, fn)));
+	return d;
+}
+
+void
+win_param_changed(const char *fn, const char *name, const char *first, const char *now)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s of %s must be the same for every row of a partition", name, fn),
+			 errdetail("It changed from \"%s\" to \"%s\".", first, now)));
+}
+
+int32
+win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
+			  int32 max, int64 rows, int32 *first)
+{
+	int32		v = DatumGetInt32(win_param(winobj, argno, fn, name));
+
+	if (v < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be positive, not \"%d\"", name, fn, v)));
+	if (v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be at most %d, not \"%d\"", name, fn, max, v),
+				 errdetail("The function keeps that many values in memory.")));
+	if (rows == 0)
+		*first = v;
+	else if (v != *first)
+		win_param_changed(fn, name, psprintf("%d", *first), psprintf("%d", v));
+	return v;
+}
+
+double
+win_float_param(WindowObject winobj, int argno, const char *fn, const char *name,
+				bool zero_ok, int64 rows, double *first)
+{
+	double		v = DatumGetFloat8(win_param(winobj, argno, fn, name));
+
+	/* NaN fails both comparisons. */
+	if (!(zero_ok ? v >= 0 : v > 0) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of %s must be a finite number %s 0, not \"%g\"",
+						name, fn, zero_ok ? "at least" : "above", v)));
+	if (rows == 0)
+		*first = v;
+	else if (v != *first)
+		win_param_changed(fn, name, psprintf("%.17g", *first), psprintf("%.17g", v));
+	return v;
+}
+
+TupleDesc
+win_result_desc(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "window function must return a composite type");
+		fcinfo->flinfo->fn_extra = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(old);
+	}
+	return (TupleDesc) fcinfo->flinfo->fn_extra;
+}
+
+void
+ta_avg_init(TaAvg *a, int32 period, bool wilder)
+{
+	a->period = period;
+	a->seen = 0;
+	a->wilder = wilder;
+	a->k = 2.0 / ((double) period + 1.0);
+	a->value = 0.0;
+}
+
+bool
+ta_avg_push(TaAvg *a, double x)
+{
+	if (a->seen == a->period)
+	{
+		if (a->wilder)
+		{
+			a->value *= a->period - 1;
+			a->value += x;
+			a->value /= a->period;
+		}
+		else
+			a->value = (x - a->value) * a->k + a->value;
+		return true;
+	}
+	a->value += x;
+	if (++a->seen < a->period)
+		return false;
+	a->value /= a->period;
+	return true;
+}
+
+void
+sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt)
+{
+	memset(w, 0, sizeof(*w));
+	w->capacity = capacity;
+	w->shifted = shifted;
+	w->values = MemoryContextAlloc(cxt, sizeof(double) * capacity);
+	w->nulls = MemoryContextAlloc(cxt, sizeof(bool) * capacity);
+}
+
+/* Adds (sign 1) or removes (sign -1) one value's contribution. */
+static void
+sw_account(SlidingWindow *w, double v, int sign)
+{
+	double		d;
+
+	if (isnan(v))
+		w->nan += sign;
+	else if (isinf(v))
+	{
+		if (v > 0)
+			w->pinf += sign;
+		else
+			w->ninf += sign;
+	}
+	else if (sign > 0)
+	{
+		/* An empty window restarts exactly, shifted by its first value. */
+		if (w->count == 0)
+		{
+			w->shift = w->shifted ? v : 0.0;
+			w->s1 = w->s2 = 0.0;
+		}
+		d = v - w->shift;
+		w->count++;
+		w->s1 += d;
+		w->s2 += d * d;
+	}
+	else
+	{
+		d = v - w->shift;
+		w->count--;
+		w->s1 -= d;
+		w->s2 -= d * d;
+		w->removed += d * d;
+	}
+}
+
+/* Moves the shift to the mean of the window and recomputes the sums. */
+static void
+sw_rebase(SlidingWindow *w)
+{
+	double		sum = 0.0;
+	int32		i;
+
+	w->removed = 0.0;
+	if (w->count == 0)
+		return;
+	for (i = 0; i < w->capacity; i++)
+		if (!w->nulls[i] && isfinite(w->values[i]))
+			sum += w->values[i];
+	w->shift = w->shifted ? sum / w->count : 0.0;
+	w->s1 = w->s2 = 0.0;
+	for (i = 0; i < w->capacity; i++)
+	{
+		if (!w->nulls[i] && isfinite(w->values[i]))
+		{
+			double		d = w->values[i] - w->shift;
+
+			w->s1 += d;
+			w->s2 += d * d;
+		}
+	}
+}
+
+/*
+ * Whether the sums may have lost more than about 1e-10 of the result.  The
+ * variance's rounding error is about DBL_EPSILON times the squares it
+ * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
+ * (1e-13 of the shift, squared) keeps a flat window from recomputing on
+ * every row.  Without a shift only the mean counts, whose error is about
+ * DBL_EPSILON times the magnitudes removed.
+ */
+static bool
+sw_inexact(const SlidingWindow *w)
+{
+	double		off;
+	double		var;
+	double		floor;
+
+	if (w->count == 0)
+		return false;
+	if (!w->shifted)
+		return DBL_EPSILON * sqrt(w->capacity * w->removed) > 1e-12 * fabs(w->s1);
+	off = w->s1 / w->count;
+	var = w->s2 / w->count - off * off;
+	floor = 1e-13 * w->shift;
+	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
+}
+
+void
+sw_push(SlidingWindow *w, double v, bool isnull)
+{
+	if (w->pushed >= w->capacity && !w->nulls[w->next])
+		sw_account(w, w->values[w->next], -1);
+	w->values[w->next] = isnull ? 0.0 : v;
+	w->nulls[w->next] = isnull;
+	if (!isnull)
+		sw_account(w, v, 1);
+	w->pushed++;
+	if (++w->next == w->capacity)
+		w->next = 0;
+	if (w->next == 0 || sw_inexact(w))
+		sw_rebase(w);
+}
+
+/* Mean of the window; NaN or an infinity when the window holds them. */
+double
+sw_mean(const SlidingWindow *w, bool *isnull)
+{
+	*isnull = false;
+	if (w->nan > 0 || (w->pinf > 0 && w->ninf > 0))
+		return get_float8_nan();
+	if (w->pinf > 0)
+		return get_float8_infinity();
+	if (w->ninf > 0)
+		return -get_float8_infinity();
+	if (w->count == 0)
+	{
+		*isnull = true;
+		return 0.0;
+	}
+	return w->shift + w->s1 / w->count;
+}
+
+/* Population variance of the finite values; NaN when a non-finite one is in. */
+double
+sw_var_pop(const SlidingWindow *w)
+{
+	double		var;
+
+	if (w->nan > 0 || w->pinf > 0 || w->ninf > 0)
+		return get_float8_nan();
+	var = (w->s2 - w->s1 * w->s1 / w->count) / w->count;
+	return var > 0.0 ? var : 0.0;
+}

@@ -1,0 +1,104 @@
+/*
+ * win_common.h
+ *		Shared plumbing of the analytic window functions (win_*.c).
+ *
+ * Every window function keeps its state in per-partition memory and sees
+ * the rows of a partition once, in order: O(1) work per row.  Parameters
+ * (span, period, factor, ...) are read on every row and must not change
+ * within a partition.
+ */
+#ifndef STOCKEXT_WIN_COMMON_H
+#define STOCKEXT_WIN_COMMON_H
+
+#include "fmgr.h"
+#include "access/tupdesc.h"
+#include "windowapi.h"
+
+/* Longest window kept in memory (bbands, volume_spike): 9 bytes a slot. */
+#define WIN_MAX_BUFFERED 1000000
+
+/*
+ * Checks that rows arrive in order; marks the rows more than `keep` before
+ * the current one as no longer needed.
+ */
+extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
+
+/*
+ * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX
+ * bounds what the function keeps in memory), read on every row: stored in
+ * *first on the first row of a partition (rows == 0), checked against it on
+ * the others.
+ */
+extern int32 win_int_param(WindowObject winobj, int argno, const char *fn,
+						   const char *name, int32 max, int64 rows, int32 *first);
+
+/* The same for a finite float parameter, > 0 (or >= 0 when zero_ok). */
+extern double win_float_param(WindowObject winobj, int argno, const char *fn,
+							  const char *name, bool zero_ok, int64 rows,
+							  double *first);
+
+/* Reports a parameter that changed within a partition. */
+extern void win_param_changed(const char *fn, const char *name,
+							  const char *first, const char *now);
+
+/* The composite result type of the calling function, built once per query. */
+extern TupleDesc win_result_desc(FunctionCallInfo fcinfo);
+
+/*
+ * A moving average seeded TA-Lib's way: none until `period` values were
+ * seen, then their simple mean, then one recursive step per value, with
+ * TA-Lib's operations in TA-Lib's order:
+ *   EMA:    prev + k * (x - prev), k = 2 / (period + 1)
+ *   Wilder: (prev * (period - 1) + x) / period
+ */
+typedef struct TaAvg
+{
+	int32		period;
+	int32		seen;			/* values seen, saturating at period */
+	bool		wilder;
+	double		k;
+	double		value;			/* running sum until seeded, then the average */
+} TaAvg;
+
+extern void ta_avg_init(TaAvg *a, int32 period, bool wilder);
+extern bool ta_avg_push(TaAvg *a, double x);
+
+/*
+ * The last `capacity` values pushed (a NULL takes a slot but no value), with
+ * sums of their deviations from a shift close to their mean, so the variance
+ * of prices near 1e5 moving by 1e-4 does not cancel catastrophically.  Every
+ * `capacity` pushes the shift moves to the current mean and the sums are
+ * recomputed from the slots, so removals never accumulate rounding error:
+ * amortized O(1) per push.  The same happens at once when rounding may
+ * have cost the result more than about 1e-10 of itself: when an outlier (a
+ * bad tick) left the window, so subtracting its square cancelled the digits
+ * of what remains, or when the window's mean moved far from the shift.
+ * Non-finite values are counted apart.  Without
+ * a shift (for the mean only), sums of integers stay exact, so the mean is
+ * bit for bit the built-in avg's.
+ */
+typedef struct SlidingWindow
+{
+	int32		capacity;
+	bool		shifted;
+	int32		next;			/* slot the next push overwrites */
+	int64		pushed;
+	int32		count;			/* finite values in the window */
+	int32		nan;
+	int32		pinf;
+	int32		ninf;
+	double		shift;
+	double		s1;				/* sum of (v - shift) over finite values */
+	double		s2;				/* sum of (v - shift)^2 */
+	double		removed;		/* sum of (v - shift)^2 removed since */
+	double	   *values;
+	bool	   *nulls;
+} SlidingWindow;
+
+/* Allocates the slots in cxt: the partition's memory, where w lives. */
+extern void sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt);
+extern void sw_push(SlidingWindow *w, double v, bool isnull);
+extern double sw_mean(const SlidingWindow *w, bool *isnull);
+extern double sw_var_pop(const SlidingWindow *w);
+
+#endif							/* STOCKEXT_WIN_COMMON_H */
