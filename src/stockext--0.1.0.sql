@@ -713,11 +713,15 @@ REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 -- no bars yields no row.  Runs of consecutive buckets of a symbol and width
 -- are read with one index range scan each (CROSS JOIN LATERAL, whatever
 -- the planner estimates): an append of new bars is a few long scans, late
--- bars scattered over the history are many short ones.
+-- bars scattered over the history are many short ones.  OFFSET 0 keeps
+-- the planner from joining the keys in before the scans, which would
+-- repeat each run's scan once per key of its symbol and width.
 CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width
+FROM (
 SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width
 FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       FROM (SELECT k.symbol, k.width, k.bucket,
@@ -732,7 +736,8 @@ CROSS JOIN LATERAL (
       AND s.ts >= r.lo - w.slack AND s.ts < r.hi + w.span + w.slack
     GROUP BY 1) b
 WHERE b.bucket BETWEEN r.lo AND r.hi
-  AND (r.symbol, r.width, b.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+OFFSET 0) f
+WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
 $sql$, keys, stockext.rollup_select_list());
 COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
 'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
