@@ -27,6 +27,13 @@ FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.
 ORDER BY hour DESC, symbol
 LIMIT 10;
 
+-- Ingestion: the worker, its feeds and the newest bars it stored.
+SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
+SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
+FROM stockext.feed_status;
+SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
+FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
+
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),
 -- ATR(14), EMA(20) and the half-life-15-minutes EMA.
@@ -57,3 +64,16 @@ FROM (SELECT symbol, ts, volume,
 WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
+
+-- Rollups: pg_cron refreshes them every minute (stockext:stockext:refresh).
+SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'stockext:%' ORDER BY jobname;
+SELECT * FROM stockext.refresh_rollups();
+SELECT symbol, count(*) AS buckets, max(bucket) AS newest FROM stockext.bars_30m GROUP BY symbol ORDER BY symbol;
+SELECT symbol, bucket, open, high, low, close, volume, round(vwap::numeric, 2) AS vwap, n
+FROM stockext.bars_1h_live ORDER BY bucket DESC, symbol LIMIT 10;
+-- Gap-filled 30-minute bars around the newest bar: buckets without bars
+-- come back as a flat candle at the previous close, volume 0.
+SELECT t.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.n
+FROM (SELECT symbol, date_bin('30 minutes', ts, '2000-01-03') AS last
+      FROM stockext.ticks ORDER BY ts DESC, symbol LIMIT 1) t,
+     stockext.bars(t.symbol, '30 minutes', t.last - interval '90 minutes', t.last + interval '90 minutes', 'previous') b;
