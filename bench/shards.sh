@@ -56,7 +56,7 @@ bars() {
 	echo "SET session_replication_role = replica;  -- no rollup invalidations: queries are measured, not writes
 INSERT INTO stockext.ticks
 SELECT sym, '2024-01-01'::timestamptz + g * interval '1 minute', interval '1 minute',
-       p, greatest(p, p + d) + 0.2, least(p, p + d) - 0.2, p + d, 100 + (g * 7919 + k * 104729) % 10000, 'bench', now()
+       p, greatest(p, p + d) + 0.2, least(p, p + d) - 0.2, p + d, 100 + (g::bigint * 7919 + k * 104729) % 10000, 'bench', now()
 FROM unnest(ARRAY[$1]) AS s(sym), LATERAL (SELECT substr(sym, 4)::int AS k) n, generate_series(1, $BARS) g,
      LATERAL (SELECT 100 + 10 * sin(g / 1000.0 + k) + 0.5 * sin(g / 7.0) AS p, 0.3 * cos(g / 13.0) AS d) x;
 VACUUM ANALYZE stockext.ticks;"
