@@ -1,0 +1,468 @@
+/*
+ * ingest.c
+ *		The write path shared by the worker and backfill.
+ *
+ * A poll's bars go in with one INSERT ... SELECT FROM unnest(arrays) ...
+ * ON CONFLICT DO UPDATE, planned once per process: a single executor run
+ * for the whole batch, with parameters only, so no provider data is ever
+ * part of SQL text.  Unchanged re-polled bars write nothing.
+ *
+ * A large batch (a backfill chunk, a long reply) takes a faster road: the
+ * bars whose keys are not stored yet go in through COPY's own machinery
+ * (binary format from memory, multi-row inserts per partition), the
+ * others through the upsert.  Every batch first takes an advisory lock per
+ * symbol, so no other ingester adds keys between that look and the COPY.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "ingest.h"
+
+#define NARGS 11
+
+/* Batches from this size on copy their new bars. */
+#define COPY_MIN_BARS 1000
+
+/* Advisory lock class of ingesters ("sTk" in hex) */
+#define INGEST_LOCK_CLASS 7558251
+
+static const char *const upsert_sql =
+"INSERT INTO stockext.ticks AS t"
+" (symbol, ts, resolution, open, high, low, close, volume, source)"
+" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9"
+" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
+"             $5::float8[], $6::float8[], $7::int8[])"
+"      AS u(symbol, ts, open, high, low, close, volume)"
+" ON CONFLICT (symbol, ts, resolution) DO UPDATE"
+" SET open = excluded.open, high = excluded.high, low = excluded.low,"
+"     close = excluded.close, volume = excluded.volume,"
+"     source = excluded.source, ingested_at = excluded.ingested_at"
+" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)"
+"       IS DISTINCT FROM"
+"       (excluded.open, excluded.high, excluded.low, excluded.close,"
+"        excluded.volume, excluded.source)";
+
+static const char *const reject_sql =
+"INSERT INTO stockext.rejects"
+" (feed_id, source, symbol, ts, resolution, open, high, low, close, volume, reason)"
+" SELECT $10, $9, u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, u.reason"
+" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
+"             $5::float8[], $6::float8[], $7::int8[], $11::text[])"
+"      AS u(symbol, ts, open, high, low, close, volume, reason)";
+
+static const Oid argtypes[NARGS] = {
+	TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, INTERVALOID, TEXTOID,
+	INT4OID, TEXTARRAYOID
+};
+
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr reject_plan = NULL;
+
+/* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
+static Oid	covered_ext = InvalidOid;
+static TimestampTz covered_lo;
+static TimestampTz covered_hi;
+
+void
+ingest_forget_partitions(void)
+{
+	covered_ext = InvalidOid;
+}
+
+static void
+ensure_partitions(TimestampTz lo, TimestampTz hi)
+{
+	Oid			ext = get_extension_oid("stockext", false);
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2] = {TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
+
+	if (ext == covered_ext && lo >= covered_lo && hi <= covered_hi)
+		return;
+	if (SPI_execute_with_args("SELECT stockext.create_partitions($1, $2)",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "stockext.create_partitions failed");
+	if (ext != covered_ext || hi < covered_lo || lo > covered_hi)
+	{
+		covered_lo = lo;
+		covered_hi = hi;
+	}
+	else
+	{
+		covered_lo = Min(lo, covered_lo);
+		covered_hi = Max(hi, covered_hi);
+	}
+	covered_ext = ext;
+}
+
+static int
+compare_bars(const void *a, const void *b, void *arg)
+{
+	const IngestBar *bars = arg;
+	const IngestBar *x = &bars[*(const int *) a];
+	const IngestBar *y = &bars[*(const int *) b];
+	int			c = strcmp(x->symbol, y->symbol);
+
+	if (c != 0)
+		return c;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	/* Equal keys keep their arrival order, so the last copy is last. */
+	return *(const int *) a - *(const int *) b;
+}
+
+/* Arrays of the given bars, in the argument order of both statements. */
+static void
+bars_to_args(IngestBar *bars, const int *idx, int n, const char *const *reasons,
+			 Datum *values, char *nulls)
+{
+	Datum	   *symbol = palloc(n * sizeof(Datum));
+	Datum	   *ts = palloc(n * sizeof(Datum));
+	Datum	   *price[4];
+	Datum	   *volume = palloc(n * sizeof(Datum));
+	bool	   *ts_null = palloc(n * sizeof(bool));
+	bool	   *volume_null = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int p = 0; p < 4; p++)
+		price[p] = palloc(n * sizeof(Datum));
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[idx[i]];
+
+		symbol[i] = CStringGetTextDatum(b->symbol);
+		ts[i] = TimestampTzGetDatum(b->ts);
+		ts_null[i] = !b->has_ts;
+		price[0][i] = Float8GetDatum(b->open);
+		price[1][i] = Float8GetDatum(b->high);
+		price[2][i] = Float8GetDatum(b->low);
+		price[3][i] = Float8GetDatum(b->close);
+		volume[i] = Int64GetDatum(b->volume);
+		volume_null[i] = !b->has_volume;
+	}
+	values[0] = PointerGetDatum(construct_array(symbol, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_md_array(ts, ts_null, 1, dims, lbs, TIMESTAMPTZOID,
+												   sizeof(TimestampTz), FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
+	for (int p = 0; p < 4; p++)
+		values[2 + p] = PointerGetDatum(construct_array(price[p], n, FLOAT8OID, sizeof(float8),
+														FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[6] = PointerGetDatum(construct_md_array(volume, volume_null, 1, dims, lbs, INT8OID,
+												   sizeof(int64), FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
+	if (reasons != NULL)
+	{
+		Datum	   *reason = palloc(n * sizeof(Datum));
+
+		for (int i = 0; i < n; i++)
+			reason[i] = CStringGetTextDatum(reasons[i]);
+		values[10] = PointerGetDatum(construct_array(reason, n, TEXTOID, -1, false, TYPALIGN_INT));
+		nulls[10] = ' ';
+	}
+}
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *plan, const char *sql)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, NARGS, (Oid *) argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	return *plan;
+}
+
+/* ---------- the COPY road ---------- */
+
+static StringInfo copy_data;
+static int	copy_pos;
+
+static int
+copy_read(void *outbuf, int minread, int maxread)
+{
+	int			n = Min(maxread, copy_data->len - copy_pos);
+
+	memcpy(outbuf, copy_data->data + copy_pos, n);
+	copy_pos += n;
+	return n;
+}
+
+static void
+send_text(StringInfo buf, const char *s)
+{
+	int			len = strlen(s);
+
+	pq_sendint32(buf, len);
+	appendBinaryStringInfo(buf, s, len);
+}
+
+/* Appends COPY BINARY rows of the given bars to buf. */
+static void
+copy_rows(StringInfo buf, IngestBar *bars, const int *idx, int n,
+		  const Interval *resolution, const char *source)
+{
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[idx[i]];
+
+		pq_sendint16(buf, 9);
+		send_text(buf, b->symbol);
+		pq_sendint32(buf, 8);
+		pq_sendint64(buf, b->ts);
+		pq_sendint32(buf, 16);
+		pq_sendint64(buf, resolution->time);
+		pq_sendint32(buf, resolution->day);
+		pq_sendint32(buf, resolution->month);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->open);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->high);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->low);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->close);
+		if (b->has_volume)
+		{
+			pq_sendint32(buf, 8);
+			pq_sendint64(buf, b->volume);
+		}
+		else
+			pq_sendint32(buf, -1);
+		send_text(buf, source);
+	}
+}
+
+/* COPYs the given bars (none of whose keys is stored) into stockext.ticks. */
+static uint64
+copy_bars(IngestBar *bars, const int *idx, int n, const Interval *resolution,
+		  const char *source)
+{
+	static const char *const columns[] = {
+		"symbol", "ts", "resolution", "open", "high", "low", "close", "volume", "source"
+	};
+	Oid			relid = get_relname_relid("ticks", get_namespace_oid("stockext", false));
+	Relation	rel;
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *attnames = NIL;
+	StringInfoData buf;
+	uint64		copied;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, "PGCOPY\n\377\r\n\0", 11);
+	pq_sendint32(&buf, 0);		/* flags */
+	pq_sendint32(&buf, 0);		/* header extension */
+	copy_rows(&buf, bars, idx, n, resolution, source);
+	pq_sendint16(&buf, -1);
+
+	for (int i = 0; i < lengthof(columns); i++)
+		attnames = lappend(attnames, makeString(pstrdup(columns[i])));
+	rel = table_open(relid, RowExclusiveLock);
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	copy_data = &buf;
+	copy_pos = 0;
+	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read, attnames,
+						   list_make1(makeDefElem("format", (Node *) makeString("binary"), -1)));
+	copied = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	free_parsestate(pstate);
+	table_close(rel, NoLock);
+	pfree(buf.data);
+	return copied;
+}
+
+/*
+ * Locks the symbols of the sorted batch good[0..n), in order, for this
+ * transaction: ingesters of the same symbols take turns, so that none adds
+ * a key another has just found missing.  Returns the symbols as text[].
+ */
+static Datum
+lock_symbols(IngestBar *bars, const int *good, int n)
+{
+	Oid			type = TEXTARRAYOID;
+	Datum	   *symbols = palloc(n * sizeof(Datum));
+	int			nsymbols = 0;
+	Datum		array;
+
+	for (int i = 0; i < n; i++)
+		if (i == 0 || strcmp(bars[good[i]].symbol, bars[good[i - 1]].symbol) != 0)
+			symbols[nsymbols++] = CStringGetTextDatum(bars[good[i]].symbol);
+	array = PointerGetDatum(construct_array(symbols, nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_execute_with_args("SELECT pg_advisory_xact_lock(" CppAsString2(INGEST_LOCK_CLASS) ", hashtext(s))"
+							  " FROM unnest($1::text[]) WITH ORDINALITY AS u(s, n) ORDER BY n",
+							  1, &type, &array, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "locking the batch's symbols failed");
+	return array;
+}
+
+/*
+ * Splits the sorted, deduplicated batch good[0..n) of the given symbols
+ * and time range [lo, hi] into the bars whose keys
+ * are not stored (*fresh) and the others (*known, which the upsert handles:
+ * unchanged ones write nothing).  The batch's symbols are locked.
+ */
+static void
+split_fresh(IngestBar *bars, const int *good, int n, Datum symbols,
+			const Interval *resolution, TimestampTz lo, TimestampTz hi,
+			int *fresh, int *nfresh, int *known, int *nknown)
+{
+	Oid			types[4] = {TEXTARRAYOID, INTERVALOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[4];
+	uint64		j = 0;
+
+	args[0] = symbols;
+	args[1] = IntervalPGetDatum(resolution);
+	args[2] = TimestampTzGetDatum(lo);
+	args[3] = TimestampTzGetDatum(hi);
+	/* Keys stored in the batch's range, in the batch's order. */
+	if (SPI_execute_with_args("SELECT symbol, ts FROM stockext.ticks"
+							  " WHERE symbol = ANY ($1) AND resolution = $2 AND ts BETWEEN $3 AND $4"
+							  " ORDER BY symbol COLLATE \"C\", ts",
+							  4, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading stored keys failed");
+	*nfresh = *nknown = 0;
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[good[i]];
+		int			c = 1;
+
+		while (j < SPI_processed)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			bool		isnull;
+			char	   *sym = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+
+			c = strcmp(sym, b->symbol);
+			if (c == 0)
+				c = ts < b->ts ? -1 : ts > b->ts ? 1 : 0;
+			pfree(sym);
+			if (c >= 0)
+				break;
+			j++;
+		}
+		if (j < SPI_processed && c == 0)
+			known[(*nknown)++] = good[i];
+		else
+			fresh[(*nfresh)++] = good[i];
+	}
+}
+
+int64
+ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
+			const char *source, int feed_id, int64 *rejected)
+{
+	int		   *good = palloc(Max(nbars, 1) * sizeof(int));
+	int		   *bad = palloc(Max(nbars, 1) * sizeof(int));
+	const char **reasons = palloc(Max(nbars, 1) * sizeof(char *));
+	int			ngood = 0;
+	int			nbad = 0;
+	int			nkept = 0;
+	int64		stored = 0;
+	Datum		values[NARGS];
+	char		nulls[NARGS];
+
+	for (int i = 0; i < nbars; i++)
+	{
+		IngestBar  *b = &bars[i];
+
+		if (b->problem == NULL)
+			b->problem = symbol_problem(b->symbol, strlen(b->symbol));
+		if (b->problem == NULL && !b->has_ts)
+			b->problem = "time is missing";
+		if (b->problem == NULL)
+			b->problem = bar_problem(b->open, b->high, b->low, b->close,
+									 b->has_volume, b->volume);
+		if (b->problem == NULL)
+			good[ngood++] = i;
+		else
+		{
+			reasons[nbad] = b->problem;
+			bad[nbad++] = i;
+		}
+	}
+
+	/* One row per key, else ON CONFLICT would meet a row twice. */
+	qsort_arg(good, ngood, sizeof(int), compare_bars, bars);
+	for (int i = 0; i < ngood; i++)
+	{
+		if (i + 1 < ngood && strcmp(bars[good[i]].symbol, bars[good[i + 1]].symbol) == 0 &&
+			bars[good[i]].ts == bars[good[i + 1]].ts)
+			continue;
+		good[nkept++] = good[i];
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(nulls, ' ', sizeof(nulls));
+	values[7] = IntervalPGetDatum(resolution);
+	values[8] = CStringGetTextDatum(source);
+	values[9] = Int32GetDatum(feed_id);
+	nulls[9] = feed_id == 0 ? 'n' : ' ';
+	nulls[10] = 'n';
+	values[10] = (Datum) 0;
+
+	if (nkept > 0)
+	{
+		TimestampTz lo = DT_NOEND;
+		TimestampTz hi = DT_NOBEGIN;
+		Datum		symbols;
+
+		for (int i = 0; i < nkept; i++)
+		{
+			lo = Min(lo, bars[good[i]].ts);
+			hi = Max(hi, bars[good[i]].ts);
+		}
+		ensure_partitions(lo, hi);
+		symbols = lock_symbols(bars, good, nkept);
+		if (nkept >= COPY_MIN_BARS)
+		{
+			int		   *fresh = palloc(nkept * sizeof(int));
+			int			nfresh;
+
+			split_fresh(bars, good, nkept, symbols, resolution, lo, hi,
+						fresh, &nfresh, good, &nkept);
+			if (nfresh > 0)
+				stored += copy_bars(bars, fresh, nfresh, resolution, source);
+		}
+		if (nkept > 0)
+		{
+			bars_to_args(bars, good, nkept, NULL, values, nulls);
+			if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
+								 false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "upsert of bars failed");
+			stored += SPI_processed;
+		}
+	}
+	if (nbad > 0)
+	{
+		bars_to_args(bars, bad, nbad, reasons, values, nulls);
+		if (SPI_execute_plan(keep_plan(&reject_plan, reject_sql), values, nulls,
+							 false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "insert of rejected bars failed");
+	}
+	SPI_finish();
+	if (rejected)
+		*rejected = nbad;
+	return stored;
+}
