@@ -75,3 +75,9 @@ FROM stockext.bars_1h_live ORDER BY bucket DESC, symbol LIMIT 10;
 -- forward as a flat candle at the previous close.
 SELECT * FROM stockext.bars(coalesce((SELECT symbol FROM stockext.ticks ORDER BY ts DESC LIMIT 1), 'AAPL'), '30 minutes',
                             date_bin('30 minutes', now(), '2000-01-03') - interval '6 hours', now(), 'previous');
+-- Gap-filled 30-minute bars around the newest bar: buckets without bars
+-- come back as a flat candle at the previous close, volume 0.
+SELECT t.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.n
+FROM (SELECT symbol, date_bin('30 minutes', ts, '2000-01-03') AS last
+      FROM stockext.ticks ORDER BY ts DESC, symbol LIMIT 1) t,
+     stockext.bars(t.symbol, '30 minutes', t.last - interval '90 minutes', t.last + interval '90 minutes', 'previous') b;

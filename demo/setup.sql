@@ -25,6 +25,7 @@ FROM (VALUES ('DEMO.A', 1), ('DEMO.B', 2), ('DEMO.C', 3)) s(symbol, k),
      generate_series(0, 389) g,
      LATERAL (SELECT 50 * s.k + 3 * sin(g / (10.0 + s.k)) + 0.01 * g * (2 - s.k) AS c) p
 ON CONFLICT (symbol, ts, resolution) DO NOTHING;
+
 -- Rollups: pg_cron runs in this database (cron.database_name = stockext),
 -- so the jobs are registered directly; a first refresh fills the tables.
 CREATE EXTENSION IF NOT EXISTS pg_cron;

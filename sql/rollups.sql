@@ -222,14 +222,14 @@ SELECT tableoid::regclass FROM stockext.ticks WHERE symbol = 'OLD';
 SELECT stockext.maintain_partitions() >= 1 AS created;
 SELECT tableoid::regclass FROM stockext.ticks WHERE symbol = 'OLD';
 SELECT stockext.apply_retention() AS dropped_when_off;
-UPDATE stockext.maintenance_settings SET drop_ticks_after = '5 years';
+INSERT INTO stockext.maintenance_settings (drop_ticks_after) VALUES ('5 years');
 SELECT stockext.apply_retention() AS dropped_while_pending;
 SELECT count(*) > 0 AS still_there FROM stockext.ticks WHERE symbol = 'OLD';
 SELECT * FROM stockext.refresh_rollups();
 SELECT stockext.apply_retention() >= 1 AS dropped;
 SELECT count(*) AS ticks_left, (SELECT n FROM stockext.bars_1h WHERE symbol = 'OLD') AS rollup_kept
 FROM stockext.ticks WHERE symbol = 'OLD';
-UPDATE stockext.maintenance_settings SET drop_ticks_after = NULL;
+DELETE FROM stockext.maintenance_settings;
 
 -- Labels.
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel

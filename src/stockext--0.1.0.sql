@@ -1107,10 +1107,13 @@ SELECT stockext.wake_launcher();
 -- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
 -- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
 -- instants (the same result, without two time zone conversions per bar).
+-- NULL in, NULL out, but not declared STRICT: PostgreSQL inlines a SQL
+-- function into the calling query only if its body is as strict as the
+-- declaration, and a CASE is not provably strict.
 CREATE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
                                        origin timestamp, time_zone text)
 RETURNS timestamptz
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
             ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
 COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
@@ -1215,11 +1218,15 @@ REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 -- no bars yields no row.  Runs of consecutive buckets of a symbol and width
 -- are read with one index range scan each (CROSS JOIN LATERAL, whatever
 -- the planner estimates): an append of new bars is a few long scans, late
--- bars scattered over the history are many short ones.
+-- bars scattered over the history are many short ones.  OFFSET 0 keeps
+-- the planner from joining the keys in before the scans, which would
+-- repeat each run's scan once per key of its symbol and width.
 CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width
+FROM (
 SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width
 FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       FROM (SELECT k.symbol, k.width, k.bucket,
@@ -1234,7 +1241,8 @@ CROSS JOIN LATERAL (
       AND s.ts >= r.lo - w.slack AND s.ts < r.hi + w.span + w.slack
     GROUP BY 1) b
 WHERE b.bucket BETWEEN r.lo AND r.hi
-  AND (r.symbol, r.width, b.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+OFFSET 0) f
+WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
 $sql$, keys, stockext.rollup_select_list());
 COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
 'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
@@ -1673,15 +1681,16 @@ COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text
 -- Rollups: partition maintenance, retention and pg_cron jobs
 ------------------------------------------------------------------------------
 
--- One row of maintenance settings.
+-- Maintenance settings: at most one row, none meaning the defaults.  No
+-- row at CREATE EXTENSION, so pg_dump's copy of a user's row restores
+-- without clashing with one the install script wrote.
 CREATE TABLE stockext.maintenance_settings (
     single             boolean  PRIMARY KEY DEFAULT true CHECK (single),
     months_ahead       integer  NOT NULL DEFAULT 2 CHECK (months_ahead BETWEEN 0 AND 120),
     drop_ticks_after   interval CHECK (drop_ticks_after > interval '0')
 );
 COMMENT ON TABLE stockext.maintenance_settings IS
-'partition maintenance: months of ticks partitions kept ahead; drop_ticks_after (NULL: never) drops monthly ticks partitions that ended that long ago and have nothing left to roll up';
-INSERT INTO stockext.maintenance_settings DEFAULT VALUES;
+'partition maintenance, one row or none (defaults): months of ticks partitions kept ahead (2); drop_ticks_after (NULL: never) drops monthly ticks partitions that ended that long ago and have nothing left to roll up';
 SELECT pg_catalog.pg_extension_config_dump('stockext.maintenance_settings', '');
 REVOKE ALL ON stockext.maintenance_settings FROM PUBLIC;
 
@@ -1700,7 +1709,7 @@ DECLARE
     part    record;
     dropped integer := 0;
 BEGIN
-    SELECT drop_ticks_after INTO keep FROM stockext.maintenance_settings;
+    SELECT m.drop_ticks_after INTO keep FROM stockext.maintenance_settings m;
     IF keep IS NOT NULL THEN
         PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
         FOR part IN
@@ -1740,7 +1749,7 @@ DECLARE
     month   timestamptz;
     created integer;
 BEGIN
-    SELECT months_ahead INTO ahead FROM stockext.maintenance_settings;
+    ahead := coalesce((SELECT m.months_ahead FROM stockext.maintenance_settings m), 2);
     created := stockext.create_partitions(now(), now() + make_interval(months => ahead));
     FOR month IN
         SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
