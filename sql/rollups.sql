@@ -230,6 +230,12 @@ SELECT stockext.apply_retention() >= 1 AS dropped;
 SELECT count(*) AS ticks_left, (SELECT n FROM stockext.bars_1h WHERE symbol = 'OLD') AS rollup_kept
 FROM stockext.ticks WHERE symbol = 'OLD';
 DELETE FROM stockext.maintenance_settings;
+-- Raw replies older than their feed's retention go, and those of a removed
+-- feed after 7 days.
+INSERT INTO stockext.raw_replies (feed_id, at, reply) VALUES
+  (-1, now() - interval '8 days', '{"old": true}'), (-1, now() - interval '1 day', '{"new": true}');
+SELECT stockext.apply_retention() AS dropped;
+SELECT reply FROM stockext.raw_replies WHERE feed_id = -1;
 
 -- Labels.
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel

@@ -1696,9 +1696,9 @@ REVOKE ALL ON stockext.maintenance_settings FROM PUBLIC;
 
 -- Retention: drops the monthly ticks partitions that ended more than
 -- drop_ticks_after ago, once no invalidation is pending (their rollups are
--- current and keep the history); then purges raw provider replies through
--- stockext.purge_raw_replies() when the ingestion layer defines it.
--- Returns how many partitions it dropped.
+-- current and keep the history); then deletes the raw provider replies
+-- older than their feed's raw_retention.  Returns how many partitions it
+-- dropped.
 CREATE FUNCTION stockext.apply_retention()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1726,14 +1726,16 @@ BEGIN
             dropped := dropped + 1;
         END LOOP;
     END IF;
-    IF to_regprocedure('stockext.purge_raw_replies()') IS NOT NULL THEN
-        EXECUTE 'SELECT stockext.purge_raw_replies()';
-    END IF;
+    -- The worker prunes a feed's replies when it polls it; a paused feed's
+    -- are pruned here, and those of a removed feed after the default 7 days.
+    DELETE FROM stockext.raw_replies r
+     WHERE r.at < now() - coalesce((SELECT f.raw_retention FROM stockext.feeds f WHERE f.id = r.feed_id),
+                                   interval '7 days');
     RETURN dropped;
 END
 $$;
 COMMENT ON FUNCTION stockext.apply_retention() IS
-'drops monthly ticks partitions older than maintenance_settings.drop_ticks_after once rolled up, and purges raw replies (stockext.purge_raw_replies) when defined; returns the partitions dropped';
+'drops monthly ticks partitions older than maintenance_settings.drop_ticks_after once rolled up, and raw replies older than their feed''s raw_retention; returns the partitions dropped';
 REVOKE ALL ON FUNCTION stockext.apply_retention() FROM PUBLIC;
 
 -- Creates the ticks partitions months_ahead ahead, gives every month found
