@@ -10,7 +10,7 @@ SELECT p.oid::regprocedure AS aggregate, p.proparallel AS parallel,
        a.aggmtranstype::regtype AS mstype, a.aggminvtransfn <> 0 AS inverse
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.pronamespace = 'stockext'::regnamespace
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 SELECT p.oid::regprocedure AS order_independent_without_combine_or_real_state
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.pronamespace = 'stockext'::regnamespace AND p.proname <> 'volatility'
