@@ -31,3 +31,10 @@ FROM (SELECT symbol, ts, volume,
 WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
+
+-- Ingestion: the worker, its feeds and the newest bars it stored.
+SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
+SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
+FROM stockext.feed_status;
+SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
+FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;

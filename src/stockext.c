@@ -12,6 +12,9 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "guc.h"
+#include "worker.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -22,6 +25,9 @@ _PG_init(void)
 	/* pg_upgrade loads libraries only to check that they exist. */
 	if (IsBinaryUpgrade)
 		return;
+
+	stockext_define_gucs();
+	stockext_worker_init();
 
 	/* Settings are defined above this line by the features that read them. */
 #if PG_VERSION_NUM >= 150000

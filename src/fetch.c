@@ -1,0 +1,678 @@
+/*
+ * fetch.c
+ *		Polling the HTTP providers (TwelveData, Alpha Vantage, Yahoo).
+ *
+ * A round: plan each due feed's requests (key, how many bars to ask for)
+ * in a transaction; take the requests from the providers' shared allowance;
+ * run them all at once over libcurl's multi interface; as each reply
+ * arrives, parse it (plain C), copy the bars into palloc'd memory, free
+ * every libcurl and json-c byte, and only then store it in a transaction of
+ * its own.  A feed's outcome is recorded when its last reply is in.
+ *
+ * API keys appear only in the request URL handed to libcurl; messages and
+ * the log get url_redact()'s copy.
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "pgtime.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "fetch.h"
+#include "guc.h"
+#include "http.h"
+#include "ingest.h"
+#include "provider.h"
+#include "worker.h"
+
+#define URL_MAX 8192
+
+/* Bars asked for when a symbol has none stored yet. */
+#define FIRST_POLL_BARS 100
+#define MAX_POLL_BARS 5000
+
+typedef struct ProviderInfo
+{
+	const char *name;
+	ProviderKind kind;
+	char	  **base_url;
+	int		   *per_minute;
+	int		   *per_day;
+	bool		batch;			/* one request serves all the symbols */
+} ProviderInfo;
+
+static const ProviderInfo providers[] = {
+	{"twelvedata", PROVIDER_TWELVEDATA, &stockext_twelvedata_url,
+	&stockext_twelvedata_per_minute, &stockext_twelvedata_per_day, true},
+	{"alphavantage", PROVIDER_ALPHAVANTAGE, &stockext_alphavantage_url,
+	&stockext_alphavantage_per_minute, &stockext_alphavantage_per_day, false},
+	{"yahoo", PROVIDER_YAHOO, &stockext_yahoo_url,
+	&stockext_yahoo_per_minute, &stockext_yahoo_per_day, false},
+};
+
+struct FeedPoll;
+
+/* One request of a poll. */
+typedef struct Call
+{
+	struct FeedPoll *poll;
+	char	   *symbol;			/* the symbol asked for; NULL for a batch */
+	char	   *url;			/* holds the key: never shown */
+	char	   *shown;			/* the URL with the key redacted */
+} Call;
+
+typedef struct FeedPoll
+{
+	Feed	   *feed;
+	const ProviderInfo *pi;
+	MemoryContext ctx;
+	List	   *calls;
+	int			pending;
+	int64		stored;
+	char	   *error;			/* the first failure */
+	int			http_status;
+} FeedPoll;
+
+/* A reply turned into palloc'd data. */
+typedef struct Reply
+{
+	char	   *error;
+	int			http_status;
+	IngestBar  *bars;
+	int			nbars;
+	List	   *symbol_errors;	/* of char *, one message each */
+	char	   *raw;			/* the body, when it is kept */
+	/* what to store it under */
+	int			feed_id;
+	const ProviderInfo *pi;
+	Interval   *resolution;
+	int64		stored;
+} Reply;
+
+static const ProviderInfo *
+provider_info(const char *name)
+{
+	for (int i = 0; i < lengthof(providers); i++)
+		if (strcmp(providers[i].name, name) == 0)
+			return &providers[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("provider \"%s\" is not an HTTP provider", name)));
+	pg_unreachable();
+}
+
+static int
+resolution_seconds(const Interval *res)
+{
+	return (int) (res->time / USECS_PER_SEC + (int64) res->day * SECS_PER_DAY);
+}
+
+/* ---------- from provider bars to stored bars ---------- */
+
+/* The instant of a parsed bar, converted by PostgreSQL's time zone code. */
+static bool
+parsed_instant(const ParsedBar *pb, TimestampTz *ts)
+{
+	struct pg_tm tm;
+	pg_tz	   *tz;
+	int			tzoff;
+
+	if (pb->has_epoch)
+	{
+		if (pb->epoch < -(INT64CONST(1) << 40) || pb->epoch > (INT64CONST(1) << 40))
+			return false;
+		*ts = (pb->epoch - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+			* USECS_PER_SEC;
+		return IS_VALID_TIMESTAMP(*ts);
+	}
+	tz = pg_tzset(pb->zone);
+	if (tz == NULL || pb->mon < 1 || pb->mon > 12 || pb->mday < 1 || pb->mday > 31 ||
+		pb->hour < 0 || pb->hour > 23 || pb->min < 0 || pb->min > 59 ||
+		pb->sec < 0 || pb->sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = pb->year;
+	tm.tm_mon = pb->mon;
+	tm.tm_mday = pb->mday;
+	tm.tm_hour = pb->hour;
+	tm.tm_min = pb->min;
+	tm.tm_sec = pb->sec;
+	/* A fall-back wall time that happens twice gets PostgreSQL's reading. */
+	tzoff = DetermineTimeZoneOffset(&tm, tz);
+	return tm2timestamp(&tm, 0, &tzoff, ts) == 0 && IS_VALID_TIMESTAMP(*ts);
+}
+
+static void
+copy_parse_result(const ParseResult *pr, Reply *r)
+{
+	static const char *const what[] = {
+		[PARSE_OK] = "ok",
+		[PARSE_RATE_LIMITED] = "rate limited by the provider",
+		[PARSE_PROVIDER_ERROR] = "refused by the provider",
+		[PARSE_SERVER_ERROR] = "provider server error",
+		[PARSE_MALFORMED] = "malformed reply",
+	};
+
+	if (pr->status != PARSE_OK)
+	{
+		r->error = psprintf("%s: %s", what[pr->status], pr->message);
+		return;
+	}
+	r->bars = palloc(Max(pr->nbars, 1) * sizeof(IngestBar));
+	r->nbars = (int) pr->nbars;
+	for (size_t i = 0; i < pr->nbars; i++)
+	{
+		const ParsedBar *pb = &pr->bars[i];
+		IngestBar  *b = &r->bars[i];
+
+		strlcpy(b->symbol, pb->symbol, sizeof(b->symbol));
+		b->has_ts = parsed_instant(pb, &b->ts);
+		b->open = pb->open;
+		b->high = pb->high;
+		b->low = pb->low;
+		b->close = pb->close;
+		b->has_volume = pb->has_volume;
+		b->volume = pb->volume;
+		b->problem = pb->problem ? pstrdup(pb->problem) : NULL;
+		if (b->problem == NULL && !b->has_ts)
+			b->problem = "time cannot be converted to an instant";
+	}
+	for (size_t i = 0; i < pr->nsymbol_errors; i++)
+		r->symbol_errors = lappend(r->symbol_errors,
+								   psprintf("symbol \"%s\": %s (code %d)",
+											pr->symbol_errors[i].symbol,
+											pr->symbol_errors[i].message,
+											pr->symbol_errors[i].code));
+}
+
+static const char *
+outcome_text(HttpOutcome outcome)
+{
+	switch (outcome)
+	{
+		case HTTP_TIMEOUT:
+			return "timed out";
+		case HTTP_TOO_LARGE:
+			return "reply too large";
+		case HTTP_TRUNCATED:
+			return "reply cut off";
+		case HTTP_FAILED:
+			return "request failed";
+		default:
+			return "request unfinished";
+	}
+}
+
+/*
+ * Reads a finished request into r and frees it: every libcurl and json-c
+ * byte is gone before anything can raise an error past this function.
+ */
+static void
+read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
+		   bool keep_raw, const char *shown, Reply *r)
+{
+	ParseResult pr;
+
+	r->http_status = (int) req->status;
+	if (req->outcome != HTTP_DONE)
+	{
+		r->error = psprintf("%s: %s (GET %s)", outcome_text(req->outcome), req->error, shown);
+		http_request_free(req);
+		return;
+	}
+	switch (pi->kind)
+	{
+		case PROVIDER_TWELVEDATA:
+			parse_twelvedata(req->body, req->len, (int) req->status, symbol, &pr);
+			break;
+		case PROVIDER_ALPHAVANTAGE:
+			parse_alphavantage(req->body, req->len, (int) req->status, symbol, &pr);
+			break;
+		default:
+			parse_yahoo(req->body, req->len, (int) req->status, symbol, &pr);
+			break;
+	}
+	PG_TRY();
+	{
+		copy_parse_result(&pr, r);
+		if (r->error != NULL)
+			r->error = psprintf("%s (HTTP %ld, GET %s)", r->error, req->status, shown);
+		else if (keep_raw && req->body != NULL)
+			r->raw = pnstrdup(req->body, req->len);
+	}
+	PG_CATCH();
+	{
+		parse_result_free(&pr);
+		http_request_free(req);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	parse_result_free(&pr);
+	http_request_free(req);
+}
+
+/* Stores a reply's bars, its symbol errors and raw body; in a transaction. */
+static void
+store_reply(void *arg)
+{
+	Reply	   *r = arg;
+	ListCell   *lc;
+
+	r->stored = ingest_bars(r->bars, r->nbars, r->resolution, r->pi->name,
+							r->feed_id, NULL);
+	if (r->symbol_errors == NIL && r->raw == NULL)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, r->symbol_errors)
+	{
+		Oid			types[4] = {INT4OID, TEXTOID, INT4OID, TEXTOID};
+		Datum		args[4] = {Int32GetDatum(r->feed_id), CStringGetTextDatum(r->pi->name),
+		Int32GetDatum(r->http_status), CStringGetTextDatum(lfirst(lc))};
+		char		nulls[4] = {r->feed_id ? ' ' : 'n', ' ', ' ', ' '};
+
+		if (SPI_execute_with_args("INSERT INTO stockext.errors (feed_id, provider, http_status, message)"
+								  " VALUES ($1, $2, $3, $4)", 4, types, args, nulls,
+								  false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "recording a symbol error failed");
+	}
+	if (r->raw != NULL)
+	{
+		Oid			types[2] = {INT4OID, TEXTOID};
+		Datum		args[2] = {Int32GetDatum(r->feed_id), CStringGetTextDatum(r->raw)};
+
+		if (SPI_execute_with_args("SELECT stockext.keep_raw_reply($1, $2)", 2, types, args,
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "keeping the raw reply failed");
+	}
+	SPI_finish();
+}
+
+/* ---------- planning ---------- */
+
+/* The API key of a feed (or of the provider's first keyed feed), or NULL. */
+static char *
+api_key(int feed_id, const char *provider)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		args[2] = {Int32GetDatum(feed_id), CStringGetTextDatum(provider)};
+	char	   *key = NULL;
+
+	if (SPI_execute_with_args("SELECT k.api_key FROM stockext.feed_keys k"
+							  " JOIN stockext.feeds f ON f.id = k.feed_id"
+							  " WHERE f.id = $1 OR ($1 = 0 AND f.provider = $2)"
+							  " ORDER BY f.id LIMIT 1", 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the API key failed");
+	if (SPI_processed == 1)
+		key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	/* "env:NAME": the key is the server's environment variable NAME. */
+	if (key != NULL && strncmp(key, "env:", 4) == 0)
+	{
+		const char *value = getenv(key + 4);
+
+		if (value == NULL || value[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("environment variable \"%s\" named by the API key is not set", key + 4),
+					 errhint("Set it in the environment of the server, or store the key itself.")));
+		key = pstrdup(value);
+	}
+	return key;
+}
+
+/*
+ * How many of the newest bars to ask for: all since the oldest of the
+ * symbols' newest stored bars (filling a gap after a restart, up to
+ * stockext.max_gap_fill days and 5000 bars), or 100 for a new symbol.
+ */
+static int
+bars_wanted(Feed *f)
+{
+	Oid			types[2] = {TEXTARRAYOID, INTERVALOID};
+	Datum	   *elems = palloc(f->nsymbols * sizeof(Datum));
+	Datum		args[2];
+	bool		isnull;
+	int64		res = resolution_seconds(&f->resolution);
+	int64		oldest;
+	int64		wanted;
+
+	for (int i = 0; i < f->nsymbols; i++)
+		elems[i] = CStringGetTextDatum(f->symbols[i]);
+	args[0] = PointerGetDatum(construct_array(elems, f->nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = IntervalPGetDatum(&f->resolution);
+	if (SPI_execute_with_args("SELECT extract(epoch FROM now() - min(last.ts))::int8, count(last.ts)"
+							  " FROM unnest($1::text[]) AS sym"
+							  " LEFT JOIN LATERAL (SELECT ts FROM stockext.ticks t"
+							  "   WHERE t.symbol = sym AND t.resolution = $2"
+							  "   ORDER BY ts DESC LIMIT 1) AS last ON true",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the newest bars failed");
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) < f->nsymbols)
+		return FIRST_POLL_BARS;
+	oldest = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	oldest = Min(oldest, (int64) stockext_max_gap_fill_days * SECS_PER_DAY);
+	wanted = oldest / Max(res, 1) + 2;
+	return (int) Max(2, Min(wanted, MAX_POLL_BARS));
+}
+
+static Call *
+plan_call(FeedPoll *fp, const char *const *symbols, int nsymbols, int outputsize,
+		  const char *key)
+{
+	ProviderRequest req = {0};
+	char	   *url = MemoryContextAlloc(fp->ctx, URL_MAX);
+	char	   *shown = MemoryContextAlloc(fp->ctx, URL_MAX);
+	Call	   *c = MemoryContextAllocZero(fp->ctx, sizeof(Call));
+	const char *why;
+
+	req.base_url = *fp->pi->base_url;
+	req.symbols = symbols;
+	req.nsymbols = nsymbols;
+	req.interval_secs = resolution_seconds(&fp->feed->resolution);
+	req.outputsize = outputsize;
+	req.api_key = key;
+	why = provider_url(fp->pi->kind, &req, url, URL_MAX);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot build a request to \"%s\" for feed %d", fp->pi->name, fp->feed->id),
+				 errdetail("%s", why)));
+	url_redact(url, shown, URL_MAX);
+	c->poll = fp;
+	c->symbol = nsymbols == 1 ? MemoryContextStrdup(fp->ctx, symbols[0]) : NULL;
+	c->url = url;
+	c->shown = shown;
+	return c;
+}
+
+/* Plans the requests of a feed; runs in a transaction. */
+static void
+plan_feed(void *arg)
+{
+	FeedPoll   *fp = arg;
+	Feed	   *f = fp->feed;
+	char	   *key;
+	int			outputsize;
+	MemoryContext old;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	key = api_key(f->id, f->provider);
+	outputsize = bars_wanted(f);
+	old = MemoryContextSwitchTo(fp->ctx);
+	if (fp->pi->batch)
+		fp->calls = list_make1(plan_call(fp, (const char *const *) f->symbols, f->nsymbols,
+										 outputsize, key));
+	else
+		for (int i = 0; i < f->nsymbols; i++)
+			fp->calls = lappend(fp->calls, plan_call(fp, (const char *const *) &f->symbols[i], 1,
+													 outputsize, key));
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+}
+
+/* ---------- a round of polls ---------- */
+
+
+static void
+record_outcome(void *arg)
+{
+	FeedPoll   *fp = arg;
+
+	record_poll(fp->feed->id, fp->stored, fp->error, fp->http_status);
+}
+
+static void
+finish_poll(FeedPoll *fp)
+{
+	char	   *error;
+
+	if (fp->error != NULL)
+		ereport(WARNING,
+				(errmsg("stockext feed %d (%s) failed: %s", fp->feed->id, fp->pi->name, fp->error)));
+	error = in_transaction(record_outcome, fp, fp->ctx);
+	if (error != NULL)
+		ereport(WARNING,
+				(errmsg("stockext could not record the poll of feed %d: %s", fp->feed->id, error)));
+}
+
+static void
+call_done(Call *c, Reply *r)
+{
+	FeedPoll   *fp = c->poll;
+
+	if (r->error == NULL)
+	{
+		r->feed_id = fp->feed->id;
+		r->pi = fp->pi;
+		r->resolution = &fp->feed->resolution;
+		r->error = in_transaction(store_reply, r, fp->ctx);
+		fp->stored += r->stored;
+	}
+	if (r->error != NULL && fp->error == NULL)
+	{
+		fp->error = r->error;
+		fp->http_status = r->http_status;
+	}
+	if (--fp->pending == 0)
+		finish_poll(fp);
+}
+
+/* Runs the planned requests, storing each reply as it arrives. */
+static void
+run_requests(HttpClient *client, List *polls)
+{
+	HttpRequest *req;
+	ListCell   *lc;
+
+	foreach(lc, polls)
+	{
+		FeedPoll   *fp = lfirst(lc);
+		ListCell   *cc;
+
+		foreach(cc, fp->calls)
+		{
+			Call	   *c = lfirst(cc);
+
+			if (client == NULL || http_add(client, c->url, fp->pi->kind == PROVIDER_YAHOO, c) == NULL)
+				call_done(c, &(Reply) {.error = psprintf("cannot start a request (GET %s)", c->shown)});
+		}
+	}
+	while (client != NULL)
+	{
+		while ((req = http_next_done(client)) != NULL)
+		{
+			Call	   *c = req->user;
+			Reply		r = {0};
+
+			read_reply(req, c->poll->pi, c->symbol, c->poll->feed->keep_raw, c->shown, &r);
+			call_done(c, &r);
+		}
+		if (http_wait(client, 100) == 0)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void fetch_planned(List *polls);
+
+void
+fetch_feeds(List *feeds, MemoryContext ctx)
+{
+	List	   *polls = NIL;
+	ListCell   *lc;
+
+	foreach(lc, feeds)
+	{
+		Feed	   *f = lfirst(lc);
+		FeedPoll   *fp = MemoryContextAllocZero(ctx, sizeof(FeedPoll));
+		bool		daily;
+
+		fp->feed = f;
+		fp->pi = provider_info(f->provider);
+		fp->ctx = ctx;
+		fp->error = in_transaction(plan_feed, fp, ctx);
+		if (fp->error == NULL && f->nsymbols > *fp->pi->per_minute)
+			fp->error = psprintf("a poll needs %d requests but stockext.%s_requests_per_minute is %d",
+								 f->nsymbols, fp->pi->name, *fp->pi->per_minute);
+		if (fp->error == NULL &&
+			!rate_limit_take(fp->pi->kind, f->nsymbols, *fp->pi->per_minute,
+							 *fp->pi->per_day, &daily))
+		{
+			/* Over this minute's allowance: due again next round. */
+			if (!daily)
+				continue;
+			fp->error = psprintf("the daily request limit of %s (stockext.%s_requests_per_day = %d) is spent",
+								 fp->pi->name, fp->pi->name, *fp->pi->per_day);
+		}
+		if (fp->error != NULL)
+		{
+			fp->pending = 1;
+			call_done(&(Call) {.poll = fp}, &(Reply) {.error = fp->error});
+			continue;
+		}
+		fp->pending = list_length(fp->calls);
+		polls = lappend(polls, fp);
+	}
+	if (polls != NIL)
+		fetch_planned(polls);
+}
+
+/* Runs the planned polls over one libcurl multi handle. */
+static void
+fetch_planned(List *polls)
+{
+	HttpOptions opts = {0};
+	HttpClient *client;
+
+	opts.connect_timeout_ms = stockext_http_connect_timeout;
+	opts.total_timeout_ms = stockext_http_timeout;
+	client = http_client_new(&opts);
+	PG_TRY();
+	{
+		run_requests(client, polls);
+	}
+	PG_CATCH();
+	{
+		if (client != NULL)
+			http_client_free(client);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (client != NULL)
+		http_client_free(client);
+}
+
+/* ---------- backfill ---------- */
+
+/* Waits for the provider's allowance; errors when the day's is spent. */
+static void
+wait_for_allowance(const ProviderInfo *pi)
+{
+	bool		daily;
+	bool		told = false;
+
+	while (!rate_limit_take(pi->kind, 1, *pi->per_minute, *pi->per_day, &daily))
+	{
+		if (daily || *pi->per_minute == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("request limit of provider \"%s\" reached", pi->name),
+					 errdetail("stockext.%s_requests_per_day is %d and stockext.%s_requests_per_minute is %d.",
+							   pi->name, *pi->per_day, pi->name, *pi->per_minute)));
+		if (!told)
+			ereport(NOTICE,
+					(errmsg("waiting for the next minute's allowance of provider \"%s\"", pi->name)));
+		told = true;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Fetches the bars of [start, stop) of one symbol and stores them. */
+PG_FUNCTION_INFO_V1(stockext_fetch_history);
+Datum
+stockext_fetch_history(PG_FUNCTION_ARGS)
+{
+	const ProviderInfo *pi = provider_info(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TimestampTz start = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz stop = PG_GETARG_TIMESTAMPTZ(3);
+	Interval   *res = PG_GETARG_INTERVAL_P(4);
+	ProviderRequest req = {0};
+	HttpOptions opts = {0};
+	HttpClient *client;
+	HttpRequest *done = NULL;
+	char	   *url = palloc(URL_MAX);
+	char	   *shown = palloc(URL_MAX);
+	const char *why;
+	Reply		r = {0};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	req.api_key = api_key(0, pi->name);
+	req.api_key = req.api_key ? pstrdup(req.api_key) : NULL;
+	SPI_finish();
+	req.base_url = *pi->base_url;
+	req.symbols = (const char *const *) &symbol;
+	req.nsymbols = 1;
+	req.interval_secs = resolution_seconds(res);
+	req.start = timestamptz_to_time_t(start);
+	req.stop = timestamptz_to_time_t(stop);
+	why = provider_url(pi->kind, &req, url, URL_MAX);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot build a request to \"%s\"", pi->name),
+				 errdetail("%s", why)));
+	url_redact(url, shown, URL_MAX);
+	wait_for_allowance(pi);
+
+	opts.connect_timeout_ms = stockext_http_connect_timeout;
+	opts.total_timeout_ms = stockext_http_timeout;
+	client = http_client_new(&opts);
+	if (client == NULL || http_add(client, url, pi->kind == PROVIDER_YAHOO, NULL) == NULL)
+	{
+		if (client != NULL)
+			http_client_free(client);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("cannot start a request to \"%s\"", pi->name)));
+	}
+	PG_TRY();
+	{
+		while (http_wait(client, 100) > 0 && (done = http_next_done(client)) == NULL)
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		http_client_free(client);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	http_client_free(client);
+	if (done == NULL)
+		elog(ERROR, "request to \"%s\" vanished", pi->name);
+	read_reply(done, pi, symbol, false, shown, &r);
+	if (r.error != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("backfill from \"%s\" failed: %s", pi->name, r.error)));
+	/* Errors naming symbols are all this reply holds when it has no bars. */
+	if (r.nbars == 0 && r.symbol_errors != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("backfill from \"%s\" failed: %s", pi->name, (char *) linitial(r.symbol_errors))));
+	PG_RETURN_INT64(ingest_bars(r.bars, r.nbars, res, pi->name, 0, NULL));
+}

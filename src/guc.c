@@ -1,0 +1,114 @@
+/*
+ * guc.c
+ *		The stockext.* settings.
+ *
+ * Endpoints and limits can only be set by superusers: a URL decides where
+ * API keys are sent.  API keys are never settings (pg_settings is readable
+ * by everyone); they live in stockext.feed_keys.
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *stockext_twelvedata_url = NULL;
+char	   *stockext_alphavantage_url = NULL;
+char	   *stockext_yahoo_url = NULL;
+
+int			stockext_twelvedata_per_minute = 8;
+int			stockext_twelvedata_per_day = 800;
+int			stockext_alphavantage_per_minute = 5;
+int			stockext_alphavantage_per_day = 25;
+int			stockext_yahoo_per_minute = 30;
+int			stockext_yahoo_per_day = 2000;
+
+int			stockext_http_connect_timeout = 5000;
+int			stockext_http_timeout = 20000;
+
+char	   *stockext_database_names = NULL;
+
+int			stockext_launcher_naptime_ms = 10000;
+int			stockext_worker_naptime_ms = 1000;
+int			stockext_max_backoff_s = 3600;
+int			stockext_max_gap_fill_days = 31;
+
+static void
+define_url(const char *name, const char *desc, char **var, const char *dflt)
+{
+	DefineCustomStringVariable(name, desc,
+							   "Request paths are appended to it; point it at a proxy or a test server.",
+							   var, dflt, PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
+static void
+define_limit(const char *name, const char *desc, int *var, int dflt)
+{
+	DefineCustomIntVariable(name, desc,
+							"Shared by all workers; 0 forbids requests to this provider.",
+							var, dflt, 0, 1000000, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+}
+
+void
+stockext_define_gucs(void)
+{
+	define_url("stockext.twelvedata_url", "Base URL of the TwelveData API.",
+			   &stockext_twelvedata_url, "https://api.twelvedata.com");
+	define_url("stockext.alphavantage_url", "Base URL of the Alpha Vantage API.",
+			   &stockext_alphavantage_url, "https://www.alphavantage.co");
+	define_url("stockext.yahoo_url", "Base URL of the Yahoo Finance chart API.",
+			   &stockext_yahoo_url, "https://query1.finance.yahoo.com");
+
+	/* Defaults are the free plans' limits; Yahoo publishes none. */
+	define_limit("stockext.twelvedata_requests_per_minute",
+				 "Most TwelveData requests per UTC minute.",
+				 &stockext_twelvedata_per_minute, 8);
+	define_limit("stockext.twelvedata_requests_per_day",
+				 "Most TwelveData requests per UTC day.",
+				 &stockext_twelvedata_per_day, 800);
+	define_limit("stockext.alphavantage_requests_per_minute",
+				 "Most Alpha Vantage requests per UTC minute.",
+				 &stockext_alphavantage_per_minute, 5);
+	define_limit("stockext.alphavantage_requests_per_day",
+				 "Most Alpha Vantage requests per UTC day.",
+				 &stockext_alphavantage_per_day, 25);
+	define_limit("stockext.yahoo_requests_per_minute",
+				 "Most Yahoo Finance requests per UTC minute.",
+				 &stockext_yahoo_per_minute, 30);
+	define_limit("stockext.yahoo_requests_per_day",
+				 "Most Yahoo Finance requests per UTC day.",
+				 &stockext_yahoo_per_day, 2000);
+
+	DefineCustomIntVariable("stockext.http_connect_timeout",
+							"Longest wait for a provider connection.", NULL,
+							&stockext_http_connect_timeout, 5000, 100, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.http_timeout",
+							"Longest a whole provider request may take.", NULL,
+							&stockext_http_timeout, 20000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockext.database_names",
+							   "Databases the ingestion launcher starts workers for.",
+							   "A comma-separated list; empty means every database where the extension is created.",
+							   &stockext_database_names, "",
+							   PGC_SIGHUP, GUC_LIST_INPUT, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.launcher_naptime",
+							"How often the launcher looks for databases that need a worker.", NULL,
+							&stockext_launcher_naptime_ms, 10000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.worker_naptime",
+							"Longest a worker sleeps before looking for due feeds.",
+							"Feed changes are noticed within this time.",
+							&stockext_worker_naptime_ms, 1000, 10, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.max_backoff",
+							"Longest delay between retries of a failing feed.", NULL,
+							&stockext_max_backoff_s, 3600, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.max_gap_fill",
+							"Most days of history a worker fetches to fill a gap after a restart.", NULL,
+							&stockext_max_gap_fill_days, 31, 0, 3660,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+}

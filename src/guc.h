@@ -1,0 +1,36 @@
+/*
+ * guc.h
+ *		stockext.* settings.
+ */
+#ifndef STOCKEXT_GUC_H
+#define STOCKEXT_GUC_H
+
+/* Provider endpoints; request paths are appended to them. */
+extern char *stockext_twelvedata_url;
+extern char *stockext_alphavantage_url;
+extern char *stockext_yahoo_url;
+
+/* Requests allowed per provider, per UTC minute and per UTC day (0: none). */
+extern int	stockext_twelvedata_per_minute;
+extern int	stockext_twelvedata_per_day;
+extern int	stockext_alphavantage_per_minute;
+extern int	stockext_alphavantage_per_day;
+extern int	stockext_yahoo_per_minute;
+extern int	stockext_yahoo_per_day;
+
+/* HTTP timeouts, in milliseconds. */
+extern int	stockext_http_connect_timeout;
+extern int	stockext_http_timeout;
+
+/* Databases the launcher serves ("" = every database with the extension). */
+extern char *stockext_database_names;
+
+/* Worker timing, in milliseconds or seconds as named. */
+extern int	stockext_launcher_naptime_ms;
+extern int	stockext_worker_naptime_ms;
+extern int	stockext_max_backoff_s;
+extern int	stockext_max_gap_fill_days;
+
+extern void stockext_define_gucs(void);
+
+#endif							/* STOCKEXT_GUC_H */

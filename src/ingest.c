@@ -1,0 +1,256 @@
+/*
+ * ingest.c
+ *		The write path shared by the worker and backfill.
+ *
+ * A poll's bars go in with one INSERT ... SELECT FROM unnest(arrays) ...
+ * ON CONFLICT DO UPDATE, planned once per process: a single executor run
+ * for the whole batch, with parameters only, so no provider data is ever
+ * part of SQL text.  Unchanged re-polled bars write nothing.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "ingest.h"
+
+#define NARGS 11
+
+static const char *const upsert_sql =
+"INSERT INTO stockext.ticks AS t"
+" (symbol, ts, resolution, open, high, low, close, volume, source)"
+" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9"
+" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
+"             $5::float8[], $6::float8[], $7::int8[])"
+"      AS u(symbol, ts, open, high, low, close, volume)"
+" ON CONFLICT (symbol, ts, resolution) DO UPDATE"
+" SET open = excluded.open, high = excluded.high, low = excluded.low,"
+"     close = excluded.close, volume = excluded.volume,"
+"     source = excluded.source, ingested_at = excluded.ingested_at"
+" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)"
+"       IS DISTINCT FROM"
+"       (excluded.open, excluded.high, excluded.low, excluded.close,"
+"        excluded.volume, excluded.source)";
+
+static const char *const reject_sql =
+"INSERT INTO stockext.rejects"
+" (feed_id, source, symbol, ts, resolution, open, high, low, close, volume, reason)"
+" SELECT $10, $9, u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, u.reason"
+" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
+"             $5::float8[], $6::float8[], $7::int8[], $11::text[])"
+"      AS u(symbol, ts, open, high, low, close, volume, reason)";
+
+static const Oid argtypes[NARGS] = {
+	TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, INTERVALOID, TEXTOID,
+	INT4OID, TEXTARRAYOID
+};
+
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr reject_plan = NULL;
+
+/* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
+static Oid	covered_ext = InvalidOid;
+static TimestampTz covered_lo;
+static TimestampTz covered_hi;
+
+void
+ingest_forget_partitions(void)
+{
+	covered_ext = InvalidOid;
+}
+
+static void
+ensure_partitions(TimestampTz lo, TimestampTz hi)
+{
+	Oid			ext = get_extension_oid("stockext", false);
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2] = {TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
+
+	if (ext == covered_ext && lo >= covered_lo && hi <= covered_hi)
+		return;
+	if (SPI_execute_with_args("SELECT stockext.create_partitions($1, $2)",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "stockext.create_partitions failed");
+	if (ext != covered_ext || hi < covered_lo || lo > covered_hi)
+	{
+		covered_lo = lo;
+		covered_hi = hi;
+	}
+	else
+	{
+		covered_lo = Min(lo, covered_lo);
+		covered_hi = Max(hi, covered_hi);
+	}
+	covered_ext = ext;
+}
+
+static int
+compare_bars(const void *a, const void *b, void *arg)
+{
+	const IngestBar *bars = arg;
+	const IngestBar *x = &bars[*(const int *) a];
+	const IngestBar *y = &bars[*(const int *) b];
+	int			c = strcmp(x->symbol, y->symbol);
+
+	if (c != 0)
+		return c;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	/* Equal keys keep their arrival order, so the last copy is last. */
+	return *(const int *) a - *(const int *) b;
+}
+
+/* Arrays of the given bars, in the argument order of both statements. */
+static void
+bars_to_args(IngestBar *bars, const int *idx, int n, const char *const *reasons,
+			 Datum *values, char *nulls)
+{
+	Datum	   *symbol = palloc(n * sizeof(Datum));
+	Datum	   *ts = palloc(n * sizeof(Datum));
+	Datum	   *price[4];
+	Datum	   *volume = palloc(n * sizeof(Datum));
+	bool	   *ts_null = palloc(n * sizeof(bool));
+	bool	   *volume_null = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int p = 0; p < 4; p++)
+		price[p] = palloc(n * sizeof(Datum));
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[idx[i]];
+
+		symbol[i] = CStringGetTextDatum(b->symbol);
+		ts[i] = TimestampTzGetDatum(b->ts);
+		ts_null[i] = !b->has_ts;
+		price[0][i] = Float8GetDatum(b->open);
+		price[1][i] = Float8GetDatum(b->high);
+		price[2][i] = Float8GetDatum(b->low);
+		price[3][i] = Float8GetDatum(b->close);
+		volume[i] = Int64GetDatum(b->volume);
+		volume_null[i] = !b->has_volume;
+	}
+	values[0] = PointerGetDatum(construct_array(symbol, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_md_array(ts, ts_null, 1, dims, lbs, TIMESTAMPTZOID,
+												   sizeof(TimestampTz), FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
+	for (int p = 0; p < 4; p++)
+		values[2 + p] = PointerGetDatum(construct_array(price[p], n, FLOAT8OID, sizeof(float8),
+														FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[6] = PointerGetDatum(construct_md_array(volume, volume_null, 1, dims, lbs, INT8OID,
+												   sizeof(int64), FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
+	if (reasons != NULL)
+	{
+		Datum	   *reason = palloc(n * sizeof(Datum));
+
+		for (int i = 0; i < n; i++)
+			reason[i] = CStringGetTextDatum(reasons[i]);
+		values[10] = PointerGetDatum(construct_array(reason, n, TEXTOID, -1, false, TYPALIGN_INT));
+		nulls[10] = ' ';
+	}
+}
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *plan, const char *sql)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, NARGS, (Oid *) argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	return *plan;
+}
+
+int64
+ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
+			const char *source, int feed_id, int64 *rejected)
+{
+	int		   *good = palloc(Max(nbars, 1) * sizeof(int));
+	int		   *bad = palloc(Max(nbars, 1) * sizeof(int));
+	const char **reasons = palloc(Max(nbars, 1) * sizeof(char *));
+	int			ngood = 0;
+	int			nbad = 0;
+	int			nkept = 0;
+	int64		stored = 0;
+	Datum		values[NARGS];
+	char		nulls[NARGS];
+
+	for (int i = 0; i < nbars; i++)
+	{
+		IngestBar  *b = &bars[i];
+
+		if (b->problem == NULL)
+			b->problem = symbol_problem(b->symbol, strlen(b->symbol));
+		if (b->problem == NULL && !b->has_ts)
+			b->problem = "time is missing";
+		if (b->problem == NULL)
+			b->problem = bar_problem(b->open, b->high, b->low, b->close,
+									 b->has_volume, b->volume);
+		if (b->problem == NULL)
+			good[ngood++] = i;
+		else
+		{
+			reasons[nbad] = b->problem;
+			bad[nbad++] = i;
+		}
+	}
+
+	/* One row per key, else ON CONFLICT would meet a row twice. */
+	qsort_arg(good, ngood, sizeof(int), compare_bars, bars);
+	for (int i = 0; i < ngood; i++)
+	{
+		if (i + 1 < ngood && strcmp(bars[good[i]].symbol, bars[good[i + 1]].symbol) == 0 &&
+			bars[good[i]].ts == bars[good[i + 1]].ts)
+			continue;
+		good[nkept++] = good[i];
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(nulls, ' ', sizeof(nulls));
+	values[7] = IntervalPGetDatum(resolution);
+	values[8] = CStringGetTextDatum(source);
+	values[9] = Int32GetDatum(feed_id);
+	nulls[9] = feed_id == 0 ? 'n' : ' ';
+	nulls[10] = 'n';
+	values[10] = (Datum) 0;
+
+	if (nkept > 0)
+	{
+		TimestampTz lo = DT_NOEND;
+		TimestampTz hi = DT_NOBEGIN;
+
+		for (int i = 0; i < nkept; i++)
+		{
+			lo = Min(lo, bars[good[i]].ts);
+			hi = Max(hi, bars[good[i]].ts);
+		}
+		ensure_partitions(lo, hi);
+		bars_to_args(bars, good, nkept, NULL, values, nulls);
+		if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
+							 false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "upsert of bars failed");
+		stored = SPI_processed;
+	}
+	if (nbad > 0)
+	{
+		bars_to_args(bars, bad, nbad, reasons, values, nulls);
+		if (SPI_execute_plan(keep_plan(&reject_plan, reject_sql), values, nulls,
+							 false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "insert of rejected bars failed");
+	}
+	SPI_finish();
+	if (rejected)
+		*rejected = nbad;
+	return stored;
+}

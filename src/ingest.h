@@ -1,0 +1,38 @@
+/*
+ * ingest.h
+ *		The write path: validated bars into stockext.ticks, bad ones into
+ *		stockext.rejects.
+ */
+#ifndef STOCKEXT_INGEST_H
+#define STOCKEXT_INGEST_H
+
+#include "datatype/timestamp.h"
+
+#include "bar.h"
+
+typedef struct IngestBar
+{
+	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];
+	bool		has_ts;			/* false: the instant could not be read */
+	TimestampTz ts;
+	double		open, high, low, close;
+	bool		has_volume;
+	int64		volume;
+	const char *problem;		/* non-NULL: reject with this reason */
+} IngestBar;
+
+/*
+ * Stores bars of one resolution from one source in the current transaction:
+ * one set-based upsert for the valid ones (a bar repeated in the batch
+ * counts once, its last copy wins), one insert into stockext.rejects for the
+ * others.  Creates the month partitions the batch needs.  feed_id 0 means
+ * none.  Returns the rows inserted or changed; *rejected gets the rejects.
+ * Reorders bars.
+ */
+extern int64 ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
+						 const char *source, int feed_id, int64 *rejected);
+
+/* Forgets which partitions are known to exist (after an aborted write). */
+extern void ingest_forget_partitions(void);
+
+#endif							/* STOCKEXT_INGEST_H */

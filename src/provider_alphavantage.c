@@ -1,0 +1,235 @@
+/*
+ * provider_alphavantage.c
+ *		Alpha Vantage TIME_SERIES_INTRADAY / TIME_SERIES_DAILY: URLs and replies.
+ *
+ * A reply is {"Meta Data":{...,"6. Time Zone":"US/Eastern"},"Time Series
+ * (5min)":{"YYYY-MM-DD HH:MM:SS":{"1. open":"...",...},...}}: the series is
+ * an object keyed by wall time (order meaningless), every value a string.
+ * Errors and limits come back as HTTP 200 with one key, checked in the
+ * reference client's order: "Error Message", "Information", "Note".
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "provider_common.h"
+
+static const IntervalName av_intervals[] = {
+	{60, "1min"}, {300, "5min"}, {900, "15min"}, {1800, "30min"}, {3600, "60min"},
+	{86400, "daily"},
+};
+
+const char *
+alphavantage_interval_name(int secs)
+{
+	return pc_interval_name(av_intervals, sizeof(av_intervals) / sizeof(av_intervals[0]), secs);
+}
+
+/* Case-insensitive substring test on a NUL-terminated message. */
+static bool
+contains(const char *s, const char *word)
+{
+	size_t		n = strlen(word);
+
+	for (; *s; s++)
+	{
+		if (strncasecmp(s, word, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An "Information" body is either a limit (daily cap, burst) or the
+ * premium gate ("This is a premium endpoint", "outputsize=full is a premium
+ * feature").  The limit texts mention premium plans too, so only "is a
+ * premium" marks the gate.  Anything else is read as a limit: backing off
+ * is the safe answer to a notice we do not know.
+ */
+static ParseStatus
+av_information_status(const char *msg)
+{
+	if (contains(msg, "is a premium"))
+		return PARSE_PROVIDER_ERROR;
+	return PARSE_RATE_LIMITED;
+}
+
+/* Handles an error or limit body; false when root is none. */
+static bool
+av_error(json_object *root, ParseResult *out)
+{
+	static const char *const keys[] = {"Error Message", "Information", "Note"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		json_object *v;
+		const char *msg;
+		ParseStatus status;
+
+		if (!json_object_object_get_ex(root, keys[i], &v))
+			continue;
+		msg = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "(no message)";
+		if (i == 0)
+			status = PARSE_PROVIDER_ERROR;
+		else if (i == 1)
+			status = av_information_status(msg);
+		else
+			status = PARSE_RATE_LIMITED;
+		pc_fail(out, status, 0, "Alpha Vantage %s: %s", keys[i], msg);
+		return true;
+	}
+	return false;
+}
+
+static void
+av_bar(const char *key, json_object *val, const char *symbol, size_t symlen,
+	   const char *zone, ParseResult *out)
+{
+	static const char *const fields[] = {"open", "high", "low", "close"};
+	ParsedBar  *bar = pc_add_bar(out);
+	double	   *prices[4];
+	json_object *v;
+	bool		date_only;
+
+	if (bar == NULL)
+		return;
+	prices[0] = &bar->open;
+	prices[1] = &bar->high;
+	prices[2] = &bar->low;
+	prices[3] = &bar->close;
+	pc_set_symbol(bar, symbol, symlen);
+	if (!pc_wall_time(key, strlen(key), bar, &date_only) && bar->problem == NULL)
+		bar->problem = "datetime is not a valid time";
+	if (zone == NULL)
+	{
+		if (bar->problem == NULL)
+			bar->problem = "reply names no time zone";
+	}
+	else
+		pc_set_zone(bar, zone);
+	if (!json_object_is_type(val, json_type_object))
+	{
+		if (bar->problem == NULL)
+			bar->problem = "value is not an object";
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+	{
+		const char *problem = pc_price(pc_member_suffix(val, fields[i]), fields[i], prices[i]);
+
+		if (problem != NULL && bar->problem == NULL)
+			bar->problem = problem;
+	}
+	v = pc_member_suffix(val, "volume");
+	if (v != NULL)
+	{
+		const char *problem = pc_volume(v, &bar->volume);
+
+		bar->has_volume = true;
+		if (problem != NULL && bar->problem == NULL)
+			bar->problem = problem;
+	}
+	pc_check_bar(bar);
+}
+
+void
+parse_alphavantage(const char *body, size_t len, int http_status,
+				   const char *symbol, ParseResult *out)
+{
+	json_object *root;
+	json_object *meta = NULL;
+	json_object *series = NULL;
+	json_object *v;
+	const char *zone = NULL;
+	size_t		symlen = symbol ? strlen(symbol) : 0;
+
+	pc_begin(out);
+	root = pc_parse_object(body, len, http_status, out);
+	if (root == NULL)
+		return;
+	if (av_error(root, out))
+	{
+		json_object_put(root);
+		return;
+	}
+	{
+		json_object_object_foreach(root, key, val)
+		{
+			if (strncmp(key, "Time Series", 11) == 0 && json_object_is_type(val, json_type_object))
+				series = val;
+			else if (strcmp(key, "Meta Data") == 0 && json_object_is_type(val, json_type_object))
+				meta = val;
+		}
+	}
+	if (series == NULL)
+	{
+		if (!pc_http_failure(http_status, out))
+			pc_fail(out, PARSE_MALFORMED, 0, "reply has no \"Time Series\" object");
+		json_object_put(root);
+		return;
+	}
+	if (meta != NULL)
+	{
+		v = pc_member_suffix(meta, "Symbol");
+		if (v != NULL && json_object_is_type(v, json_type_string))
+		{
+			symbol = json_object_get_string(v);
+			symlen = (size_t) json_object_get_string_len(v);
+		}
+		v = pc_member_suffix(meta, "Time Zone");
+		if (v != NULL && json_object_is_type(v, json_type_string))
+			zone = json_object_get_string(v);
+	}
+	if (symbol == NULL)
+		symbol = "";
+	{
+		json_object_object_foreach(series, when, bar)
+		{
+			av_bar(when, bar, symbol, symlen, zone, out);
+			if (out->status != PARSE_OK)
+				break;
+		}
+	}
+	if (out->status == PARSE_OK && http_status >= 400)
+		pc_http_failure(http_status, out);
+	json_object_put(root);
+}
+
+const char *
+alphavantage_url(const ProviderRequest *req, char *buf, size_t size)
+{
+	const char *interval = alphavantage_interval_name(req->interval_secs);
+	bool		daily = req->interval_secs == 86400;
+	bool		range = req->start != 0 || req->stop != 0;
+	size_t		pos = 0;
+
+	if (interval == NULL)
+		return "Alpha Vantage has no bars of this length; it offers 1, 5, 15, 30 and 60 minutes and 1 day.";
+	if (req->nsymbols != 1)
+		return "An Alpha Vantage request takes exactly one symbol.";
+	if (!pc_append(buf, size, &pos, "%s/query?function=%s&symbol=", req->base_url,
+				   daily ? "TIME_SERIES_DAILY" : "TIME_SERIES_INTRADAY") ||
+		!pc_append_escaped(buf, size, &pos, req->symbols[0]))
+		return "The request URL is too long.";
+	if (!daily && !pc_append(buf, size, &pos, "&interval=%s", interval))
+		return "The request URL is too long.";
+	if (!daily && range)
+	{
+		ParsedBar	first,
+					last;
+
+		/* History comes a calendar month (of UTC) per request. */
+		pc_wall_from_epoch(&first, req->start, 0);
+		pc_wall_from_epoch(&last, req->stop - 1, 0);
+		if (first.year != last.year || first.mon != last.mon)
+			return "Alpha Vantage returns intraday history one calendar month per request; split the range by month.";
+		if (!pc_append(buf, size, &pos, "&month=%04d-%02d", first.year, first.mon))
+			return "The request URL is too long.";
+	}
+	/* compact is the newest 100 bars; a range needs the whole series. */
+	if (!pc_append(buf, size, &pos, "&outputsize=%s",
+				   range || req->outputsize > 100 ? "full" : "compact"))
+		return "The request URL is too long.";
+	if (!pc_append_key(buf, size, &pos, req->api_key))
+		return "The request URL is too long.";
+	return NULL;
+}

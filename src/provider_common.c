@@ -1,0 +1,645 @@
+/*
+ * provider_common.c
+ *		Number, time and result helpers shared by the provider parsers.
+ *
+ * Plain C over json-c (see provider.h).  Providers send numbers both as JSON
+ * numbers and as strings; one strict reader handles both, so an empty or
+ * invalid string is a problem with that bar, never a silent zero.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "provider_common.h"
+
+/* Deeper JSON than this is not a provider reply; it bounds json-c's stack. */
+#define PC_JSON_MAX_DEPTH 32
+
+void
+pc_begin(ParseResult *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = PARSE_OK;
+}
+
+void
+parse_result_free(ParseResult *out)
+{
+	free(out->bars);
+	free(out->symbol_errors);
+	out->bars = NULL;
+	out->symbol_errors = NULL;
+	out->nbars = out->bars_cap = 0;
+	out->nsymbol_errors = out->symbol_errors_cap = 0;
+}
+
+void
+pc_fail(ParseResult *out, ParseStatus status, int code, const char *fmt,...)
+{
+	va_list		ap;
+
+	/* A failed reply lands nothing: no half-read batch. */
+	free(out->bars);
+	out->bars = NULL;
+	out->nbars = out->bars_cap = 0;
+	out->status = status;
+	out->provider_code = code;
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof(out->message), fmt, ap);
+	va_end(ap);
+}
+
+json_object *
+pc_parse_json(const char *body, size_t len, ParseResult *out)
+{
+	json_tokener *tok;
+	json_object *root;
+	enum json_tokener_error err;
+	size_t		end;
+
+	if (body == NULL || len == 0)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply is empty");
+		return NULL;
+	}
+	if (len > INT_MAX)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply is larger than 2 GB");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(PC_JSON_MAX_DEPTH);
+	if (tok == NULL)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
+		return NULL;
+	}
+	root = json_tokener_parse_ex(tok, body, (int) len);
+	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (err == json_tokener_continue)
+	{
+		json_object_put(root);
+		pc_fail(out, PARSE_MALFORMED, 0, "reply ends in the middle of its JSON (truncated)");
+		return NULL;
+	}
+	if (err != json_tokener_success || root == NULL)
+	{
+		json_object_put(root);
+		pc_fail(out, PARSE_MALFORMED, 0, "reply is not valid JSON (%s)",
+				json_tokener_error_desc(err));
+		return NULL;
+	}
+	for (; end < len; end++)
+	{
+		if (!isspace((unsigned char) body[end]))
+		{
+			json_object_put(root);
+			pc_fail(out, PARSE_MALFORMED, 0, "reply has bytes after its JSON value");
+			return NULL;
+		}
+	}
+	return root;
+}
+
+json_object *
+pc_parse_object(const char *body, size_t len, int http_status, ParseResult *out)
+{
+	json_object *root = pc_parse_json(body, len, out);
+
+	if (root == NULL)
+	{
+		/* A 429 or 5xx with a non-JSON body says more than "malformed". */
+		pc_http_failure(http_status, out);
+		return NULL;
+	}
+	if (!json_object_is_type(root, json_type_object))
+	{
+		json_object_put(root);
+		if (!pc_http_failure(http_status, out))
+			pc_fail(out, PARSE_MALFORMED, 0, "reply is not a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+bool
+pc_http_failure(int http_status, ParseResult *out)
+{
+	if (http_status == 429)
+		pc_fail(out, PARSE_RATE_LIMITED, 429, "HTTP 429 (too many requests)");
+	else if (http_status >= 500)
+		pc_fail(out, PARSE_SERVER_ERROR, http_status, "HTTP %d from the provider", http_status);
+	else if (http_status >= 400)
+		pc_fail(out, PARSE_PROVIDER_ERROR, http_status, "HTTP %d from the provider", http_status);
+	else
+		return false;
+	return true;
+}
+
+ParsedBar *
+pc_add_bar(ParseResult *out)
+{
+	ParsedBar  *bar;
+
+	if (out->nbars == out->bars_cap)
+	{
+		size_t		cap = out->bars_cap ? out->bars_cap * 2 : 64;
+		ParsedBar  *grown;
+
+		if (out->nbars >= PROVIDER_MAX_BARS)
+		{
+			pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d bars", PROVIDER_MAX_BARS);
+			return NULL;
+		}
+		if (cap > PROVIDER_MAX_BARS)
+			cap = PROVIDER_MAX_BARS;
+		grown = realloc(out->bars, cap * sizeof(ParsedBar));
+		if (grown == NULL)
+		{
+			pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu bars", out->nbars);
+			return NULL;
+		}
+		out->bars = grown;
+		out->bars_cap = cap;
+	}
+	bar = &out->bars[out->nbars++];
+	memset(bar, 0, sizeof(*bar));
+	return bar;
+}
+
+static void
+copy_bounded(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+bool
+pc_add_symbol_error(ParseResult *out, const char *symbol, int code, const char *message)
+{
+	SymbolError *e;
+
+	if (out->nsymbol_errors == out->symbol_errors_cap)
+	{
+		size_t		cap = out->symbol_errors_cap ? out->symbol_errors_cap * 2 : 8;
+		SymbolError *grown = realloc(out->symbol_errors, cap * sizeof(SymbolError));
+
+		if (grown == NULL)
+			return false;
+		out->symbol_errors = grown;
+		out->symbol_errors_cap = cap;
+	}
+	e = &out->symbol_errors[out->nsymbol_errors++];
+	copy_bounded(e->symbol, sizeof(e->symbol), symbol, strlen(symbol));
+	e->code = code;
+	copy_bounded(e->message, sizeof(e->message), message, strlen(message));
+	return true;
+}
+
+void
+pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len)
+{
+	const char *problem = symbol_problem(symbol, len);
+
+	copy_bounded(bar->symbol, sizeof(bar->symbol), symbol, len);
+	/* A NUL inside the JSON string would hide the rest: keep the reason. */
+	if (problem != NULL && bar->problem == NULL)
+		bar->problem = problem;
+}
+
+/* The characters a decimal number may hold: no hex, inf, nan or spaces. */
+static bool
+decimal_chars(const char *s, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (!isdigit((unsigned char) s[i]) && strchr("+-.eE", s[i]) == NULL)
+			return false;
+		if (s[i] == '\0')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Static reasons per field: the result must outlive the call and bar_problem
+ * returns static strings too.
+ */
+static const char *
+price_reason(const char *field, bool missing)
+{
+	static const char *const names[] = {"open", "high", "low", "close"};
+	static const char *const absent[] = {
+		"open is missing", "high is missing", "low is missing", "close is missing"
+	};
+	static const char *const bad[] = {
+		"open is not a number", "high is not a number",
+		"low is not a number", "close is not a number"
+	};
+
+	for (int i = 0; i < 4; i++)
+	{
+		if (strcmp(field, names[i]) == 0)
+			return missing ? absent[i] : bad[i];
+	}
+	return missing ? "price is missing" : "price is not a number";
+}
+
+const char *
+pc_price(json_object *v, const char *field, double *d)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_double:
+			*d = json_object_get_double(v);
+			break;
+		case json_type_int:
+			*d = (double) json_object_get_int64(v);
+			break;
+		case json_type_string:
+			{
+				const char *s = json_object_get_string(v);
+				size_t		len = (size_t) json_object_get_string_len(v);
+				char		buf[65];
+				char	   *end;
+
+				if (!decimal_chars(s, len))
+					return price_reason(field, false);
+				memcpy(buf, s, len);
+				buf[len] = '\0';
+				errno = 0;
+				*d = strtod(buf, &end);
+				if (end != buf + len || errno == ERANGE)
+					return price_reason(field, false);
+				break;
+			}
+		case json_type_null:
+			return price_reason(field, true);
+		default:
+			return price_reason(field, false);
+	}
+	if (!isfinite(*d))
+		return price_reason(field, false);
+	return NULL;
+}
+
+const char *
+pc_volume(json_object *v, int64_t *vol)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_int:
+			/* json-c saturates: INT64_MAX stands for "did not fit". */
+			*vol = json_object_get_int64(v);
+			if (*vol == INT64_MAX)
+				return "volume is out of range";
+			return NULL;
+		case json_type_double:
+			{
+				double		d = json_object_get_double(v);
+
+				if (!isfinite(d) || d != floor(d))
+					return "volume is not a whole number";
+				if (d >= 9.2e18 || d <= -9.2e18)
+					return "volume is out of range";
+				*vol = (int64_t) d;
+				return NULL;
+			}
+		case json_type_string:
+			{
+				const char *s = json_object_get_string(v);
+				size_t		len = (size_t) json_object_get_string_len(v);
+				char		buf[65];
+				char	   *end;
+				long long	n;
+
+				if (!decimal_chars(s, len))
+					return "volume is not a number";
+				if (strpbrk(s, ".eE") != NULL)
+					return "volume is not a whole number";
+				memcpy(buf, s, len);
+				buf[len] = '\0';
+				errno = 0;
+				n = strtoll(buf, &end, 10);
+				if (end != buf + len || end == buf)
+					return "volume is not a number";
+				if (errno == ERANGE)
+					return "volume is out of range";
+				*vol = (int64_t) n;
+				return NULL;
+			}
+		case json_type_null:
+			return "volume is missing";
+		default:
+			return "volume is not a number";
+	}
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+		return 29;
+	return days[mon - 1];
+}
+
+/* n digits at s as a number, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!isdigit((unsigned char) s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+bool
+pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only)
+{
+	int			year, mon, mday, hour = 0, min = 0, sec = 0;
+
+	if (len != 10 && len != 16 && len != 19)
+		return false;
+	year = digits(s, 4);
+	mon = digits(s + 5, 2);
+	mday = digits(s + 8, 2);
+	if (s[4] != '-' || s[7] != '-' || year < 1000 || mon < 1 || mon > 12 ||
+		mday < 1 || mday > days_in_month(year, mon))
+		return false;
+	if (len > 10)
+	{
+		hour = digits(s + 11, 2);
+		min = digits(s + 14, 2);
+		if (s[10] != ' ' || s[13] != ':' || hour < 0 || hour > 23 || min < 0 || min > 59)
+			return false;
+		if (len == 19)
+		{
+			sec = digits(s + 17, 2);
+			if (s[16] != ':' || sec < 0 || sec > 59)
+				return false;
+		}
+	}
+	bar->year = year;
+	bar->mon = mon;
+	bar->mday = mday;
+	bar->hour = hour;
+	bar->min = min;
+	bar->sec = sec;
+	*date_only = (len == 10);
+	return true;
+}
+
+/* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t		era,
+				yoe,
+				doy,
+				doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int64_t
+pc_utc_epoch(int year, int mon, int mday, int hour, int min, int sec)
+{
+	return days_from_civil(year, mon, mday) * 86400 + hour * 3600 + min * 60 + sec;
+}
+
+void
+pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset)
+{
+	int64_t		t = epoch + offset;
+	int64_t		days = (t >= 0 ? t : t - 86399) / 86400;
+	int64_t		secs = t - days * 86400;
+	int64_t		z = days + 719468;
+	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t		doe = z - era * 146097;
+	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t		mp = (5 * doy + 2) / 153;
+	int			mday = (int) (doy - (153 * mp + 2) / 5 + 1);
+	int			mon = (int) (mp < 10 ? mp + 3 : mp - 9);
+
+	bar->year = (int) (yoe + era * 400 + (mon <= 2));
+	bar->mon = mon;
+	bar->mday = mday;
+	bar->hour = (int) (secs / 3600);
+	bar->min = (int) (secs / 60 % 60);
+	bar->sec = (int) (secs % 60);
+}
+
+void
+pc_set_zone(ParsedBar *bar, const char *zone)
+{
+	/* Legacy aliases that newer tzdata packages no longer install. */
+	static const char *const aliases[][2] = {
+		{"US/Eastern", "America/New_York"},
+		{"US/Central", "America/Chicago"},
+		{"US/Mountain", "America/Denver"},
+		{"US/Pacific", "America/Los_Angeles"},
+	};
+
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+	{
+		if (strcmp(zone, aliases[i][0]) == 0)
+		{
+			zone = aliases[i][1];
+			break;
+		}
+	}
+	copy_bounded(bar->zone, sizeof(bar->zone), zone, strlen(zone));
+	if (strlen(zone) >= sizeof(bar->zone) && bar->problem == NULL)
+		bar->problem = "time zone name is too long";
+}
+
+void
+pc_check_bar(ParsedBar *bar)
+{
+	if (bar->problem == NULL)
+		bar->problem = bar_problem(bar->open, bar->high, bar->low, bar->close,
+								   bar->has_volume, bar->volume);
+}
+
+bool
+pc_append(char *buf, size_t size, size_t *pos, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	if (*pos >= size)
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *pos, size - *pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= size - *pos)
+		return false;
+	*pos += (size_t) n;
+	return true;
+}
+
+bool
+pc_append_escaped(char *buf, size_t size, size_t *pos, const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+		bool		ok;
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+			ok = pc_append(buf, size, pos, "%c", c);
+		else
+			ok = pc_append(buf, size, pos, "%%%02X", c);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+const char *
+pc_interval_name(const IntervalName *table, size_t n, int secs)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		if (table[i].secs == secs)
+			return table[i].name;
+	}
+	return NULL;
+}
+
+bool
+pc_append_key(char *buf, size_t size, size_t *pos, const char *api_key)
+{
+	return api_key == NULL ||
+		(pc_append(buf, size, pos, "&apikey=") && pc_append_escaped(buf, size, pos, api_key));
+}
+
+json_object *
+pc_member_suffix(json_object *obj, const char *name)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		const char *k = key;
+
+		/* "1. open" -> "open"; "6. Time Zone" -> "Time Zone" */
+		while (isdigit((unsigned char) *k))
+			k++;
+		if (k != key && k[0] == '.' && k[1] == ' ')
+			k += 2;
+		else
+			k = key;
+		if (strcmp(k, name) == 0)
+			return val;
+	}
+	return NULL;
+}
+
+void
+url_redact(const char *url, char *buf, size_t bufsize)
+{
+	static const char *const secret[] = {"apikey=", "api_key=", "token="};
+	size_t		pos = 0;
+	const char *p = url;
+
+	if (bufsize == 0)
+		return;
+	while (*p && pos + 1 < bufsize)
+	{
+		bool		redacted = false;
+
+		/* A parameter starts after '?' or '&'. */
+		if (p != url && (p[-1] == '?' || p[-1] == '&'))
+		{
+			for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+			{
+				size_t		n = strlen(secret[i]);
+
+				if (strncasecmp(p, secret[i], n) == 0)
+				{
+					for (size_t j = 0; j < n && pos + 1 < bufsize; j++)
+						buf[pos++] = p[j];
+					for (const char *m = "***"; *m && pos + 1 < bufsize; m++)
+						buf[pos++] = *m;
+					p += n;
+					while (*p && *p != '&' && *p != '#')
+						p++;
+					redacted = true;
+					break;
+				}
+			}
+		}
+		if (!redacted)
+			buf[pos++] = *p++;
+	}
+	buf[pos] = '\0';
+}
+
+const char *
+provider_url(ProviderKind kind, const ProviderRequest *req, char *buf, size_t bufsize)
+{
+	const char *problem = "The provider is unknown.";
+
+	if (bufsize > 0)
+		buf[0] = '\0';
+	if (req->base_url == NULL || req->base_url[0] == '\0')
+		return "The provider's base URL is empty.";
+	if (req->nsymbols < 1 || req->symbols == NULL)
+		return "The request names no symbol.";
+	if ((req->start != 0 || req->stop != 0) && req->stop <= req->start)
+		return "The request's stop is not after its start.";
+	switch (kind)
+	{
+		case PROVIDER_TWELVEDATA:
+			problem = twelvedata_url(req, buf, bufsize);
+			break;
+		case PROVIDER_ALPHAVANTAGE:
+			problem = alphavantage_url(req, buf, bufsize);
+			break;
+		case PROVIDER_YAHOO:
+			problem = yahoo_url(req, buf, bufsize);
+			break;
+	}
+	/* Never hand out half a URL. */
+	if (problem != NULL && bufsize > 0)
+		buf[0] = '\0';
+	return problem;
+}
+
+const char *
+provider_interval_name(ProviderKind kind, int interval_secs)
+{
+	switch (kind)
+	{
+		case PROVIDER_TWELVEDATA:
+			return twelvedata_interval_name(interval_secs);
+		case PROVIDER_ALPHAVANTAGE:
+			return alphavantage_interval_name(interval_secs);
+		case PROVIDER_YAHOO:
+			return yahoo_interval_name(interval_secs);
+	}
+	return NULL;
+}

@@ -1,0 +1,105 @@
+/*
+ * provider_common.h
+ *		Helpers shared by the provider parsers and URL builders (internal).
+ */
+#ifndef STOCKEXT_PROVIDER_COMMON_H
+#define STOCKEXT_PROVIDER_COMMON_H
+
+#include <json-c/json.h>
+
+#include "provider.h"
+
+/* Starts a result: all zero, status PARSE_OK. */
+extern void pc_begin(ParseResult *out);
+
+/* Sets status, code and a printf-style message; frees bars already read. */
+extern void pc_fail(ParseResult *out, ParseStatus status, int code,
+					const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Parses the whole body as one JSON value.  On failure returns NULL after
+ * pc_fail(PARSE_MALFORMED) naming what was wrong (truncated, bad syntax,
+ * trailing bytes).
+ */
+extern json_object *pc_parse_json(const char *body, size_t len, ParseResult *out);
+
+/*
+ * pc_parse_json, then: a body that is no JSON object gets its status from
+ * the HTTP status (a plain-text 429 is a rate limit) or PARSE_MALFORMED.
+ */
+extern json_object *pc_parse_object(const char *body, size_t len, int http_status,
+									ParseResult *out);
+
+/* The status a non-JSON or unrecognised reply gets from its HTTP status. */
+extern bool pc_http_failure(int http_status, ParseResult *out);
+
+/* A new zeroed bar at the end of out->bars, or NULL (out already failed). */
+extern ParsedBar *pc_add_bar(ParseResult *out);
+
+/* Records a failed symbol of a batch; false when out of memory. */
+extern bool pc_add_symbol_error(ParseResult *out, const char *symbol,
+								int code, const char *message);
+
+/* Copies a JSON string's symbol into bar->symbol, checking it. */
+extern void pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len);
+
+/*
+ * A price from a JSON number or a numeric string.  Returns NULL and sets *v,
+ * or a static reason naming the field ("open is not a number").
+ */
+extern const char *pc_price(json_object *v, const char *field, double *d);
+
+/* A volume from a JSON integer or an integer string; as pc_price. */
+extern const char *pc_volume(json_object *v, int64_t *vol);
+
+/*
+ * Reads "YYYY-MM-DD" (a daily bar: midnight) or "YYYY-MM-DD HH:MM[:SS]"
+ * into bar's wall time.  Returns false when it is no valid time.  *date_only
+ * tells which form it was.
+ */
+extern bool pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only);
+
+/* Seconds since the epoch of a UTC wall time (proleptic Gregorian). */
+extern int64_t pc_utc_epoch(int year, int mon, int mday, int hour, int min, int sec);
+
+/* Sets bar's wall time from a UTC epoch shifted by offset seconds. */
+extern void pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset);
+
+/* Copies an IANA zone name into bar->zone, mapping legacy US/ aliases. */
+extern void pc_set_zone(ParsedBar *bar, const char *zone);
+
+/* Runs bar_problem() on a bar whose fields are all read. */
+extern void pc_check_bar(ParsedBar *bar);
+
+/* Appends s to buf at *pos, percent-encoding all but RFC 3986 unreserved. */
+extern bool pc_append_escaped(char *buf, size_t size, size_t *pos, const char *s);
+
+/* Appends a printf-style string; false when it does not fit. */
+extern bool pc_append(char *buf, size_t size, size_t *pos, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+
+/* A member of an object whose key, after an optional "N. " prefix, is name. */
+extern json_object *pc_member_suffix(json_object *obj, const char *name);
+
+/* A provider's name for a bar length. */
+typedef struct IntervalName
+{
+	int			secs;
+	const char *name;
+} IntervalName;
+
+/* The name of secs in table[0..n-1], or NULL. */
+extern const char *pc_interval_name(const IntervalName *table, size_t n, int secs);
+
+/* Appends "&apikey=KEY" (escaped) when api_key is set; false if too long. */
+extern bool pc_append_key(char *buf, size_t size, size_t *pos, const char *api_key);
+
+/* Per-provider halves of provider_url and provider_interval_name. */
+extern const char *twelvedata_url(const ProviderRequest *req, char *buf, size_t size);
+extern const char *alphavantage_url(const ProviderRequest *req, char *buf, size_t size);
+extern const char *yahoo_url(const ProviderRequest *req, char *buf, size_t size);
+extern const char *twelvedata_interval_name(int secs);
+extern const char *alphavantage_interval_name(int secs);
+extern const char *yahoo_interval_name(int secs);
+
+#endif							/* STOCKEXT_PROVIDER_COMMON_H */

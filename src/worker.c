@@ -1,0 +1,900 @@
+/*
+ * worker.c
+ *		The ingestion launcher and per-database workers.
+ *
+ * The launcher, registered at server start, connects to no database: it
+ * reads pg_database (a shared catalog) every stockext.launcher_naptime and
+ * starts one dynamic worker for each database that has none.  A worker that
+ * finds no stockext extension in its database exits at once, so databases
+ * without it cost a short-lived process per round and are never held open.
+ * CREATE EXTENSION wakes the launcher when it commits.
+ *
+ * A worker polls its database's due feeds, each in its own transaction.  A
+ * failed poll is caught, recorded in stockext.errors, logged as a WARNING
+ * and backed off: an ERROR must not end the loop.  The launcher restarts
+ * workers that die; the postmaster restarts the launcher.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/utility.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/varlena.h"
+
+#include "fetch.h"
+#include "guc.h"
+#include "ingest.h"
+#include "simulated.h"
+#include "worker.h"
+
+PGDLLEXPORT void stockext_launcher_main(Datum arg);
+PGDLLEXPORT void stockext_worker_main(Datum arg);
+
+#define STATE_LEN 96
+
+/* What one launcher or worker is doing, for stockext.worker_status(). */
+typedef struct WorkerSlot
+{
+	pid_t		pid;			/* 0: free */
+	bool		is_launcher;
+	Oid			dboid;
+	TimestampTz since;
+	char		state[STATE_LEN];
+} WorkerSlot;
+
+/* A database whose worker must stay away for a while (DROP DATABASE). */
+typedef struct DatabaseHold
+{
+	Oid			dboid;
+	TimestampTz until;
+} DatabaseHold;
+
+/* Requests made to one provider in the current UTC minute and day. */
+typedef struct RateWindow
+{
+	int64		minute;			/* minutes since the epoch */
+	int			minute_count;
+	int64		day;			/* days since the epoch */
+	int			day_count;
+} RateWindow;
+
+#define NHOLDS 8
+#define HOLD_USEC (30 * USECS_PER_SEC)
+
+typedef struct StockextShared
+{
+	slock_t		mutex;
+	Latch	   *launcher_latch;
+	bool		rescan;			/* look for databases now */
+	DatabaseHold holds[NHOLDS];
+	RateWindow	rates[RATE_PROVIDERS];
+	int			nslots;
+	WorkerSlot	slots[FLEXIBLE_ARRAY_MEMBER];
+} StockextShared;
+
+static StockextShared *shared = NULL;
+static int	my_slot = -1;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
+
+
+/* ---------- shared memory ---------- */
+
+static Size
+shared_size(void)
+{
+	return add_size(offsetof(StockextShared, slots),
+					mul_size(max_worker_processes + 1, sizeof(WorkerSlot)));
+}
+
+#if PG_VERSION_NUM >= 150000
+static void
+stockext_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(shared_size());
+}
+#endif
+
+static void
+stockext_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("stockext", shared_size(), &found);
+	if (!found)
+	{
+		memset(shared, 0, shared_size());
+		SpinLockInit(&shared->mutex);
+		shared->nslots = max_worker_processes + 1;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static void
+release_slot(int code, Datum arg)
+{
+	SpinLockAcquire(&shared->mutex);
+	if (shared->slots[my_slot].is_launcher)
+		shared->launcher_latch = NULL;
+	shared->slots[my_slot].pid = 0;
+	SpinLockRelease(&shared->mutex);
+	my_slot = -1;
+}
+
+/*
+ * Takes a status slot; false when another process already serves this
+ * database (or is the launcher), so that there is never more than one.
+ */
+static bool
+claim_slot(bool launcher, Oid dboid)
+{
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < shared->nslots; i++)
+	{
+		WorkerSlot *s = &shared->slots[i];
+
+		if (s->pid != 0 && s->is_launcher == launcher && (launcher || s->dboid == dboid))
+		{
+			SpinLockRelease(&shared->mutex);
+			return false;
+		}
+	}
+	for (int i = 0; i < shared->nslots && my_slot < 0; i++)
+	{
+		WorkerSlot *s = &shared->slots[i];
+
+		if (s->pid == 0)
+		{
+			s->pid = MyProcPid;
+			s->is_launcher = launcher;
+			s->dboid = dboid;
+			s->since = GetCurrentTimestamp();
+			strlcpy(s->state, "starting", STATE_LEN);
+			my_slot = i;
+		}
+	}
+	if (launcher && my_slot >= 0)
+		shared->launcher_latch = MyLatch;
+	SpinLockRelease(&shared->mutex);
+	if (my_slot < 0)
+		return false;
+	before_shmem_exit(release_slot, 0);
+	return true;
+}
+
+/* Shows what this process does, in worker_status() and pg_stat_activity. */
+static void
+set_state(bool busy, const char *fmt,...)
+{
+	char		buf[STATE_LEN];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	SpinLockAcquire(&shared->mutex);
+	strlcpy(shared->slots[my_slot].state, buf, STATE_LEN);
+	shared->slots[my_slot].since = GetCurrentTimestamp();
+	SpinLockRelease(&shared->mutex);
+	pgstat_report_activity(busy ? STATE_RUNNING : STATE_IDLE, buf);
+}
+
+/* ---------- the launcher ---------- */
+
+typedef struct LaunchedWorker
+{
+	Oid			dboid;
+	BackgroundWorkerHandle *handle;
+} LaunchedWorker;
+
+static List *launched = NIL;	/* in TopMemoryContext */
+
+static bool
+worker_running(Oid dboid)
+{
+	ListCell   *lc;
+
+	foreach(lc, launched)
+	{
+		LaunchedWorker *w = lfirst(lc);
+		pid_t		pid;
+		BgwHandleStatus st;
+
+		if (w->dboid != dboid)
+			continue;
+		st = GetBackgroundWorkerPid(w->handle, &pid);
+		if (st == BGWH_STARTED || st == BGWH_NOT_YET_STARTED)
+			return true;
+		launched = foreach_delete_current(launched, lc);
+		pfree(w->handle);
+		pfree(w);
+		return false;
+	}
+	return false;
+}
+
+static void
+start_worker(Oid dboid, const char *datname)
+{
+	BackgroundWorker bgw;
+	BackgroundWorkerHandle *handle;
+	LaunchedWorker *w;
+	MemoryContext old;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* The launcher restarts it, so that it never runs twice. */
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(bgw.bgw_library_name, "stockext", BGW_MAXLEN);
+	strlcpy(bgw.bgw_function_name, "stockext_worker_main", BGW_MAXLEN);
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "stockext worker for database \"%s\"", datname);
+	strlcpy(bgw.bgw_type, "stockext worker", BGW_MAXLEN);
+	bgw.bgw_main_arg = ObjectIdGetDatum(dboid);
+	bgw.bgw_notify_pid = MyProcPid;
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
+	{
+		MemoryContextSwitchTo(old);
+		ereport(LOG,
+				(errmsg("stockext could not start a worker for database \"%s\"", datname),
+				 errhint("Raise max_worker_processes.")));
+		return;
+	}
+	w = palloc(sizeof(LaunchedWorker));
+	w->dboid = dboid;
+	w->handle = handle;
+	launched = lappend(launched, w);
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+database_held(Oid dboid)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		held = false;
+
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < NHOLDS; i++)
+		held |= shared->holds[i].dboid == dboid && shared->holds[i].until > now;
+	SpinLockRelease(&shared->mutex);
+	return held;
+}
+
+/* Starts a worker for each database that should have one and has none. */
+static void
+launch_workers(MemoryContext scan_ctx)
+{
+	List	   *wanted = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	List	   *dbs = NIL;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	MemoryContextReset(scan_ctx);
+	set_state(true, "looking for databases");
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	MemoryContextSwitchTo(scan_ctx);
+	if (stockext_database_names[0] != '\0' &&
+		!SplitIdentifierString(pstrdup(stockext_database_names), ',', &wanted))
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stockext.database_names is not a valid list of names")));
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		bool		listed = (wanted == NIL);
+
+#ifdef DATCONNLIMIT_INVALID_DB
+		if (db->datconnlimit == DATCONNLIMIT_INVALID_DB)
+			continue;
+#endif
+		if (!db->datallowconn || db->datistemplate)
+			continue;
+		foreach(lc, wanted)
+			listed |= strcmp(lfirst(lc), NameStr(db->datname)) == 0;
+		if (!listed)
+			continue;
+		dbs = lappend_oid(dbs, db->oid);
+		names = lappend(names, pstrdup(NameStr(db->datname)));
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+
+	for (int i = 0; i < list_length(dbs); i++)
+		if (!database_held(list_nth_oid(dbs, i)) && !worker_running(list_nth_oid(dbs, i)))
+			start_worker(list_nth_oid(dbs, i), list_nth(names, i));
+}
+
+void
+stockext_launcher_main(Datum arg)
+{
+	MemoryContext scan_ctx;
+	TimestampTz next_scan = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	if (!claim_slot(true, InvalidOid))
+		proc_exit(0);
+	scan_ctx = AllocSetContextCreate(TopMemoryContext, "stockext launcher",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		TimestampTz now;
+		bool		rescan;
+		long		timeout;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			next_scan = 0;
+		}
+		SpinLockAcquire(&shared->mutex);
+		rescan = shared->rescan;
+		shared->rescan = false;
+		SpinLockRelease(&shared->mutex);
+
+		now = GetCurrentTimestamp();
+		if (rescan || now >= next_scan)
+		{
+			launch_workers(scan_ctx);
+			next_scan = now + (int64) stockext_launcher_naptime_ms * 1000;
+			set_state(false, "sleeping");
+		}
+		timeout = Max(1, (next_scan - now) / 1000);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* ---------- the worker ---------- */
+
+static bool
+extension_exists(void)
+{
+	return OidIsValid(get_extension_oid("stockext", true));
+}
+
+typedef struct DueFeeds
+{
+	MemoryContext ctx;			/* where the list is copied */
+	List	   *feeds;
+	bool		exists;			/* false: the extension is gone */
+} DueFeeds;
+
+/* The feeds due now, in order of due time. */
+static void
+due_feeds(void *arg)
+{
+	DueFeeds   *due = arg;
+	MemoryContext ctx = due->ctx;
+	bool		exists;
+
+	exists = due->exists = extension_exists();
+	if (exists)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute("SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw"
+						" FROM stockext.feeds f"
+						" LEFT JOIN stockext.feed_state s ON s.feed_id = f.id"
+						" WHERE NOT f.paused"
+						"   AND coalesce(s.next_poll_at, '-infinity') <= now()"
+						" ORDER BY coalesce(s.next_poll_at, '-infinity'), f.id",
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "reading stockext.feeds failed");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(ctx);
+			Feed	   *f = palloc(sizeof(Feed));
+			bool		isnull;
+			Datum	   *elems;
+			ArrayType  *symbols;
+
+			f->id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+			f->provider = SPI_getvalue(tup, desc, 2);
+			symbols = DatumGetArrayTypePCopy(SPI_getbinval(tup, desc, 3, &isnull));
+			deconstruct_array(symbols, TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, NULL, &f->nsymbols);
+			f->symbols = palloc(f->nsymbols * sizeof(char *));
+			for (int i = 0; i < f->nsymbols; i++)
+				f->symbols[i] = TextDatumGetCString(elems[i]);
+			f->resolution = *DatumGetIntervalP(SPI_getbinval(tup, desc, 4, &isnull));
+			f->seed = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+			f->keep_raw = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			due->feeds = lappend(due->feeds, f);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+}
+
+/*
+ * The simulated feed: per symbol, from its newest stored bar (or the bar now
+ * forming, for a new symbol) to now.  After a restart this fills the gap,
+ * up to stockext.max_gap_fill days back.
+ */
+static int64
+poll_simulated(Feed *f)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		res_usec = simulate_check_resolution(&f->resolution);
+	TimestampTz earliest = simulate_align(now - (int64) stockext_max_gap_fill_days * USECS_PER_DAY,
+										  res_usec);
+	Oid			types[2] = {TEXTOID, INTERVALOID};
+	int64		stored = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (int i = 0; i < f->nsymbols; i++)
+	{
+		Datum		args[2] = {CStringGetTextDatum(f->symbols[i]),
+		IntervalPGetDatum(&f->resolution)};
+		TimestampTz start = simulate_align(now, res_usec);
+		bool		isnull;
+
+		if (SPI_execute_with_args("SELECT ts FROM stockext.ticks"
+								  " WHERE symbol = $1 AND resolution = $2"
+								  " ORDER BY ts DESC LIMIT 1",
+								  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "reading the newest bar failed");
+		if (SPI_processed == 1)
+		{
+			TimestampTz newest = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+																   SPI_tuptable->tupdesc,
+																   1, &isnull));
+
+			start = Max(Min(newest, start), earliest);
+		}
+		stored += simulate_ingest(f->symbols[i], f->seed, start, now,
+								  &f->resolution, now, f->id);
+	}
+	SPI_finish();
+	return stored;
+}
+
+void
+record_poll(int feed_id, int64 stored, const char *error, int http_status)
+{
+	Oid			types[5] = {INT4OID, INT8OID, TEXTOID, INT4OID, INTERVALOID};
+	Interval	backoff = {0};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	backoff.time = (int64) stockext_max_backoff_s * USECS_PER_SEC;
+	args[0] = Int32GetDatum(feed_id);
+	args[1] = Int64GetDatum(stored);
+	args[2] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	nulls[2] = error ? ' ' : 'n';
+	args[3] = Int32GetDatum(http_status);
+	nulls[3] = http_status ? ' ' : 'n';
+	args[4] = IntervalPGetDatum(&backoff);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT stockext.record_poll($1, $2, $3, $4, $5)",
+							  5, types, args, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "stockext.record_poll failed");
+	SPI_finish();
+}
+
+/*
+ * Runs fn in a transaction of its own.  On error: the message (copied into
+ * ctx) is returned and the transaction is rolled back; NULL on success.
+ */
+char *
+in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx)
+{
+	char	   *volatile error = NULL;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		fn(arg);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(ctx);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ingest_forget_partitions();
+		error = edata->message;
+	}
+	PG_END_TRY();
+	return error;
+}
+
+typedef struct PollArgs
+{
+	Feed	   *feed;
+	const char *error;
+	int			http_status;
+} PollArgs;
+
+static void
+poll_and_record(void *arg)
+{
+	PollArgs   *p = arg;
+
+	record_poll(p->feed->id, poll_simulated(p->feed), NULL, 0);
+}
+
+static void
+record_failure(void *arg)
+{
+	PollArgs   *p = arg;
+
+	record_poll(p->feed->id, 0, p->error, p->http_status);
+}
+
+static void
+poll_feed(Feed *f, MemoryContext ctx)
+{
+	PollArgs	p = {f, NULL, 0};
+	char	   *error;
+
+	set_state(true, "polling feed %d (%s)", f->id, f->provider);
+	p.error = in_transaction(poll_and_record, &p, ctx);
+	if (p.error == NULL)
+		return;
+	ereport(WARNING,
+			(errmsg("stockext feed %d (%s) failed: %s", f->id, f->provider, p.error)));
+	error = in_transaction(record_failure, &p, ctx);
+	if (error != NULL)
+		ereport(WARNING,
+				(errmsg("stockext could not record the failure of feed %d: %s", f->id, error)));
+}
+
+void
+stockext_worker_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	MemoryContext iter_ctx;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	if (!claim_slot(false, dboid))
+		proc_exit(0);
+	iter_ctx = AllocSetContextCreate(TopMemoryContext, "stockext worker iteration",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		DueFeeds	due = {iter_ctx, NIL, true};
+		List	   *http_feeds = NIL;
+		ListCell   *lc;
+		char	   *error;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		set_state(true, "looking for due feeds");
+		error = in_transaction(due_feeds, &due, iter_ctx);
+		if (error != NULL)
+		{
+			/* Most likely the extension is being dropped: look again. */
+			ereport(WARNING, (errmsg("stockext could not read its feeds: %s", error)));
+			due.feeds = NIL;
+		}
+		if (!due.exists)
+		{
+			/* Not (or no longer) created here: nothing to do. */
+			ereport(DEBUG1, (errmsg("stockext worker exits: extension not in this database")));
+			proc_exit(0);
+		}
+		foreach(lc, due.feeds)
+		{
+			Feed	   *f = lfirst(lc);
+
+			CHECK_FOR_INTERRUPTS();
+			if (strcmp(f->provider, "simulated") == 0)
+				poll_feed(f, iter_ctx);
+			else
+				http_feeds = lappend(http_feeds, f);
+		}
+		if (http_feeds != NIL)
+		{
+			set_state(true, "fetching %d feed%s", list_length(http_feeds),
+					  list_length(http_feeds) == 1 ? "" : "s");
+			fetch_feeds(http_feeds, iter_ctx);
+		}
+		MemoryContextReset(iter_ctx);
+		set_state(false, "waiting for due feeds");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* ---------- provider request limits ---------- */
+
+/* Without shared memory (not preloaded) limits hold for this process only. */
+static RateWindow local_rates[RATE_PROVIDERS];
+
+bool
+rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		minute = now / (60 * USECS_PER_SEC);
+	int64		day = now / USECS_PER_DAY;
+	RateWindow *w;
+	bool		granted;
+
+	Assert(provider >= 0 && provider < RATE_PROVIDERS);
+	if (shared)
+		SpinLockAcquire(&shared->mutex);
+	w = shared ? &shared->rates[provider] : &local_rates[provider];
+	if (w->minute != minute)
+	{
+		w->minute = minute;
+		w->minute_count = 0;
+	}
+	if (w->day != day)
+	{
+		w->day = day;
+		w->day_count = 0;
+	}
+	*daily = w->day_count + cost > per_day;
+	granted = !*daily && w->minute_count + cost <= per_minute;
+	if (granted)
+	{
+		w->minute_count += cost;
+		w->day_count += cost;
+	}
+	if (shared)
+		SpinLockRelease(&shared->mutex);
+	return granted;
+}
+
+/* ---------- making way for DROP DATABASE ---------- */
+
+/*
+ * Stops the worker of a database and keeps the launcher from restarting it
+ * for HOLD_USEC, so that commands needing the database to themselves (DROP,
+ * RENAME, use as a template) find it free.  They wait up to 5 seconds for
+ * other sessions to leave; SIGTERM makes the worker leave at once.
+ */
+static void
+release_database(const char *datname)
+{
+	Oid			dboid = get_database_oid(datname, true);
+	TimestampTz now = GetCurrentTimestamp();
+	int			victim = 0;
+	pid_t		pid = 0;
+
+	if (!OidIsValid(dboid))
+		return;
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < NHOLDS; i++)
+	{
+		if (shared->holds[i].dboid == dboid || shared->holds[i].until < shared->holds[victim].until)
+			victim = i;
+		if (shared->holds[i].dboid == dboid)
+			break;
+	}
+	shared->holds[victim].dboid = dboid;
+	shared->holds[victim].until = now + HOLD_USEC;
+	for (int i = 0; i < shared->nslots; i++)
+		if (shared->slots[i].pid != 0 && !shared->slots[i].is_launcher &&
+			shared->slots[i].dboid == dboid)
+			pid = shared->slots[i].pid;
+	SpinLockRelease(&shared->mutex);
+	if (pid != 0)
+		kill(pid, SIGTERM);
+}
+
+static void
+stockext_process_utility(PlannedStmt *pstmt, const char *queryString,
+						 bool readOnlyTree, ProcessUtilityContext context,
+						 ParamListInfo params, QueryEnvironment *queryEnv,
+						 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+
+	if (IsA(stmt, DropdbStmt))
+		release_database(((DropdbStmt *) stmt)->dbname);
+	else if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
+		release_database(((RenameStmt *) stmt)->subname);
+	else if (IsA(stmt, CreatedbStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((CreatedbStmt *) stmt)->options)
+		{
+			DefElem    *opt = lfirst(lc);
+
+			if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+				release_database(defGetString(opt));
+		}
+	}
+	if (prev_process_utility_hook)
+		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
+								  params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/* ---------- SQL interface ---------- */
+
+static bool wake_at_commit = false;
+
+static void
+wake_launcher_at_commit(XactEvent event, void *arg)
+{
+	Latch	   *latch;
+
+	if (!wake_at_commit)
+		return;
+	if (event == XACT_EVENT_COMMIT)
+	{
+		SpinLockAcquire(&shared->mutex);
+		shared->rescan = true;
+		latch = shared->launcher_latch;
+		SpinLockRelease(&shared->mutex);
+		if (latch)
+			SetLatch(latch);
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		wake_at_commit = false;
+}
+
+/* Asks the launcher to look for databases when this transaction commits. */
+PG_FUNCTION_INFO_V1(stockext_wake_launcher);
+Datum
+stockext_wake_launcher(PG_FUNCTION_ARGS)
+{
+	static bool registered = false;
+
+	if (shared == NULL)
+		PG_RETURN_VOID();
+	if (!registered)
+	{
+		RegisterXactCallback(wake_launcher_at_commit, NULL);
+		registered = true;
+	}
+	wake_at_commit = true;
+	PG_RETURN_VOID();
+}
+
+/* The launcher and workers: pid, kind, database, state, since. */
+PG_FUNCTION_INFO_V1(stockext_worker_status);
+Datum
+stockext_worker_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	MemoryContext old;
+	WorkerSlot *copy;
+	int			n = 0;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+	if (shared == NULL)
+		return (Datum) 0;
+
+	copy = palloc(shared->nslots * sizeof(WorkerSlot));
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < shared->nslots; i++)
+		if (shared->slots[i].pid != 0)
+			copy[n++] = shared->slots[i];
+	SpinLockRelease(&shared->mutex);
+
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false};
+		char	   *datname = copy[i].is_launcher ? NULL : get_database_name(copy[i].dboid);
+
+		values[0] = Int32GetDatum(copy[i].pid);
+		values[1] = CStringGetTextDatum(copy[i].is_launcher ? "launcher" : "worker");
+		nulls[2] = datname == NULL;
+		values[2] = datname ? DirectFunctionCall1(namein, CStringGetDatum(datname)) : (Datum) 0;
+		values[3] = CStringGetTextDatum(copy[i].state);
+		values[4] = TimestampTzGetDatum(copy[i].since);
+		tuplestore_putvalues(store, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+void
+stockext_worker_init(void)
+{
+	BackgroundWorker bgw;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = stockext_shmem_request;
+#else
+	RequestAddinShmemSpace(shared_size());
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = stockext_shmem_startup;
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = stockext_process_utility;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = 10;
+	strlcpy(bgw.bgw_library_name, "stockext", BGW_MAXLEN);
+	strlcpy(bgw.bgw_function_name, "stockext_launcher_main", BGW_MAXLEN);
+	strlcpy(bgw.bgw_name, "stockext launcher", BGW_MAXLEN);
+	strlcpy(bgw.bgw_type, "stockext launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&bgw);
+}

@@ -1,0 +1,631 @@
+/*
+ * test_parsers.c
+ *		C-level tests of the provider parsers and URL builders: body in,
+ *		bars or a typed error out.  No server, no HTTP.
+ *
+ * Usage: test_parsers FIXTURES_DIR GENERATED_DIR
+ * GENERATED_DIR holds big_{twelvedata,alphavantage,yahoo}.json (50,000
+ * bars each, from test/fixtures/generate.py).  Prints "ok - ..." or
+ * "not ok - ..." per check and exits 1 if any failed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "provider.h"
+#include "tap.h"
+
+typedef void (*ParseFn) (const char *, size_t, int, const char *, ParseResult *);
+
+static const char *fixtures;
+static const char *generated;
+
+static char *
+slurp(const char *dir, const char *name, size_t *len)
+{
+	char		path[1024];
+	FILE	   *f;
+	char	   *buf;
+	long		n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+	{
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n + 1);
+	if (buf == NULL || fread(buf, 1, n, f) != (size_t) n)
+		exit(2);
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t) n;
+	return buf;
+}
+
+/* Parses a fixture file; the caller frees r. */
+static void
+parse_file(ParseFn fn, const char *name, int http, const char *symbol, ParseResult *r)
+{
+	size_t		len;
+	char	   *body = slurp(fixtures, name, &len);
+
+	fn(body, len, http, symbol, r);
+	free(body);
+}
+
+static void
+parse_text(ParseFn fn, const char *body, int http, ParseResult *r)
+{
+	fn(body, strlen(body), http, "AAPL", r);
+}
+
+static const char *
+status_name(ParseStatus s)
+{
+	static const char *const names[] = {"OK", "RATE_LIMITED", "PROVIDER_ERROR", "SERVER_ERROR", "MALFORMED"};
+
+	return names[s];
+}
+
+/* One check of status and bar count. */
+static void
+expect(const char *what, ParseResult *r, ParseStatus status, size_t nbars)
+{
+	ok(r->status == status && r->nbars == nbars, "%s: %s with %zu bars (got %s with %zu bars: %s)",
+	   what, status_name(status), nbars, status_name(r->status), r->nbars, r->message);
+}
+
+static int
+wall_is(const ParsedBar *b, int y, int mo, int d, int h, int mi, int s, const char *zone)
+{
+	return !b->has_epoch && b->year == y && b->mon == mo && b->mday == d &&
+		b->hour == h && b->min == mi && b->sec == s && strcmp(b->zone, zone) == 0;
+}
+
+static int
+no_problems(const ParseResult *r)
+{
+	for (size_t i = 0; i < r->nbars; i++)
+	{
+		if (r->bars[i].problem != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *
+problem_of(const ParseResult *r, size_t i)
+{
+	return i < r->nbars && r->bars[i].problem ? r->bars[i].problem : "(none)";
+}
+
+static const ParsedBar *
+find_wall(const ParseResult *r, int h, int mi)
+{
+	for (size_t i = 0; i < r->nbars; i++)
+	{
+		if (r->bars[i].hour == h && r->bars[i].min == mi)
+			return &r->bars[i];
+	}
+	return NULL;
+}
+
+static void
+test_twelvedata(void)
+{
+	ParseResult r;
+	const ParsedBar *b;
+
+	parse_file(parse_twelvedata, "twelvedata/AAPL_1min.json", 200, NULL, &r);
+	expect("twelvedata intraday", &r, PARSE_OK, 3);
+	b = &r.bars[2];
+	ok(b->has_epoch && b->epoch == 1749562200 && strcmp(b->symbol, "AAPL") == 0 &&
+	   b->open == 201.5 && b->high == 202.0 && b->low == 201.4 && b->close == 201.9 &&
+	   b->has_volume && b->volume == 2893371 && b->problem == NULL,
+	   "twelvedata intraday: strings read as numbers, UTC wall time 13:30 is epoch 1749562200");
+	ok(r.bars[0].epoch == 1749562320 && r.bars[0].close == 202.3 && r.bars[0].open == 202.10001,
+	   "twelvedata intraday: newest first, exact five-decimal prices");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/AAPL_1day.json", 200, NULL, &r);
+	expect("twelvedata daily", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && wall_is(&r.bars[0], 2025, 6, 10, 0, 0, 0, "America/New_York") &&
+	   r.bars[0].volume == 54672608 && wall_is(&r.bars[1], 2025, 6, 9, 0, 0, 0, "America/New_York"),
+	   "twelvedata daily: a date is midnight in exchange_timezone even when UTC was asked");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/batch_1min.json", 200, NULL, &r);
+	expect("twelvedata batch", &r, PARSE_OK, 3);
+	ok(r.nsymbol_errors == 1 && strcmp(r.symbol_errors[0].symbol, "NOPE") == 0 &&
+	   r.symbol_errors[0].code == 404 && strstr(r.symbol_errors[0].message, "not found") != NULL,
+	   "twelvedata batch: the failed symbol is a symbol error, \"No data\" is no error");
+	ok(r.nbars == 3 && strcmp(r.bars[0].symbol, "AAPL") == 0 && strcmp(r.bars[2].symbol, "MSFT") == 0 &&
+	   r.bars[2].epoch == 1749562200 && r.bars[2].close == 470.5 && no_problems(&r),
+	   "twelvedata batch: bars of each symbol carry that symbol");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/error_401.json", 200, NULL, &r);
+	expect("twelvedata code 401 under HTTP 200", &r, PARSE_PROVIDER_ERROR, 0);
+	ok(r.provider_code == 401 && strstr(r.message, "apikey") != NULL, "twelvedata 401: code and message kept");
+	parse_result_free(&r);
+	parse_file(parse_twelvedata, "twelvedata/error_403.json", 403, NULL, &r);
+	expect("twelvedata code 403 (plan)", &r, PARSE_PROVIDER_ERROR, 0);
+	parse_result_free(&r);
+	parse_file(parse_twelvedata, "twelvedata/error_429.json", 200, NULL, &r);
+	expect("twelvedata code 429 under HTTP 200", &r, PARSE_RATE_LIMITED, 0);
+	ok(r.provider_code == 429 && strstr(r.message, "current minute") != NULL, "twelvedata 429: message kept");
+	parse_result_free(&r);
+	parse_file(parse_twelvedata, "twelvedata/error_429.json", 429, NULL, &r);
+	expect("twelvedata code 429 under HTTP 429", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+	parse_file(parse_twelvedata, "twelvedata/error_500.json", 200, NULL, &r);
+	expect("twelvedata code 500 under HTTP 200", &r, PARSE_SERVER_ERROR, 0);
+	parse_result_free(&r);
+	parse_file(parse_twelvedata, "twelvedata/AAPL_1min.json", 500, NULL, &r);
+	expect("twelvedata series under HTTP 500 is not trusted", &r, PARSE_SERVER_ERROR, 0);
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/empty_nodata.json", 200, NULL, &r);
+	expect("twelvedata \"No data is available\" (code 400) is an empty series", &r, PARSE_OK, 0);
+	ok(strncmp(r.message, "No data is available", 20) == 0 && r.provider_code == 400,
+	   "twelvedata empty series: the note is kept");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/utc_dst_1min.json", 200, NULL, &r);
+	expect("twelvedata around the 2025-03-09 DST change", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && r.bars[0].epoch == 1741613400 && r.bars[1].epoch == 1741381140,
+	   "twelvedata DST: Monday 09:30 EDT and Friday 15:59 EST are exact epochs");
+	parse_result_free(&r);
+
+	{
+		size_t		len;
+		char	   *body = slurp(fixtures, "twelvedata/exchange_dst_1min.json", &len);
+
+		parse_twelvedata_zone(body, len, 200, NULL, NULL, &r);
+		free(body);
+	}
+	expect("twelvedata in the Exchange zone", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && wall_is(&r.bars[0], 2025, 3, 10, 9, 30, 0, "America/New_York") &&
+	   wall_is(&r.bars[1], 2025, 3, 7, 15, 59, 0, "America/New_York"),
+	   "twelvedata Exchange zone: wall times with meta.exchange_timezone for the caller to convert");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/fallback_24h_1h.json", 200, NULL, &r);
+	expect("twelvedata 24h instrument on 2025-11-02", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && r.bars[0].epoch - r.bars[1].epoch == 3600 && r.bars[1].epoch == 1762061400,
+	   "twelvedata fall-back: 01:30 EDT and 01:30 EST stay an hour apart in UTC");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/forex_1min.json", 200, NULL, &r);
+	expect("twelvedata forex", &r, PARSE_OK, 1);
+	ok(r.nbars == 1 && !r.bars[0].has_volume && r.bars[0].problem == NULL && r.bars[0].close == 1.14225 &&
+	   strcmp(r.bars[0].symbol, "EUR/USD") == 0,
+	   "twelvedata forex: no volume is no volume, not zero");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata, "twelvedata/traps_1min.json", 200, NULL, &r);
+	expect("twelvedata traps: every bar comes back", &r, PARSE_OK, 10);
+	ok(strcmp(problem_of(&r, 0), "open is not a number") == 0, "twelvedata empty open string is a problem, never 0 (%s)", problem_of(&r, 0));
+	ok(strcmp(problem_of(&r, 1), "high is below low") == 0, "twelvedata bar_problem applied (%s)", problem_of(&r, 1));
+	ok(strcmp(problem_of(&r, 2), "volume is not a number") == 0, "twelvedata volume \"12x\" rejected (%s)", problem_of(&r, 2));
+	ok(r.bars[3].problem == NULL && r.bars[3].volume == INT64_C(3000000000), "twelvedata volume above int32 is exact");
+	ok(strcmp(problem_of(&r, 4), "datetime is not a valid time") == 0, "twelvedata hour 25 rejected (%s)", problem_of(&r, 4));
+	ok(strcmp(problem_of(&r, 5), "open is not a number") == 0, "twelvedata hex float rejected (%s)", problem_of(&r, 5));
+	ok(strcmp(problem_of(&r, 6), "open is not a number") == 0, "twelvedata \"nan\" rejected (%s)", problem_of(&r, 6));
+	ok(strcmp(problem_of(&r, 7), "open is not a number") == 0, "twelvedata leading space rejected (%s)", problem_of(&r, 7));
+	ok(strcmp(problem_of(&r, 8), "datetime is not a valid time") == 0, "twelvedata 2025-02-29 rejected (%s)", problem_of(&r, 8));
+	ok(r.bars[9].problem == NULL && r.bars[9].open == 201.25 && r.bars[9].high == 202 && r.bars[9].volume == 7,
+	   "twelvedata JSON numbers accepted where strings are usual");
+	parse_result_free(&r);
+
+	parse_text(parse_twelvedata,
+			   "{\"meta\":{\"symbol\":\"AA PL\",\"exchange_timezone\":\"America/New_York\"},\"values\":"
+			   "[{\"datetime\":\"2025-06-10 13:30:00\",\"open\":\"1\",\"high\":\"1\",\"low\":\"1\",\"close\":\"1\",\"volume\":\"-1\"}],\"status\":\"ok\"}",
+			   200, &r);
+	ok(r.nbars == 1 && strstr(problem_of(&r, 0), "symbol contains") != NULL,
+	   "twelvedata symbol_problem applied (%s)", problem_of(&r, 0));
+	parse_result_free(&r);
+	parse_text(parse_twelvedata,
+			   "{\"meta\":{\"symbol\":\"AAPL\"},\"values\":[{\"datetime\":\"2025-06-10 13:30:00\",\"open\":\"1\",\"high\":\"1\",\"low\":\"1\",\"close\":\"1\",\"volume\":\"-1\"}],\"status\":\"ok\"}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(problem_of(&r, 0), "volume is negative") == 0, "twelvedata negative volume rejected");
+	parse_result_free(&r);
+	parse_text(parse_twelvedata,
+			   "{\"A\":{\"code\":429,\"message\":\"out of credits\",\"status\":\"error\"},\"B\":{\"code\":429,\"message\":\"out of credits\",\"status\":\"error\"}}",
+			   200, &r);
+	expect("twelvedata batch where every symbol got 429", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+	parse_text(parse_twelvedata, "{\"meta\":{\"symbol\":\"AAPL\"},\"status\":\"ok\"}", 200, &r);
+	expect("twelvedata reply without values", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+}
+
+static void
+test_malformed(ParseFn fn, const char *provider, const char *good)
+{
+	ParseResult r;
+	size_t		len;
+	char	   *body = slurp(fixtures, good, &len);
+	char	   *deep;
+	const int	depth = 100000;
+
+	fn(body, len / 2, 200, "AAPL", &r);
+	expect(provider, &r, PARSE_MALFORMED, 0);
+	ok(strstr(r.message, "truncated") != NULL, "%s: a body cut in half is reported as truncated (%s)", provider, r.message);
+	parse_result_free(&r);
+	fn(body, len, 200, "AAPL", &r);
+	ok(r.status == PARSE_OK && r.nbars > 0, "%s: the same body whole parses", provider);
+	parse_result_free(&r);
+	body[len / 3] = '\0';
+	fn(body, len, 200, "AAPL", &r);
+	expect("a NUL byte inside the body", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	free(body);
+
+	parse_text(fn, "{\"a\": [1, 2,, 3]}", 200, &r);
+	expect("bad JSON syntax", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(fn, "{} trailing", 200, &r);
+	expect("bytes after the JSON value", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	fn("", 0, 200, "AAPL", &r);
+	expect("an empty body", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	fn(NULL, 0, 0, NULL, &r);
+	expect("no body at all", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(fn, "[1,2,3]", 200, &r);
+	expect("a JSON array", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(fn, "<html><body>Bad Gateway</body></html>", 502, &r);
+	expect("an HTML 502 page", &r, PARSE_SERVER_ERROR, 0);
+	parse_result_free(&r);
+	parse_text(fn, "Too Many Requests", 429, &r);
+	expect("a plain-text 429", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+
+	deep = malloc(2 * depth + 1);
+	memset(deep, '[', depth);
+	memset(deep + depth, ']', depth);
+	deep[2 * depth] = '\0';
+	parse_text(fn, deep, 200, &r);
+	expect("100,000 nested arrays", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	free(deep);
+}
+
+static void
+test_alphavantage(void)
+{
+	ParseResult r;
+	const ParsedBar *b;
+	static const struct
+	{
+		const char *file;
+		ParseStatus status;
+	}			errors[] = {
+		{"alphavantage/error_message.json", PARSE_PROVIDER_ERROR},
+		{"alphavantage/error_apikey.json", PARSE_PROVIDER_ERROR},
+		{"alphavantage/information_daily.json", PARSE_RATE_LIMITED},
+		{"alphavantage/information_burst.json", PARSE_RATE_LIMITED},
+		{"alphavantage/information_premium.json", PARSE_PROVIDER_ERROR},
+		{"alphavantage/information_full.json", PARSE_PROVIDER_ERROR},
+		{"alphavantage/note.json", PARSE_RATE_LIMITED},
+	};
+
+	parse_file(parse_alphavantage, "alphavantage/IBM_5min.json", 200, NULL, &r);
+	expect("alphavantage intraday", &r, PARSE_OK, 3);
+	b = find_wall(&r, 9, 30);
+	ok(b != NULL && wall_is(b, 2025, 6, 10, 9, 30, 0, "America/New_York") &&
+	   strcmp(b->symbol, "IBM") == 0 && b->open == 276.0 && b->close == 276.5 &&
+	   b->volume == INT64_C(2147483648) && no_problems(&r),
+	   "alphavantage intraday: US/Eastern wall time mapped to America/New_York, volume above int32 exact");
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage, "alphavantage/IBM_daily.json", 200, NULL, &r);
+	expect("alphavantage daily", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && (wall_is(&r.bars[0], 2025, 6, 10, 0, 0, 0, "America/New_York") ||
+						wall_is(&r.bars[1], 2025, 6, 10, 0, 0, 0, "America/New_York")) &&
+	   no_problems(&r),
+	   "alphavantage daily: zone from \"5. Time Zone\", a date is midnight");
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage, "alphavantage/dst_5min.json", 200, NULL, &r);
+	expect("alphavantage around the 2025-11-02 DST change", &r, PARSE_OK, 2);
+	ok(find_wall(&r, 9, 30) && wall_is(find_wall(&r, 9, 30), 2025, 11, 3, 9, 30, 0, "America/New_York") &&
+	   find_wall(&r, 15, 55) && wall_is(find_wall(&r, 15, 55), 2025, 10, 31, 15, 55, 0, "America/New_York"),
+	   "alphavantage DST: Friday and Monday wall times keep their zone for the caller");
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage, "alphavantage/traps_5min.json", 200, NULL, &r);
+	expect("alphavantage traps: every bar comes back", &r, PARSE_OK, 4);
+	{
+		int			empty_open = 0,
+					huge = 0,
+					novol = 0,
+					badtime = 0;
+
+		for (size_t i = 0; i < r.nbars; i++)
+		{
+			const char *p = problem_of(&r, i);
+
+			empty_open += strcmp(p, "open is not a number") == 0 && r.bars[i].min == 30;
+			huge += strcmp(p, "volume is out of range") == 0 && r.bars[i].min == 35;
+			novol += r.bars[i].problem == NULL && !r.bars[i].has_volume && r.bars[i].min == 40;
+			badtime += strcmp(p, "datetime is not a valid time") == 0;
+		}
+		ok(empty_open == 1 && huge == 1 && novol == 1 && badtime == 1,
+		   "alphavantage: empty open, volume over int64, missing volume and a bad time key each handled");
+	}
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage, "alphavantage/empty_5min.json", 200, NULL, &r);
+	expect("alphavantage empty series", &r, PARSE_OK, 0);
+	parse_result_free(&r);
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+	{
+		parse_file(parse_alphavantage, errors[i].file, 200, "IBM", &r);
+		expect(errors[i].file, &r, errors[i].status, 0);
+		parse_result_free(&r);
+	}
+	parse_text(parse_alphavantage, "{}", 200, &r);
+	expect("alphavantage {}", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(parse_alphavantage, "{\"Information\": \"something new\"}", 200, &r);
+	expect("alphavantage unknown Information backs off", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+}
+
+static void
+test_yahoo(void)
+{
+	ParseResult r;
+
+	parse_file(parse_yahoo, "yahoo/AAPL_1m.json", 200, NULL, &r);
+	expect("yahoo intraday", &r, PARSE_OK, 3);
+	ok(r.nskipped_null == 2 && r.nskipped_partial == 1,
+	   "yahoo: a null row and a single null open skipped and counted, the live partial bar dropped (null %zu, partial %zu)",
+	   r.nskipped_null, r.nskipped_partial);
+	ok(r.nbars == 3 && r.bars[0].has_epoch && r.bars[0].epoch == 1749562200 &&
+	   r.bars[1].epoch == 1749562260 && r.bars[2].epoch == 1749562440 &&
+	   r.bars[1].open == 201.89999389648438 && r.bars[1].volume == 201447 &&
+	   strcmp(r.bars[0].symbol, "AAPL") == 0 && no_problems(&r),
+	   "yahoo intraday: epochs as sent, float prices exact, no zero bars");
+	parse_result_free(&r);
+
+	parse_file(parse_yahoo, "yahoo/AAPL_1d.json", 200, NULL, &r);
+	expect("yahoo daily", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && wall_is(&r.bars[0], 2025, 6, 9, 0, 0, 0, "America/New_York") &&
+	   wall_is(&r.bars[1], 2025, 6, 10, 0, 0, 0, "America/New_York") && r.bars[1].volume == 54672608,
+	   "yahoo daily: midnight of the trading date in exchangeTimezoneName");
+	parse_result_free(&r);
+
+	parse_file(parse_yahoo, "yahoo/BTC-USD_1h_fallback.json", 200, NULL, &r);
+	expect("yahoo 24h instrument over the 2025-11-02 fall-back", &r, PARSE_OK, 3);
+	ok(r.nbars == 3 && r.bars[0].epoch == 1762059600 && r.bars[1].epoch == 1762063200 &&
+	   r.bars[2].epoch == 1762066800 && r.nskipped_partial == 0,
+	   "yahoo fall-back: both 01:00 local hours keep distinct epochs, the last whole bar is kept");
+	parse_result_free(&r);
+
+	parse_file(parse_yahoo, "yahoo/notfound.json", 404, "ZZZZ", &r);
+	expect("yahoo 404 not found", &r, PARSE_PROVIDER_ERROR, 0);
+	ok(strstr(r.message, "No data found") != NULL, "yahoo 404: description kept (%s)", r.message);
+	parse_result_free(&r);
+	parse_file(parse_yahoo, "yahoo/429.txt", 429, "AAPL", &r);
+	expect("yahoo 429 plain text", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+	parse_file(parse_yahoo, "yahoo/maintenance.html", 200, "AAPL", &r);
+	expect("yahoo maintenance page under 200", &r, PARSE_SERVER_ERROR, 0);
+	parse_result_free(&r);
+	parse_file(parse_yahoo, "yahoo/maintenance.html", 503, "AAPL", &r);
+	expect("yahoo maintenance page under 503", &r, PARSE_SERVER_ERROR, 0);
+	parse_result_free(&r);
+	parse_file(parse_yahoo, "yahoo/empty.json", 200, "AAPL", &r);
+	expect("yahoo no trades (no timestamp, quote [{}])", &r, PARSE_OK, 0);
+	parse_result_free(&r);
+
+	parse_text(parse_yahoo,
+			   "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"AAPL\",\"dataGranularity\":\"1m\"},\"timestamp\":[1749562200,1749562260],"
+			   "\"indicators\":{\"quote\":[{\"open\":[1],\"high\":[1,1],\"low\":[1,1],\"close\":[1,1],\"volume\":[1,1]}]}}],\"error\":null}}",
+			   200, &r);
+	expect("yahoo arrays of different lengths", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(parse_yahoo,
+			   "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"AAPL\",\"dataGranularity\":\"1m\"},\"timestamp\":[\"1749562200\",-5,1749562320],"
+			   "\"indicators\":{\"quote\":[{\"open\":[1,1,1],\"high\":[1,1,1],\"low\":[1,1,1],\"close\":[1,1,\"x\"],\"volume\":[1,1,1.5]}]}}],\"error\":null}}",
+			   200, &r);
+	ok(r.nbars == 3 && strcmp(problem_of(&r, 0), "timestamp is not a valid epoch") == 0 &&
+	   strcmp(problem_of(&r, 1), "timestamp is not a valid epoch") == 0 &&
+	   strcmp(problem_of(&r, 2), "close is not a number") == 0,
+	   "yahoo: string and negative timestamps and a string price are per-bar problems");
+	parse_result_free(&r);
+}
+
+static void
+test_big(const char *provider, ParseFn fn)
+{
+	char		name[64];
+	size_t		len;
+	char	   *body;
+	ParseResult r;
+	clock_t		t0;
+	double		ms;
+	const ParsedBar *b = NULL;
+	const int64_t start = 1748872800;
+
+	snprintf(name, sizeof(name), "big_%s.json", provider);
+	body = slurp(generated, name, &len);
+	t0 = clock();
+	fn(body, len, 200, NULL, &r);
+	ms = (double) (clock() - t0) * 1000.0 / CLOCKS_PER_SEC;
+	free(body);
+	expect(name, &r, PARSE_OK, 50000);
+	for (size_t i = 0; i < r.nbars; i++)
+	{
+		if ((r.bars[i].has_epoch && r.bars[i].epoch == start + 60 * 49999) ||
+			(!r.bars[i].has_epoch && r.bars[i].volume == 1000 + 49999))
+			b = &r.bars[i];
+	}
+	ok(b != NULL && no_problems(&r) && b->open == 109.99 && b->high == 110.49 &&
+	   b->low == 109.49 && b->close == 110.24 && b->volume == 50999,
+	   "%s: bar 49999 exact", name);
+	/* Generous: a loaded 2-core machine; typical is a few tens of ms. */
+	ok(ms < 2000, "%s: 50,000 bars parsed in %.0f ms (CPU)", name, ms);
+	parse_result_free(&r);
+}
+
+static void
+url_is(ProviderKind kind, const ProviderRequest *req, const char *want, const char *what)
+{
+	char		buf[2048];
+	const char *problem = provider_url(kind, req, buf, sizeof(buf));
+
+	ok(problem == NULL && strcmp(buf, want) == 0, "url %s (%s)", what, problem ? problem : buf);
+}
+
+static void
+url_fails(ProviderKind kind, const ProviderRequest *req, size_t size, const char *what)
+{
+	char		buf[2048];
+	const char *problem = provider_url(kind, req, buf, size);
+
+	ok(problem != NULL && buf[0] == '\0', "url refused: %s (%s)", what, problem ? problem : buf);
+}
+
+static void
+test_urls(void)
+{
+	const char *two[] = {"AAPL", "MSFT"};
+	const char *many[121];
+	const char *one[] = {"IBM"};
+	const char *index[] = {"^GSPC"};
+	const char *fx[] = {"EUR/USD"};
+	ProviderRequest td = {"http://127.0.0.1:1", two, 2, 60, 0, 0, 30, "k&y=1"};
+	ProviderRequest av = {"https://www.alphavantage.co", one, 1, 300, 0, 0, 30, "demo"};
+	ProviderRequest y = {"https://query1.finance.yahoo.com", index, 1, 60, 0, 0, 30, NULL};
+	ProviderRequest r;
+	char		buf[256];
+
+	url_is(PROVIDER_TWELVEDATA, &td,
+		   "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30&apikey=k%26y%3D1",
+		   "twelvedata batch, key escaped");
+	r = td;
+	r.symbols = fx;
+	r.nsymbols = 1;
+	r.start = 1749562200;
+	r.stop = 1749565800;
+	r.outputsize = 9999;
+	r.api_key = NULL;
+	url_is(PROVIDER_TWELVEDATA, &r,
+		   "http://127.0.0.1:1/time_series?symbol=EUR%2FUSD&interval=1min&timezone=UTC"
+		   "&start_date=2025-06-10%2013:30:00&end_date=2025-06-10%2014:29:59&outputsize=5000",
+		   "twelvedata range in UTC, end inclusive, outputsize capped at 5000");
+	r = td;
+	r.interval_secs = 120;
+	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "twelvedata has no 2min");
+	for (int i = 0; i < 121; i++)
+		many[i] = "A";
+	r = td;
+	r.symbols = many;
+	r.nsymbols = 121;
+	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "twelvedata 121 symbols");
+	url_fails(PROVIDER_TWELVEDATA, &td, 40, "URL longer than the buffer");
+	r = td;
+	r.start = 100;
+	r.stop = 100;
+	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop not after start");
+
+	url_is(PROVIDER_ALPHAVANTAGE, &av,
+		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&outputsize=compact&apikey=demo",
+		   "alphavantage intraday");
+	r = av;
+	r.interval_secs = 86400;
+	r.outputsize = 1000;
+	url_is(PROVIDER_ALPHAVANTAGE, &r,
+		   "https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&symbol=IBM&outputsize=full&apikey=demo",
+		   "alphavantage daily, full");
+	r = av;
+	r.start = 1740787200;		/* 2025-03-01 */
+	r.stop = 1743465600;		/* 2025-04-01 */
+	url_is(PROVIDER_ALPHAVANTAGE, &r,
+		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&month=2025-03&outputsize=full&apikey=demo",
+		   "alphavantage one month of history");
+	r.stop = 1743465601;
+	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage range over two months");
+	r = av;
+	r.symbols = two;
+	r.nsymbols = 2;
+	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage two symbols");
+	r = av;
+	r.interval_secs = 120;
+	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage has no 2min");
+
+	url_is(PROVIDER_YAHOO, &y,
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&range=1d&includePrePost=false",
+		   "yahoo intraday, symbol escaped");
+	r = y;
+	r.interval_secs = 86400;
+	r.outputsize = 300;
+	url_is(PROVIDER_YAHOO, &r,
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1d&range=1y&includePrePost=false",
+		   "yahoo daily, range covering 300 days");
+	r = y;
+	r.start = 1749562200;
+	r.stop = 1749565800;
+	url_is(PROVIDER_YAHOO, &r,
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&period1=1749562200&period2=1749565800&includePrePost=false",
+		   "yahoo range as epochs");
+	r = y;
+	r.interval_secs = 240;
+	url_fails(PROVIDER_YAHOO, &r, 2048, "yahoo has no 4min");
+	ok(provider_interval_name(PROVIDER_TWELVEDATA, 3600) && strcmp(provider_interval_name(PROVIDER_TWELVEDATA, 3600), "1h") == 0 &&
+	   strcmp(provider_interval_name(PROVIDER_ALPHAVANTAGE, 3600), "60min") == 0 &&
+	   strcmp(provider_interval_name(PROVIDER_YAHOO, 3600), "60m") == 0 &&
+	   provider_interval_name(PROVIDER_YAHOO, 61) == NULL,
+	   "interval names per provider");
+
+	url_redact("https://api.twelvedata.com/time_series?symbol=A&apikey=SECRET123&interval=1min", buf, sizeof(buf));
+	ok(strcmp(buf, "https://api.twelvedata.com/time_series?symbol=A&apikey=***&interval=1min") == 0,
+	   "redact apikey in the middle (%s)", buf);
+	url_redact("http://h/q?APIKEY=SECRET123", buf, sizeof(buf));
+	ok(strcmp(buf, "http://h/q?APIKEY=***") == 0, "redact APIKEY first and last, any case (%s)", buf);
+	url_redact("http://h/q?a=1&token=SECRET123#x&api_key=SECRET123", buf, sizeof(buf));
+	ok(strcmp(buf, "http://h/q?a=1&token=***#x&api_key=***") == 0, "redact token and api_key (%s)", buf);
+	url_redact("http://h/q?myapikey=visible", buf, sizeof(buf));
+	ok(strcmp(buf, "http://h/q?myapikey=visible") == 0, "only whole parameter names are redacted (%s)", buf);
+	url_redact("http://h/q?apikey=SECRET123", buf, 16);
+	ok(strcmp(buf, "http://h/q?apik") == 0, "redaction truncates safely (%s)", buf);
+	url_redact("http://h/q?apikey=SECRET123", buf, 22);
+	ok(strstr(buf, "SEC") == NULL, "a truncated redaction never shows the key (%s)", buf);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 3)
+	{
+		fprintf(stderr, "usage: %s FIXTURES_DIR GENERATED_DIR\n", argv[0]);
+		return 2;
+	}
+	fixtures = argv[1];
+	generated = argv[2];
+	test_twelvedata();
+	test_malformed(parse_twelvedata, "twelvedata", "twelvedata/AAPL_1min.json");
+	test_alphavantage();
+	test_malformed(parse_alphavantage, "alphavantage", "alphavantage/IBM_5min.json");
+	test_yahoo();
+	test_malformed(parse_yahoo, "yahoo", "yahoo/AAPL_1m.json");
+	test_big("twelvedata", parse_twelvedata);
+	test_big("alphavantage", parse_alphavantage);
+	test_big("yahoo", parse_yahoo);
+	test_urls();
+	return failures ? 1 : 0;
+}
