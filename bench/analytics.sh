@@ -25,6 +25,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS stockext CASCADE;
 CREATE EXTENSION stockext;
 DROP TABLE IF EXISTS bench_bars, bench_bars_by_time, bench_slice, bench_result;
+DROP FUNCTION IF EXISTS bench, win, nspr;
 
 -- Prices are multiples of 2^-10 near 100 (so close::numeric is exact), a
 -- hostile column near 1e5 moving by multiples of 2^-13 for the drift check.
@@ -47,14 +48,25 @@ ALTER TABLE bench_slice ADD PRIMARY KEY (symbol, ts);
 VACUUM ANALYZE bench_slice;
 
 CREATE TABLE bench_result (name text PRIMARY KEY, rows bigint, ms float8);
+-- Runs q (one float8 row: the consumed result) and records its time; a
+-- query under 10 s runs twice more and keeps the fastest run, to damp the
+-- noise of a shared machine.
 CREATE FUNCTION bench(name text, rows bigint, q text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    t0 timestamptz := clock_timestamp();
+    t0 timestamptz;
+    ms float8;
+    best float8;
     consumed float8;
 BEGIN
-    EXECUTE q INTO consumed;
-    INSERT INTO bench_result VALUES (name, rows, extract(epoch FROM clock_timestamp() - t0) * 1000);
-    RAISE NOTICE '% % ms (consumed %)', rpad(name, 34), round((extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric, 1), consumed;
+    FOR i IN 1..3 LOOP
+        t0 := clock_timestamp();
+        EXECUTE q INTO consumed;
+        ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+        best := least(best, ms);
+        EXIT WHEN best > 10000;
+    END LOOP;
+    INSERT INTO bench_result VALUES (name, rows, best);
+    RAISE NOTICE '% % ms (consumed %)', rpad(name, 34), round(best::numeric, 1), consumed;
 END
 $$;
 -- One window query over table t: sum of expr over frame.
@@ -68,6 +80,11 @@ SQL
 SET client_min_messages = notice;
 SET max_parallel_workers_per_gather = 0;
 SELECT count(*) AS full_rows FROM bench_bars \gset
+-- Warm the caches: the first pass over a table reads it from disk.
+SELECT sum(close) FROM bench_bars;
+SELECT sum(close) FROM bench_bars_by_time;
+SELECT sum(close) FROM bench_slice;
+\o /dev/null
 SELECT count(*) AS slice_rows FROM bench_slice \gset
 SET jit = off;
 
@@ -100,7 +117,7 @@ SELECT bench(h || ' ' || v, :full_rows, format($q$
     SELECT sum(%s)::float8 FROM (
         SELECT symbol, date_bin('30 minutes', ts, '2020-01-01') AS bucket, %s
         FROM %s GROUP BY 1, 2) s$q$,
-    CASE v WHEN 'candle' THEN '(c).open + (c).close + (c).high + (c).volume'
+    CASE v WHEN 'candle' THEN '(c).open + (c).close + (c).high + (c).low + (c).volume'
            WHEN 'floor' THEN 'hi + lo + vol'
            ELSE 'op + cl + hi + lo + vol' END,
     CASE v WHEN 'candle' THEN 'stockext.candle(ts, open, high, low, close, volume) AS c'

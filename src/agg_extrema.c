@@ -177,7 +177,7 @@ PG_FUNCTION_INFO_V1(stockext_extremum_minv);
 Datum
 stockext_extremum_minv(PG_FUNCTION_ARGS)
 {
-	Deque	   *d = (Deque *) PG_GETARG_POINTER(0);
+	Deque	   *d = agg_inverse_state(fcinfo, "extremum_minv");
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(d);

@@ -193,7 +193,7 @@ PG_FUNCTION_INFO_V1(stockext_moments_minv);
 Datum
 stockext_moments_minv(PG_FUNCTION_ARGS)
 {
-	MomentsMoving *s = (MomentsMoving *) PG_GETARG_POINTER(0);
+	MomentsMoving *s = agg_inverse_state(fcinfo, "moments_minv");
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(s);
@@ -336,7 +336,7 @@ PG_FUNCTION_INFO_V1(stockext_vwap_minv);
 Datum
 stockext_vwap_minv(PG_FUNCTION_ARGS)
 {
-	VwapState  *s = (VwapState *) PG_GETARG_POINTER(0);
+	VwapState  *s = agg_inverse_state(fcinfo, "vwap_minv");
 
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 		vwap_update(s, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), -1);

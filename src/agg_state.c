@@ -217,3 +217,11 @@ agg_internal_state(FunctionCallInfo fcinfo, Size size, const char *fname)
 		return PG_GETARG_POINTER(0);
 	return MemoryContextAllocZero(aggcontext, size);
 }
+
+void *
+agg_inverse_state(FunctionCallInfo fcinfo, const char *fname)
+{
+	if (!AggCheckCallContext(fcinfo, NULL) || PG_ARGISNULL(0))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return PG_GETARG_POINTER(0);
+}

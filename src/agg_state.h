@@ -85,6 +85,12 @@ extern void *state_new(Size size);
 extern void *agg_internal_state(FunctionCallInfo fcinfo, Size size, const char *fname);
 
 /*
+ * The state an inverse transition works on: its first argument, which only
+ * the executor can supply (never NULL in a window aggregate).
+ */
+extern void *agg_inverse_state(FunctionCallInfo fcinfo, const char *fname);
+
+/*
  * Double-double numbers: hi + lo with |lo| <= ulp(hi)/2, about 106 bits.
  * Sums kept this way lose about 2^-104 of their magnitude per operation,
  * so adding and later removing the same terms ten million times leaves

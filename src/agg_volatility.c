@@ -108,7 +108,7 @@ PG_FUNCTION_INFO_V1(stockext_volatility_minv);
 Datum
 stockext_volatility_minv(PG_FUNCTION_ARGS)
 {
-	VolState   *s = (VolState *) PG_GETARG_POINTER(0);
+	VolState   *s = agg_inverse_state(fcinfo, "volatility_minv");
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(s);

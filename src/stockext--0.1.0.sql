@@ -475,7 +475,7 @@ COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz
 'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
 CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans' LANGUAGE C STABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
 'transition of rollup(candle): merges a candle (NULL skipped)';
 CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
