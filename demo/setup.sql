@@ -3,6 +3,16 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS stockext;
 ALTER EXTENSION stockext UPDATE;
 
+-- Ingestion: the simulated market (no network, no key) for five symbols,
+-- 30 days of minute bars of history, then live every 5 seconds from the
+-- worker.  One feed however often this runs; backfill is an upsert, so a
+-- re-run only fills what is missing.
+SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA'],
+                         '1 minute', '5 seconds')
+WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
+SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
+FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
+
 -- Analytics: window functions.  Three synthetic symbols of one-minute bars
 -- on 2026-11-20 (source 'demo-synthetic'), so the indicator queries have a
 -- series to show even before a feed has delivered one.

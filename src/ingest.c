@@ -6,19 +6,39 @@
  * ON CONFLICT DO UPDATE, planned once per process: a single executor run
  * for the whole batch, with parameters only, so no provider data is ever
  * part of SQL text.  Unchanged re-polled bars write nothing.
+ *
+ * A large batch (a backfill chunk, a long reply) takes a faster road: the
+ * bars whose keys are not stored yet go in through COPY's own machinery
+ * (binary format from memory, multi-row inserts per partition), the
+ * others through the upsert.  Ingesters of the same symbols serialize on an
+ * advisory lock, so no other ingester adds those keys in between.
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/copy.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "ingest.h"
 
 #define NARGS 11
+
+/* Batches from this size on copy their new bars. */
+#define COPY_MIN_BARS 1000
+
+/* Advisory lock class of ingesters ("sTk" in hex) */
+#define INGEST_LOCK_CLASS 7558251
 
 static const char *const upsert_sql =
 "INSERT INTO stockext.ticks AS t"
@@ -171,6 +191,174 @@ keep_plan(SPIPlanPtr *plan, const char *sql)
 	return *plan;
 }
 
+/* ---------- the COPY road ---------- */
+
+static StringInfo copy_data;
+static int	copy_pos;
+
+static int
+copy_read(void *outbuf, int minread, int maxread)
+{
+	int			n = Min(maxread, copy_data->len - copy_pos);
+
+	memcpy(outbuf, copy_data->data + copy_pos, n);
+	copy_pos += n;
+	return n;
+}
+
+static void
+send_text(StringInfo buf, const char *s)
+{
+	int			len = strlen(s);
+
+	pq_sendint32(buf, len);
+	appendBinaryStringInfo(buf, s, len);
+}
+
+/* Appends COPY BINARY rows of the given bars to buf. */
+static void
+copy_rows(StringInfo buf, IngestBar *bars, const int *idx, int n,
+		  const Interval *resolution, const char *source)
+{
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[idx[i]];
+
+		pq_sendint16(buf, 9);
+		send_text(buf, b->symbol);
+		pq_sendint32(buf, 8);
+		pq_sendint64(buf, b->ts);
+		pq_sendint32(buf, 16);
+		pq_sendint64(buf, resolution->time);
+		pq_sendint32(buf, resolution->day);
+		pq_sendint32(buf, resolution->month);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->open);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->high);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->low);
+		pq_sendint32(buf, 8);
+		pq_sendfloat8(buf, b->close);
+		if (b->has_volume)
+		{
+			pq_sendint32(buf, 8);
+			pq_sendint64(buf, b->volume);
+		}
+		else
+			pq_sendint32(buf, -1);
+		send_text(buf, source);
+	}
+}
+
+/* COPYs the given bars (none of whose keys is stored) into stockext.ticks. */
+static uint64
+copy_bars(IngestBar *bars, const int *idx, int n, const Interval *resolution,
+		  const char *source)
+{
+	static const char *const columns[] = {
+		"symbol", "ts", "resolution", "open", "high", "low", "close", "volume", "source"
+	};
+	Oid			relid = get_relname_relid("ticks", get_namespace_oid("stockext", false));
+	Relation	rel;
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *attnames = NIL;
+	StringInfoData buf;
+	uint64		copied;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, "PGCOPY\n\377\r\n\0", 11);
+	pq_sendint32(&buf, 0);		/* flags */
+	pq_sendint32(&buf, 0);		/* header extension */
+	copy_rows(&buf, bars, idx, n, resolution, source);
+	pq_sendint16(&buf, -1);
+
+	for (int i = 0; i < lengthof(columns); i++)
+		attnames = lappend(attnames, makeString(pstrdup(columns[i])));
+	rel = table_open(relid, RowExclusiveLock);
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	copy_data = &buf;
+	copy_pos = 0;
+	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read, attnames,
+						   list_make1(makeDefElem("format", (Node *) makeString("binary"), -1)));
+	copied = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	free_parsestate(pstate);
+	table_close(rel, NoLock);
+	pfree(buf.data);
+	return copied;
+}
+
+/*
+ * Splits the sorted, deduplicated batch good[0..n) into the bars whose keys
+ * are not stored (*fresh) and the others (*known, which the upsert handles:
+ * unchanged ones write nothing).  Locks the batch's symbols first.
+ */
+static void
+split_fresh(IngestBar *bars, const int *good, int n, const Interval *resolution,
+			int *fresh, int *nfresh, int *known, int *nknown)
+{
+	Oid			types[4] = {TEXTARRAYOID, INTERVALOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[4];
+	Datum	   *symbols = palloc(n * sizeof(Datum));
+	int			nsymbols = 0;
+	TimestampTz lo = DT_NOEND;
+	TimestampTz hi = DT_NOBEGIN;
+	uint64		j = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[good[i]];
+
+		if (i == 0 || strcmp(b->symbol, bars[good[i - 1]].symbol) != 0)
+			symbols[nsymbols++] = CStringGetTextDatum(b->symbol);
+		lo = Min(lo, b->ts);
+		hi = Max(hi, b->ts);
+	}
+	args[0] = PointerGetDatum(construct_array(symbols, nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = IntervalPGetDatum(resolution);
+	args[2] = TimestampTzGetDatum(lo);
+	args[3] = TimestampTzGetDatum(hi);
+	if (SPI_execute_with_args("SELECT pg_advisory_xact_lock(" CppAsString2(INGEST_LOCK_CLASS) ", hashtext(s))"
+							  " FROM unnest($1::text[]) AS s ORDER BY s COLLATE \"C\"",
+							  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "locking the batch's symbols failed");
+	/* Keys stored in the batch's range, in the batch's order. */
+	if (SPI_execute_with_args("SELECT symbol, ts FROM stockext.ticks"
+							  " WHERE symbol = ANY ($1) AND resolution = $2 AND ts BETWEEN $3 AND $4"
+							  " ORDER BY symbol COLLATE \"C\", ts",
+							  4, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading stored keys failed");
+	*nfresh = *nknown = 0;
+	for (int i = 0; i < n; i++)
+	{
+		IngestBar  *b = &bars[good[i]];
+		int			c = 1;
+
+		while (j < SPI_processed)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			bool		isnull;
+			char	   *sym = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+
+			c = strcmp(sym, b->symbol);
+			if (c == 0)
+				c = ts < b->ts ? -1 : ts > b->ts ? 1 : 0;
+			pfree(sym);
+			if (c >= 0)
+				break;
+			j++;
+		}
+		if (j < SPI_processed && c == 0)
+			known[(*nknown)++] = good[i];
+		else
+			fresh[(*nfresh)++] = good[i];
+	}
+}
+
 int64
 ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			const char *source, int feed_id, int64 *rejected)
@@ -236,11 +424,23 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			hi = Max(hi, bars[good[i]].ts);
 		}
 		ensure_partitions(lo, hi);
-		bars_to_args(bars, good, nkept, NULL, values, nulls);
-		if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
-							 false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "upsert of bars failed");
-		stored = SPI_processed;
+		if (nkept >= COPY_MIN_BARS)
+		{
+			int		   *fresh = palloc(nkept * sizeof(int));
+			int			nfresh;
+
+			split_fresh(bars, good, nkept, resolution, fresh, &nfresh, good, &nkept);
+			if (nfresh > 0)
+				stored += copy_bars(bars, fresh, nfresh, resolution, source);
+		}
+		if (nkept > 0)
+		{
+			bars_to_args(bars, good, nkept, NULL, values, nulls);
+			if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
+								 false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "upsert of bars failed");
+			stored += SPI_processed;
+		}
 	}
 	if (nbad > 0)
 	{

@@ -712,7 +712,7 @@ RETURN CASE provider
                                  '2 hours', '4 hours', '1 day', '7 days']::interval[]
     WHEN 'alphavantage' THEN ARRAY['1 min', '5 min', '15 min', '30 min', '1 hour', '1 day']::interval[]
     WHEN 'yahoo' THEN ARRAY['1 min', '2 min', '5 min', '15 min', '30 min', '1 hour', '90 min',
-                            '1 day', '5 days', '7 days']::interval[]
+                            '1 day', '7 days']::interval[]
 END;
 COMMENT ON FUNCTION stockext.provider_resolutions(text) IS
 'bar resolutions the provider serves (NULL for the simulated feed, which serves any whole number of seconds up to a week, and for unknown providers)';

@@ -534,6 +534,7 @@ record_poll(int feed_id, int64 stored, const char *error, int http_status)
 char *
 in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	char	   *volatile error = NULL;
 
 	SetCurrentStatementStartTimestamp();
@@ -557,6 +558,8 @@ in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx)
 		error = edata->message;
 	}
 	PG_END_TRY();
+	/* Commit and abort leave TopMemoryContext current: never allocate there. */
+	MemoryContextSwitchTo(caller);
 	return error;
 }
 
@@ -622,6 +625,7 @@ stockext_worker_main(Datum arg)
 		ListCell   *lc;
 		char	   *error;
 
+		MemoryContextSwitchTo(iter_ctx);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/ingest.sh: the ingestion write path against COPY, and the worker's
+# memory over 10,000 polls.  Run with bench/run.sh ingest.
+#
+# 1. Throughput, against COPY of the same rows into the same empty indexed
+#    table, several rounds, alternating, side by side:
+#    - end to end: the mock provider's 50,000-bar TwelveData reply fetched,
+#      parsed and stored by stockext.fetch_history (the worker's code path:
+#      libcurl, json-c, time conversion, validation, the write path);
+#    - the write path alone: stockext.ingest_simulated of 50,000 bars minus
+#      the time simulate_bars takes to generate them.
+# 2. Memory: a worker polling a small TwelveData reply back to back; its
+#    private memory (RssAnon) and VmRSS from /proc every 1,000 polls.
+set -uo pipefail
+ROUNDS=${ROUNDS:-5}
+POLLS=${POLLS:-10000}
+DB=stockext_bench
+PSQL=("$SE_BIN/psql" -X -qAt -v ON_ERROR_STOP=1)
+export PGOPTIONS="-c client_min_messages=warning"
+q() { "${PSQL[@]}" -d "$DB" -c "$1"; }
+qp() { "${PSQL[@]}" -d postgres -c "$1"; }
+
+tmp=$(mktemp -d "${SE_TMP:-/tmp}/ingest.XXXXXX")
+chmod 777 "$tmp"
+. "$SE_ROOT/test/mock.sh"
+trap 'mock_stop; rm -rf "$tmp"' EXIT
+mock_start "$tmp" || exit 1
+
+qp "ALTER SYSTEM SET stockext.twelvedata_url = '$MOCK_URL'"
+qp "ALTER SYSTEM SET stockext.twelvedata_requests_per_minute = 1000000"
+qp "ALTER SYSTEM SET stockext.twelvedata_requests_per_day = 1000000"
+qp "ALTER SYSTEM SET stockext.worker_naptime = '10ms'"
+qp "SELECT pg_reload_conf()" >/dev/null
+qp "DROP DATABASE IF EXISTS $DB"
+qp "CREATE DATABASE $DB"
+q "CREATE EXTENSION stockext"
+# The key the requests carry (the mock wants one); the feed stays paused.
+q "SELECT stockext.pause_feed(stockext.add_feed('twelvedata', ARRAY['AAPL'], '1 minute', '1 hour', 'bench-key'))" >/dev/null
+q "SELECT stockext.create_partitions('2025-06-01', '2025-08-01')" >/dev/null
+
+# Warm-up: the mock generates and caches the big reply; plans get made.
+q "SELECT stockext.fetch_history('twelvedata', 'FAULT_BIG', '2025-06-01', '2025-08-01', '1 minute')" >/dev/null
+q "COPY (SELECT * FROM stockext.ticks WHERE symbol = 'FAULT_BIG') TO '$tmp/bars.copy'"
+rows=$(q "SELECT count(*) FROM stockext.ticks WHERE symbol = 'FAULT_BIG'")
+
+calc() { awk "BEGIN { print $1 }"; }
+ms() { "${PSQL[@]}" -d "$DB" -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
+SIM="'SIM', '2025-06-02 14:00+00', '2025-06-02 14:00+00'::timestamptz + interval '50000 minutes'"
+q "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)" >/dev/null
+q "COPY (SELECT * FROM stockext.ticks WHERE symbol = 'SIM') TO '$tmp/sim.copy'"
+t_fetch=0 t_copy=0 t_sim=0 t_gen=0 t_copy2=0
+for r in $(seq 1 "$ROUNDS"); do
+	q "TRUNCATE stockext.ticks"
+	a=$(ms "SELECT stockext.fetch_history('twelvedata', 'FAULT_BIG', '2025-06-01', '2025-08-01', '1 minute')")
+	q "TRUNCATE stockext.ticks"
+	b=$(ms "COPY stockext.ticks FROM '$tmp/bars.copy'")
+	q "TRUNCATE stockext.ticks"
+	c=$(ms "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)")
+	g=$(ms "SELECT count(*) FROM stockext.simulate_bars($SIM, '1 minute', 0)")
+	q "TRUNCATE stockext.ticks"
+	d=$(ms "COPY stockext.ticks FROM '$tmp/sim.copy'")
+	echo "round $r: fetch_history ${a} ms, COPY ${b} ms | ingest_simulated ${c} ms (generation ${g} ms), COPY ${d} ms ($rows rows each)"
+	t_fetch=$(calc "$t_fetch + $a")
+	t_copy=$(calc "$t_copy + $b")
+	t_sim=$(calc "$t_sim + $c")
+	t_gen=$(calc "$t_gen + $g")
+	t_copy2=$(calc "$t_copy2 + $d")
+done
+rate() { calc "int($rows * $ROUNDS * 1000 / ($1))"; }
+echo "end to end (HTTP + JSON + write): $(rate "$t_fetch") bars/s, COPY $(rate "$t_copy") rows/s, ratio $(calc "int(100 * $t_copy / $t_fetch) / 100")"
+echo "write path alone: $(rate "$t_sim - $t_gen") bars/s, COPY $(rate "$t_copy2") rows/s, ratio $(calc "int(100 * $t_copy2 / ($t_sim - $t_gen)) / 100") (target >= 0.50)"
+
+# Memory over POLLS polls of a small reply, back to back.
+q "TRUNCATE stockext.ticks"
+curl -s -X POST "$MOCK_URL/_mock/reset" >/dev/null
+q "SELECT stockext.change_feed(id, poll_every => '1 millisecond') FROM stockext.feeds" >/dev/null
+q "SELECT stockext.resume_feed(id) FROM stockext.feeds" >/dev/null
+pid=$(q "SELECT pid FROM stockext.worker_status() WHERE database = current_database()")
+total() { curl -s "$MOCK_URL/_mock/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+mem() { awk '/^VmRSS|^RssAnon/ {printf "%s %s kB  ", $1, $2}' "/proc/$pid/status"; }
+start=$SECONDS
+next=0
+while :; do
+	n=$(total)
+	if [ "$n" -ge "$next" ]; then
+		echo "polls $n: $(mem)"
+		next=$((next + 1000))
+	fi
+	[ "$n" -ge "$POLLS" ] && break
+	[ $((SECONDS - start)) -gt 900 ] && { echo "gave up after 900 s at $n polls"; break; }
+	sleep 0.5
+done
+echo "polls per second: $(calc "int($(total) / ($SECONDS - $start + 1))")"
+q "SELECT stockext.pause_feed(id) FROM stockext.feeds" >/dev/null
+echo "errors recorded: $(q "SELECT count(*) FROM stockext.errors")"
+qp "DROP DATABASE $DB"
