@@ -71,3 +71,9 @@ FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.
       FROM half_hours GROUP BY 1, 2) s
 ORDER BY hour DESC, symbol
 LIMIT 10;
+
+-- Alerts: the rules, and the latest alerts fired on the live feed.
+SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired, last_fired
+FROM stockext.alert_rule_list ORDER BY id;
+SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, message, delivery
+FROM stockext.alerts ORDER BY id DESC LIMIT 10;
