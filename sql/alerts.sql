@@ -94,6 +94,9 @@ INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volu
 VALUES ('DDD', '2024-03-01', '1 day', 51, 52, 50, 51, 10, 'manual'),
        ('DDD', '2024-03-02', '1 day', 51, 52, 49, 50, 10, 'manual'),
        ('DDD', '2024-03-03', '1 day', 50, 52, 49, 52, 10, 'manual');
+-- A bounded evaluation takes the oldest bars first.
+SELECT stockext.evaluate_alerts(1) AS fired;
+SELECT to_char(ts, 'YYYY-MM-DD') AS still_queued FROM stockext.alert_queue ORDER BY ts;
 SELECT stockext.evaluate_alerts() AS fired;
 SELECT * FROM fired WHERE rule_id = :r_ddd;
 

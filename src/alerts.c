@@ -21,6 +21,9 @@
 #include "http.h"
 #include "worker.h"
 
+/* Queued bars evaluated per round: a backfill's many cannot stall polling. */
+#define MAX_BARS_PER_ROUND 2000
+
 /* Concurrent webhook posts per worker. */
 #define MAX_POSTS 16
 
@@ -54,7 +57,8 @@ evaluate(void *arg)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT stockext.evaluate_alerts()", false, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT stockext.evaluate_alerts(" CppAsString2(MAX_BARS_PER_ROUND) ")",
+					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "stockext.evaluate_alerts failed");
 	SPI_finish();
 }

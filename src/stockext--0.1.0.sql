@@ -1716,12 +1716,14 @@ COMMENT ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz
 'internal: evaluates an alert rule on the bar of a symbol at ts: observed value, whether it fires, and the message';
 REVOKE ALL ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) FROM PUBLIC;
 
--- Evaluates the queued bars against the rules watching them, oldest bar
--- first per series so that cooldowns count in bar time, stores what fires,
--- then sends NOTIFY stockext_alerts for every alert and feed event not yet
--- announced.  One evaluation at a time (a transaction-level advisory lock):
--- the worker after each poll, or anyone calling it.
-CREATE FUNCTION stockext.evaluate_alerts()
+-- Evaluates the queued bars (the oldest max_bars of them; NULL: all)
+-- against the rules watching them, oldest bar first per series so that
+-- cooldowns count in bar time, stores what fires, then sends NOTIFY
+-- stockext_alerts for every alert and feed event not yet announced.  One
+-- evaluation at a time (a transaction-level advisory lock): the worker after
+-- each poll, a bounded batch so that a large backfill cannot hold up its
+-- polls, or anyone calling it.
+CREATE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -1735,7 +1737,10 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     FOR k IN
-        WITH claimed AS (DELETE FROM stockext.alert_queue q RETURNING q.symbol, q.resolution, q.ts)
+        WITH claimed AS (DELETE FROM stockext.alert_queue q
+                         WHERE q.ctid IN (SELECT o.ctid FROM stockext.alert_queue o
+                                          ORDER BY o.ts LIMIT max_bars)
+                         RETURNING q.symbol, q.resolution, q.ts)
         SELECT DISTINCT cl.symbol, cl.resolution, cl.ts FROM claimed cl
         WHERE EXISTS (SELECT FROM stockext.ticks t
                       WHERE t.symbol = cl.symbol AND t.resolution = cl.resolution AND t.ts = cl.ts)
@@ -1782,9 +1787,9 @@ BEGIN
     RETURN fired;
 END
 $$;
-COMMENT ON FUNCTION stockext.evaluate_alerts() IS
-'evaluates the bars written since the last call against the alert rules, stores the alerts that fire and sends NOTIFY stockext_alerts for them and for new feed events; returns how many alerts fired (the worker calls it after each poll)';
-REVOKE ALL ON FUNCTION stockext.evaluate_alerts() FROM PUBLIC;
+COMMENT ON FUNCTION stockext.evaluate_alerts(integer) IS
+'evaluates the bars written since the last call (at most max_bars of them, oldest first; NULL: all) against the alert rules, stores the alerts that fire and sends NOTIFY stockext_alerts for them and for new feed events; returns how many alerts fired (the worker calls it after each poll)';
+REVOKE ALL ON FUNCTION stockext.evaluate_alerts(integer) FROM PUBLIC;
 
 -- Webhook deliveries due now (pending, next attempt reached, not among
 -- busy, which the worker is still sending): id, URL and Slack-compatible
