@@ -181,6 +181,11 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 	}
 	if (symbol == NULL)
 		symbol = "";
+	if (!pc_reserve(out, (size_t) json_object_object_length(series)))
+	{
+		json_object_put(root);
+		return;
+	}
 	{
 		json_object_object_foreach(series, when, bar)
 		{

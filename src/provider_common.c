@@ -143,6 +143,29 @@ pc_http_failure(int http_status, ParseResult *out)
 	return true;
 }
 
+bool
+pc_reserve(ParseResult *out, size_t n)
+{
+	ParsedBar  *grown;
+
+	if (n > PROVIDER_MAX_BARS || out->nbars > PROVIDER_MAX_BARS - n)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d bars", PROVIDER_MAX_BARS);
+		return false;
+	}
+	if (out->nbars + n <= out->bars_cap)
+		return true;
+	grown = realloc(out->bars, (out->nbars + n) * sizeof(ParsedBar));
+	if (grown == NULL)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu bars", out->nbars + n);
+		return false;
+	}
+	out->bars = grown;
+	out->bars_cap = out->nbars + n;
+	return true;
+}
+
 ParsedBar *
 pc_add_bar(ParseResult *out)
 {
@@ -473,8 +496,10 @@ pc_set_zone(ParsedBar *bar, const char *zone)
 		}
 	}
 	copy_bounded(bar->zone, sizeof(bar->zone), zone, strlen(zone));
-	if (strlen(zone) >= sizeof(bar->zone) && bar->problem == NULL)
-		bar->problem = "time zone name is too long";
+	if (bar->problem == NULL &&
+		(zone[0] == '\0' || strlen(zone) >= sizeof(bar->zone) ||
+		 strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != strlen(zone)))
+		bar->problem = "time zone name is not valid";
 }
 
 void
@@ -602,25 +627,38 @@ const char *
 provider_url(ProviderKind kind, const ProviderRequest *req, char *buf, size_t bufsize)
 {
 	const char *problem = "The provider is unknown.";
+	ProviderRequest r = *req;
+	char		base[1024];
+	size_t		baselen;
 
 	if (bufsize > 0)
 		buf[0] = '\0';
 	if (req->base_url == NULL || req->base_url[0] == '\0')
 		return "The provider's base URL is empty.";
+	/* "https://host/" and "https://host" name the same base. */
+	baselen = strlen(req->base_url);
+	while (baselen > 0 && req->base_url[baselen - 1] == '/')
+		baselen--;
+	if (baselen == 0 || baselen >= sizeof(base))
+		return "The provider's base URL is empty or longer than 1023 bytes.";
+	memcpy(base, req->base_url, baselen);
+	base[baselen] = '\0';
+	r.base_url = base;
 	if (req->nsymbols < 1 || req->symbols == NULL)
 		return "The request names no symbol.";
-	if ((req->start != 0 || req->stop != 0) && req->stop <= req->start)
-		return "The request's stop is not after its start.";
+	if ((req->start != 0 || req->stop != 0) &&
+		(req->stop <= req->start || req->start < 0 || req->stop > PC_MAX_EPOCH))
+		return "The request's range is empty or outside the years 1970 to 9999.";
 	switch (kind)
 	{
 		case PROVIDER_TWELVEDATA:
-			problem = twelvedata_url(req, buf, bufsize);
+			problem = twelvedata_url(&r, buf, bufsize);
 			break;
 		case PROVIDER_ALPHAVANTAGE:
-			problem = alphavantage_url(req, buf, bufsize);
+			problem = alphavantage_url(&r, buf, bufsize);
 			break;
 		case PROVIDER_YAHOO:
-			problem = yahoo_url(req, buf, bufsize);
+			problem = yahoo_url(&r, buf, bufsize);
 			break;
 	}
 	/* Never hand out half a URL. */

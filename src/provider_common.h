@@ -9,6 +9,9 @@
 
 #include "provider.h"
 
+/* Latest epoch accepted anywhere: 9999-12-31 23:59:59 UTC. */
+#define PC_MAX_EPOCH INT64_C(253402300799)
+
 /* Starts a result: all zero, status PARSE_OK. */
 extern void pc_begin(ParseResult *out);
 
@@ -32,6 +35,14 @@ extern json_object *pc_parse_object(const char *body, size_t len, int http_statu
 
 /* The status a non-JSON or unrecognised reply gets from its HTTP status. */
 extern bool pc_http_failure(int http_status, ParseResult *out);
+
+/*
+ * Makes room for n more bars at once, so a large reply takes one allocation
+ * rather than a doubling series interleaved with json-c's small objects
+ * (which fragmented the heap: several times slower on repeated parses).
+ * False when out of memory or past PROVIDER_MAX_BARS (out already failed).
+ */
+extern bool pc_reserve(ParseResult *out, size_t n);
 
 /* A new zeroed bar at the end of out->bars, or NULL (out already failed). */
 extern ParsedBar *pc_add_bar(ParseResult *out);
@@ -65,7 +76,10 @@ extern int64_t pc_utc_epoch(int year, int mon, int mday, int hour, int min, int 
 /* Sets bar's wall time from a UTC epoch shifted by offset seconds. */
 extern void pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset);
 
-/* Copies an IANA zone name into bar->zone, mapping legacy US/ aliases. */
+/*
+ * Copies an IANA zone name into bar->zone, mapping legacy US/ aliases; an
+ * empty, overlong or oddly spelled name is the bar's problem.
+ */
 extern void pc_set_zone(ParsedBar *bar, const char *zone);
 
 /* Runs bar_problem() on a bar whose fields are all read. */

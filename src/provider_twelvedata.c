@@ -206,6 +206,8 @@ td_series(json_object *obj, const char *symbol_hint, const char *request_zone,
 	if (symbol == NULL)
 		symbol = "";
 	n = json_object_array_length(values);
+	if (!pc_reserve(out, n))
+		return false;
 	for (size_t i = 0; i < n; i++)
 	{
 		if (!td_bar(json_object_array_get_idx(values, i), symbol, symlen,

@@ -20,9 +20,6 @@
 
 #include "provider_common.h"
 
-/* Latest epoch accepted: 9999-12-31 23:59:59 UTC. */
-#define YAHOO_MAX_EPOCH INT64_C(253402300799)
-
 static const IntervalName yahoo_intervals[] = {
 	{60, "1m"}, {120, "2m"}, {300, "5m"}, {900, "15m"}, {1800, "30m"},
 	{3600, "60m"}, {5400, "90m"}, {86400, "1d"}, {604800, "1wk"},
@@ -81,7 +78,7 @@ yahoo_epoch(json_object *v, int64_t *epoch)
 		*epoch = (int64_t) json_object_get_double(v);
 	else
 		return false;
-	return *epoch >= 0 && *epoch <= YAHOO_MAX_EPOCH;
+	return *epoch >= 0 && *epoch <= PC_MAX_EPOCH;
 }
 
 static bool
@@ -164,6 +161,8 @@ yahoo_bars(json_object *result, const char *symbol, size_t symlen, ParseResult *
 	if (a.ts == NULL)
 		return;
 	if (!yahoo_arrays(result, &a, out))
+		return;
+	if (!pc_reserve(out, a.n))
 		return;
 	if (offset < -86400 || offset > 86400)
 		offset = 0;

@@ -17,8 +17,9 @@ IBM_5min.json, yahoo/AAPL_1m.json, ...) gets that file; any other symbol gets
 5 generated bars (test/fixtures/generate.py).  Yahoo answers 429 in plain
 text to a User-Agent without "Mozilla", as the real one does.
 
-Faults, chosen per request by a symbol named FAULT_<MODE> (e.g.
-symbol=FAULT_500), or for the next requests by the control endpoint:
+Faults, chosen per request by a symbol or an API key named FAULT_<MODE>
+(symbol=FAULT_500, apikey=FAULT_RATELIMIT), or for the next requests by the
+control endpoint:
 
     POST /_mock/mode   {"mode": "500", "provider": "yahoo", "count": 2}
                        (provider and count optional: all providers, until reset)
@@ -30,7 +31,8 @@ Modes: ok, 500, 429 (TwelveData JSON body, plain text otherwise), hang (no
 reply for --hang seconds), truncated (Content-Length larger than what is
 sent), malformed (invalid JSON), ratelimit (TwelveData code 429 under 200;
 Alpha Vantage "Note"), ratelimit_daily / ratelimit_burst (Alpha Vantage
-"Information"), premium, empty, notfound, maintenance (Yahoo page), big
+"Information"), premium, badkey (TwelveData 401, Alpha Vantage "Error
+Message"), empty, notfound, maintenance (Yahoo page), big
 (50,000 bars), overlap (consecutive replies share 5 bars), dst (the DST
 fixtures).
 
@@ -56,7 +58,8 @@ sys.path.insert(0, FIXTURES)
 import generate  # noqa: E402
 
 MODES = {"ok", "500", "429", "hang", "truncated", "malformed", "ratelimit", "ratelimit_daily",
-         "ratelimit_burst", "premium", "empty", "notfound", "maintenance", "big", "overlap", "dst"}
+         "ratelimit_burst", "premium", "empty", "notfound", "maintenance", "big", "overlap", "dst",
+         "badkey"}
 BIG_BARS = 50000
 
 lock = threading.Lock()
@@ -72,7 +75,20 @@ def reset():
 
 reset()
 cache = {}
+gz_cache = {}
 cache_lock = threading.Lock()
+
+
+def compressed(body):
+    """gzip of body; the cached big replies are compressed once, not per request."""
+    hit = gz_cache.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    out = gzip.compress(body, 1)
+    if len(body) > 1 << 20:
+        with cache_lock:
+            gz_cache[id(body)] = (body, out)
+    return out
 
 
 def fixture(name):
@@ -91,9 +107,9 @@ def symbol_fault(symbol):
     return symbol[6:].lower() if symbol.upper().startswith("FAULT_") and symbol[6:].lower() in MODES else None
 
 
-def take_mode(provider, symbols):
-    """The fault for this request: a FAULT_ symbol, else the control mode."""
-    for s in symbols:
+def take_mode(provider, symbols, key):
+    """The fault for this request: a FAULT_ symbol or key, else the control mode."""
+    for s in symbols + [key or ""]:
         if symbol_fault(s):
             return symbol_fault(s)
     with lock:
@@ -128,10 +144,10 @@ def generated(provider, mode, symbol):
 
 
 # Per provider: fixture file names, ok series and fault bodies.
-TD_ERRORS = {"500": (500, "twelvedata/error_500.json"), "429": (429, "twelvedata/error_429.json"),
+TD_ERRORS = {"badkey": (401, "twelvedata/error_401.json"), "500": (500, "twelvedata/error_500.json"), "429": (429, "twelvedata/error_429.json"),
              "ratelimit": (200, "twelvedata/error_429.json"), "premium": (200, "twelvedata/error_403.json"),
              "empty": (200, "twelvedata/empty_nodata.json")}
-AV_ERRORS = {"ratelimit": "alphavantage/note.json", "ratelimit_daily": "alphavantage/information_daily.json",
+AV_ERRORS = {"badkey": "alphavantage/error_apikey.json", "ratelimit": "alphavantage/note.json", "ratelimit_daily": "alphavantage/information_daily.json",
              "ratelimit_burst": "alphavantage/information_burst.json",
              "premium": "alphavantage/information_premium.json", "notfound": "alphavantage/error_message.json",
              "empty": "alphavantage/empty_5min.json"}
@@ -219,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status, ctype, body, truncate=False):
         if "gzip" in self.headers.get("Accept-Encoding", "") and not truncate:
-            body = gzip.compress(body, 1)
+            body = compressed(body)
             with lock:
                 state["gzip"] += 1
             encoding = "gzip"
@@ -274,7 +290,7 @@ class Handler(BaseHTTPRequestHandler):
             provider, symbols = "yahoo", [url.path[len("/v8/finance/chart/"):]]
         else:
             return self.reply(404, "text/plain", b"Not Found")
-        mode = take_mode(provider, symbols)
+        mode = take_mode(provider, symbols, q.get("apikey", [None])[0])
         key = fingerprint(q.get("apikey", [None])[0])
         with lock:
             state["total"] += 1

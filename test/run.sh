@@ -66,7 +66,10 @@ for suite in "$SE_ROOT"/test/suites/*; do
 done
 
 # A server that restarted behind our back is a failure even if every check passed.
-if grep -q 'terminated by signal' "$SE_LOG"; then
+if [ ! -f "$SE_LOG" ]; then
+	echo "not ok - the server log $SE_LOG is missing"
+	failed=$((failed + 1))
+elif grep -q 'terminated by signal' "$SE_LOG"; then
 	echo "not ok - the server log shows a backend terminated by a signal"
 	grep -B2 -A5 'terminated by signal' "$SE_LOG" | head -40
 	failed=$((failed + 1))

@@ -60,6 +60,13 @@ parse_file(ParseFn fn, const char *name, int http, const char *symbol, ParseResu
 	free(body);
 }
 
+/* parse_twelvedata for a request that left timezone at "Exchange". */
+static void
+parse_twelvedata_exchange(const char *body, size_t len, int http, const char *symbol, ParseResult *r)
+{
+	parse_twelvedata_zone(body, len, http, symbol, NULL, r);
+}
+
 static void
 parse_text(ParseFn fn, const char *body, int http, ParseResult *r)
 {
@@ -184,13 +191,20 @@ test_twelvedata(void)
 	   "twelvedata DST: Monday 09:30 EDT and Friday 15:59 EST are exact epochs");
 	parse_result_free(&r);
 
-	{
-		size_t		len;
-		char	   *body = slurp(fixtures, "twelvedata/exchange_dst_1min.json", &len);
+	parse_file(parse_twelvedata, "twelvedata/utc_dst_nov_1min.json", 200, NULL, &r);
+	expect("twelvedata around the 2025-11-02 DST change", &r, PARSE_OK, 2);
+	ok(r.nbars == 2 && r.bars[0].epoch == 1762180200 && r.bars[1].epoch == 1761940740,
+	   "twelvedata DST: Monday 09:30 EST and Friday 15:59 EDT are exact epochs");
+	parse_result_free(&r);
 
-		parse_twelvedata_zone(body, len, 200, NULL, NULL, &r);
-		free(body);
-	}
+	parse_file(parse_twelvedata_exchange, "twelvedata/exchange_fallback_1h.json", 200, NULL, &r);
+	ok(r.status == PARSE_OK && r.nbars == 2 &&
+	   wall_is(&r.bars[0], 2025, 11, 2, 1, 30, 0, "America/New_York") &&
+	   wall_is(&r.bars[1], 2025, 11, 2, 1, 30, 0, "America/New_York") && r.bars[0].open != r.bars[1].open,
+	   "twelvedata Exchange zone: the two fall-back 01:30s of a 24h instrument are indistinguishable (why UTC is asked for)");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata_exchange, "twelvedata/exchange_dst_1min.json", 200, NULL, &r);
 	expect("twelvedata in the Exchange zone", &r, PARSE_OK, 2);
 	ok(r.nbars == 2 && wall_is(&r.bars[0], 2025, 3, 10, 9, 30, 0, "America/New_York") &&
 	   wall_is(&r.bars[1], 2025, 3, 7, 15, 59, 0, "America/New_York"),
@@ -241,6 +255,24 @@ test_twelvedata(void)
 			   "{\"A\":{\"code\":429,\"message\":\"out of credits\",\"status\":\"error\"},\"B\":{\"code\":429,\"message\":\"out of credits\",\"status\":\"error\"}}",
 			   200, &r);
 	expect("twelvedata batch where every symbol got 429", &r, PARSE_RATE_LIMITED, 0);
+	parse_result_free(&r);
+	{
+		/* One value more than PROVIDER_MAX_BARS: refused before any bar is read. */
+		size_t		n = PROVIDER_MAX_BARS + 1;
+		char	   *big = malloc(2 * n + 64);
+		size_t		pos = (size_t) sprintf(big, "{\"meta\":{\"symbol\":\"A\"},\"values\":[");
+
+		for (size_t i = 0; i < n; i++)
+		{
+			big[pos++] = '0';
+			big[pos++] = ',';
+		}
+		strcpy(big + pos - 1, "]}");
+		parse_text(parse_twelvedata, big, 200, &r);
+		free(big);
+	}
+	expect("twelvedata reply over PROVIDER_MAX_BARS", &r, PARSE_MALFORMED, 0);
+	ok(strstr(r.message, "more than 1000000 bars") != NULL, "bar cap reported (%s)", r.message);
 	parse_result_free(&r);
 	parse_text(parse_twelvedata, "{\"meta\":{\"symbol\":\"AAPL\"},\"status\":\"ok\"}", 200, &r);
 	expect("twelvedata reply without values", &r, PARSE_MALFORMED, 0);
@@ -344,6 +376,13 @@ test_alphavantage(void)
 	   "alphavantage DST: Friday and Monday wall times keep their zone for the caller");
 	parse_result_free(&r);
 
+	parse_file(parse_alphavantage, "alphavantage/dst_mar_5min.json", 200, NULL, &r);
+	ok(r.status == PARSE_OK && r.nbars == 2 && find_wall(&r, 9, 30) &&
+	   wall_is(find_wall(&r, 9, 30), 2025, 3, 10, 9, 30, 0, "America/New_York") && find_wall(&r, 15, 55) &&
+	   wall_is(find_wall(&r, 15, 55), 2025, 3, 7, 15, 55, 0, "America/New_York"),
+	   "alphavantage around the 2025-03-09 DST change: Friday and Monday wall times with their zone");
+	parse_result_free(&r);
+
 	parse_file(parse_alphavantage, "alphavantage/traps_5min.json", 200, NULL, &r);
 	expect("alphavantage traps: every bar comes back", &r, PARSE_OK, 4);
 	{
@@ -376,6 +415,13 @@ test_alphavantage(void)
 		expect(errors[i].file, &r, errors[i].status, 0);
 		parse_result_free(&r);
 	}
+	parse_text(parse_alphavantage,
+			   "{\"Meta Data\":{\"2. Symbol\":\"IBM\",\"6. Time Zone\":\"\"},\"Time Series (5min)\":"
+			   "{\"2025-06-10 09:30:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\",\"4. close\":\"1\"}}}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(problem_of(&r, 0), "time zone name is not valid") == 0,
+	   "alphavantage empty Time Zone is the bar's problem (%s)", problem_of(&r, 0));
+	parse_result_free(&r);
 	parse_text(parse_alphavantage, "{}", 200, &r);
 	expect("alphavantage {}", &r, PARSE_MALFORMED, 0);
 	parse_result_free(&r);
@@ -542,6 +588,14 @@ test_urls(void)
 	r.start = 100;
 	r.stop = 100;
 	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop not after start");
+	r.start = 0;
+	r.stop = INT64_MAX;
+	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop past 9999");
+	r = td;
+	r.base_url = "http://127.0.0.1:1//";
+	r.api_key = NULL;
+	url_is(PROVIDER_TWELVEDATA, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+		   "twelvedata, trailing slashes of the base dropped, no key");
 
 	url_is(PROVIDER_ALPHAVANTAGE, &av,
 		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&outputsize=compact&apikey=demo",
