@@ -49,6 +49,9 @@ SELECT stockext.change_feed(:td, resolution => '3 minutes');
 SELECT symbols, resolution, poll_every FROM stockext.feeds WHERE id = :td;
 SELECT stockext.change_feed(:sim, seed => 42);
 SELECT seed FROM stockext.feeds WHERE id = :sim;
+SELECT stockext.change_feed(:td, keep_raw => true, raw_retention => '1 day');
+SELECT stockext.change_feed(:td, raw_retention => '0 seconds');
+SELECT keep_raw, raw_retention FROM stockext.feeds WHERE id = :td;
 
 -- Keys: replaced, removed; refused for keyless providers and missing feeds.
 SELECT stockext.set_api_key(:td, 'td-new-key');

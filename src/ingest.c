@@ -10,8 +10,8 @@
  * A large batch (a backfill chunk, a long reply) takes a faster road: the
  * bars whose keys are not stored yet go in through COPY's own machinery
  * (binary format from memory, multi-row inserts per partition), the
- * others through the upsert.  Ingesters of the same symbols serialize on an
- * advisory lock, so no other ingester adds those keys in between.
+ * others through the upsert.  Every batch first takes an advisory lock per
+ * symbol, so no other ingester adds keys between that look and the COPY.
  */
 #include "postgres.h"
 
@@ -292,39 +292,48 @@ copy_bars(IngestBar *bars, const int *idx, int n, const Interval *resolution,
 }
 
 /*
- * Splits the sorted, deduplicated batch good[0..n) into the bars whose keys
+ * Locks the symbols of the sorted batch good[0..n), in order, for this
+ * transaction: ingesters of the same symbols take turns, so that none adds
+ * a key another has just found missing.  Returns the symbols as text[].
+ */
+static Datum
+lock_symbols(IngestBar *bars, const int *good, int n)
+{
+	Oid			type = TEXTARRAYOID;
+	Datum	   *symbols = palloc(n * sizeof(Datum));
+	int			nsymbols = 0;
+	Datum		array;
+
+	for (int i = 0; i < n; i++)
+		if (i == 0 || strcmp(bars[good[i]].symbol, bars[good[i - 1]].symbol) != 0)
+			symbols[nsymbols++] = CStringGetTextDatum(bars[good[i]].symbol);
+	array = PointerGetDatum(construct_array(symbols, nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_execute_with_args("SELECT pg_advisory_xact_lock(" CppAsString2(INGEST_LOCK_CLASS) ", hashtext(s))"
+							  " FROM unnest($1::text[]) WITH ORDINALITY AS u(s, n) ORDER BY n",
+							  1, &type, &array, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "locking the batch's symbols failed");
+	return array;
+}
+
+/*
+ * Splits the sorted, deduplicated batch good[0..n) of the given symbols
+ * and time range [lo, hi] into the bars whose keys
  * are not stored (*fresh) and the others (*known, which the upsert handles:
- * unchanged ones write nothing).  Locks the batch's symbols first.
+ * unchanged ones write nothing).  The batch's symbols are locked.
  */
 static void
-split_fresh(IngestBar *bars, const int *good, int n, const Interval *resolution,
+split_fresh(IngestBar *bars, const int *good, int n, Datum symbols,
+			const Interval *resolution, TimestampTz lo, TimestampTz hi,
 			int *fresh, int *nfresh, int *known, int *nknown)
 {
 	Oid			types[4] = {TEXTARRAYOID, INTERVALOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		args[4];
-	Datum	   *symbols = palloc(n * sizeof(Datum));
-	int			nsymbols = 0;
-	TimestampTz lo = DT_NOEND;
-	TimestampTz hi = DT_NOBEGIN;
 	uint64		j = 0;
 
-	for (int i = 0; i < n; i++)
-	{
-		IngestBar  *b = &bars[good[i]];
-
-		if (i == 0 || strcmp(b->symbol, bars[good[i - 1]].symbol) != 0)
-			symbols[nsymbols++] = CStringGetTextDatum(b->symbol);
-		lo = Min(lo, b->ts);
-		hi = Max(hi, b->ts);
-	}
-	args[0] = PointerGetDatum(construct_array(symbols, nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
+	args[0] = symbols;
 	args[1] = IntervalPGetDatum(resolution);
 	args[2] = TimestampTzGetDatum(lo);
 	args[3] = TimestampTzGetDatum(hi);
-	if (SPI_execute_with_args("SELECT pg_advisory_xact_lock(" CppAsString2(INGEST_LOCK_CLASS) ", hashtext(s))"
-							  " FROM unnest($1::text[]) AS s ORDER BY s COLLATE \"C\"",
-							  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "locking the batch's symbols failed");
 	/* Keys stored in the batch's range, in the batch's order. */
 	if (SPI_execute_with_args("SELECT symbol, ts FROM stockext.ticks"
 							  " WHERE symbol = ANY ($1) AND resolution = $2 AND ts BETWEEN $3 AND $4"
@@ -417,6 +426,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	{
 		TimestampTz lo = DT_NOEND;
 		TimestampTz hi = DT_NOBEGIN;
+		Datum		symbols;
 
 		for (int i = 0; i < nkept; i++)
 		{
@@ -424,12 +434,14 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			hi = Max(hi, bars[good[i]].ts);
 		}
 		ensure_partitions(lo, hi);
+		symbols = lock_symbols(bars, good, nkept);
 		if (nkept >= COPY_MIN_BARS)
 		{
 			int		   *fresh = palloc(nkept * sizeof(int));
 			int			nfresh;
 
-			split_fresh(bars, good, nkept, resolution, fresh, &nfresh, good, &nkept);
+			split_fresh(bars, good, nkept, symbols, resolution, lo, hi,
+						fresh, &nfresh, good, &nkept);
 			if (nfresh > 0)
 				stored += copy_bars(bars, fresh, nfresh, resolution, source);
 		}
