@@ -2,6 +2,9 @@
 -- series, cooldown, no duplicates on re-polled bars, and the errors.
 SET client_min_messages = warning;
 SET timezone = 'UTC';
+-- The worker of this database evaluates alerts and claims deliveries too:
+-- holding the lock they take keeps it out until the end of the file.
+SELECT pg_advisory_lock('stockext.alert_queue'::regclass::oid::bigint);
 
 -- Bars of one minute from 2024-03-04 14:00 UTC with the given closes and
 -- volumes (open = close, high/low around it).
@@ -13,7 +16,7 @@ RETURNS void LANGUAGE sql AS $$
     WHERE i >= first;
 $$;
 
-CREATE VIEW fired AS
+CREATE TEMP VIEW fired AS
 SELECT a.rule_id, a.symbol, to_char(a.bar_ts, 'HH24:MI') AS bar, round(a.observed::numeric, 4) AS observed,
        a.message, a.delivery
 FROM stockext.alerts a WHERE a.kind = 'alert' ORDER BY a.rule_id, a.bar_ts, a.symbol;
@@ -184,3 +187,13 @@ SELECT url FROM stockext.webhooks ORDER BY url;
 REVOKE ALL ON SCHEMA stockext FROM alerts_user;
 REVOKE ALL ON FUNCTION stockext.set_alert_webhook(integer, text) FROM alerts_user;
 DROP ROLE alerts_user;
+
+-- Leave the shared regression database as it was.
+SELECT stockext.remove_alert(id) FROM stockext.alert_rules ORDER BY id;
+SELECT stockext.remove_feed(:feed);
+DELETE FROM stockext.errors WHERE feed_id = :feed;
+DELETE FROM stockext.alerts;
+DELETE FROM stockext.ticks WHERE symbol IN ('OLD', 'AAA', 'BBB', 'CCC', 'DDD');
+SELECT (SELECT count(*) FROM stockext.alert_rules) AS rules, (SELECT count(*) FROM stockext.webhooks) AS webhooks,
+       (SELECT count(*) FROM stockext.feeds) AS feeds, (SELECT count(*) FROM stockext.alert_queue) AS queued;
+SELECT pg_advisory_unlock('stockext.alert_queue'::regclass::oid::bigint);

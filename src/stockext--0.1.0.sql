@@ -1800,6 +1800,8 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- The lock of evaluate_alerts: one claimer at a time.
+    PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     UPDATE stockext.alerts a
        SET delivery = 'failed', last_error = 'the webhook was removed', next_attempt_at = NULL
      WHERE a.delivery = 'pending'
