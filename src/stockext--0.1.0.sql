@@ -1226,11 +1226,15 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NOT EXISTS (SELECT FROM stockext.alert_rules r WHERE NOT r.paused) THEN
+        RETURN NULL;
+    END IF;
+    -- The watched series once, joined by hash to the statement's rows.
     INSERT INTO stockext.alert_queue (symbol, resolution, ts)
     SELECT n.symbol, n.resolution, n.ts
     FROM new_rows n
-    WHERE EXISTS (SELECT FROM stockext.alert_targets a
-                  WHERE a.symbol = n.symbol AND a.resolution = n.resolution);
+    JOIN (SELECT DISTINCT a.symbol, a.resolution FROM stockext.alert_targets a) w
+      ON w.symbol = n.symbol AND w.resolution = n.resolution;
     RETURN NULL;
 END
 $$;
