@@ -619,10 +619,14 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	const char *why;
 	Reply		r = {0};
 
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *key;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	req.api_key = api_key(0, pi->name);
-	req.api_key = req.api_key ? pstrdup(req.api_key) : NULL;
+	key = api_key(0, pi->name);
+	/* SPI_finish frees what was allocated since SPI_connect. */
+	req.api_key = key ? MemoryContextStrdup(caller, key) : NULL;
 	SPI_finish();
 	req.base_url = *pi->base_url;
 	req.symbols = (const char *const *) &symbol;

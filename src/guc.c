@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "guc.h"
 
@@ -32,6 +33,21 @@ int			stockext_launcher_naptime_ms = 10000;
 int			stockext_worker_naptime_ms = 1000;
 int			stockext_max_backoff_s = 3600;
 int			stockext_max_gap_fill_days = 31;
+
+/* stockext.database_names must be a list of names. */
+static bool
+check_database_names(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names = NIL;
+	bool		ok = SplitIdentifierString(raw, ',', &names);
+
+	list_free(names);
+	pfree(raw);
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid.");
+	return ok;
+}
 
 static void
 define_url(const char *name, const char *desc, char **var, const char *dflt)
@@ -93,7 +109,7 @@ stockext_define_gucs(void)
 							   "Databases the ingestion launcher starts workers for.",
 							   "A comma-separated list; empty means every database where the extension is created.",
 							   &stockext_database_names, "",
-							   PGC_SIGHUP, GUC_LIST_INPUT, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_LIST_INPUT, check_database_names, NULL, NULL);
 	DefineCustomIntVariable("stockext.launcher_naptime",
 							"How often the launcher looks for databases that need a worker.", NULL,
 							&stockext_launcher_naptime_ms, 10000, 100, 3600000,

@@ -298,17 +298,33 @@ database_held(Oid dboid)
 	return held;
 }
 
+/* Whether stockext.database_names lets a worker serve this database. */
+static bool
+database_listed(const char *datname)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+	bool		listed = false;
+
+	/* The check hook has made sure the list parses. */
+	if (stockext_database_names[0] == '\0' ||
+		!SplitIdentifierString(pstrdup(stockext_database_names), ',', &names))
+		return true;
+	foreach(lc, names)
+		listed |= strcmp(lfirst(lc), datname) == 0;
+	list_free(names);
+	return listed;
+}
+
 /* Starts a worker for each database that should have one and has none. */
 static void
 launch_workers(MemoryContext scan_ctx)
 {
-	List	   *wanted = NIL;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
 	List	   *dbs = NIL;
 	List	   *names = NIL;
-	ListCell   *lc;
 
 	MemoryContextReset(scan_ctx);
 	set_state(true, "looking for databases");
@@ -316,27 +332,18 @@ launch_workers(MemoryContext scan_ctx)
 	StartTransactionCommand();
 	(void) GetTransactionSnapshot();
 	MemoryContextSwitchTo(scan_ctx);
-	if (stockext_database_names[0] != '\0' &&
-		!SplitIdentifierString(pstrdup(stockext_database_names), ',', &wanted))
-		ereport(WARNING,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("stockext.database_names is not a valid list of names")));
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-		bool		listed = (wanted == NIL);
 
 #ifdef DATCONNLIMIT_INVALID_DB
 		if (db->datconnlimit == DATCONNLIMIT_INVALID_DB)
 			continue;
 #endif
-		if (!db->datallowconn || db->datistemplate)
-			continue;
-		foreach(lc, wanted)
-			listed |= strcmp(lfirst(lc), NameStr(db->datname)) == 0;
-		if (!listed)
+		if (!db->datallowconn || db->datistemplate ||
+			!database_listed(NameStr(db->datname)))
 			continue;
 		dbs = lappend_oid(dbs, db->oid);
 		names = lappend(names, pstrdup(NameStr(db->datname)));
@@ -610,6 +617,7 @@ stockext_worker_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	MemoryContext iter_ctx;
+	char	   *datname;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -617,6 +625,9 @@ stockext_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	if (!claim_slot(false, dboid))
 		proc_exit(0);
+	StartTransactionCommand();
+	datname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
+	CommitTransactionCommand();
 	iter_ctx = AllocSetContextCreate(TopMemoryContext, "stockext worker iteration",
 									 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
@@ -632,6 +643,13 @@ stockext_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			if (!database_listed(datname))
+			{
+				ereport(LOG,
+						(errmsg("stockext worker for database \"%s\" exits: not in stockext.database_names",
+								datname)));
+				proc_exit(0);
+			}
 		}
 		set_state(true, "looking for due feeds");
 		error = in_transaction(due_feeds, &due, iter_ctx);
