@@ -48,9 +48,9 @@ ALTER TABLE bench_slice ADD PRIMARY KEY (symbol, ts);
 VACUUM ANALYZE bench_slice;
 
 CREATE TABLE bench_result (name text PRIMARY KEY, rows bigint, ms float8);
--- Runs q (one float8 row: the consumed result) and records its time; a
--- query under 10 s runs twice more and keeps the fastest run, to damp the
--- noise of a shared machine.
+-- Runs q (one float8 row: the consumed result) and records its time.  On a
+-- shared machine one run can be slowed by anything, so quick queries run
+-- again and the fastest run counts: three runs under 2 s, two under 20 s.
 CREATE FUNCTION bench(name text, rows bigint, q text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz;
@@ -63,7 +63,7 @@ BEGIN
         EXECUTE q INTO consumed;
         ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
         best := least(best, ms);
-        EXIT WHEN best > 10000;
+        EXIT WHEN best > 20000 OR (i = 2 AND best > 2000);
     END LOOP;
     INSERT INTO bench_result VALUES (name, rows, best);
     RAISE NOTICE '% % ms (consumed %)', rpad(name, 34), round(best::numeric, 1), consumed;
@@ -106,14 +106,14 @@ FROM unnest(ARRAY['stockext.sma', 'avg', 'stockext.mstddev_samp', 'stddev_samp',
 SELECT bench('full ' || fn || ' W=' || w, :full_rows,
              win(CASE fn WHEN 'floor' THEN 'count(*)' ELSE fn || '(close)' END, 'bench_bars',
                  format('ROWS BETWEEN %s PRECEDING AND CURRENT ROW', w - 1)))
-FROM unnest(ARRAY['stockext.sma', 'stockext.mstddev_samp', 'floor']) fn, unnest(ARRAY[20, 2000]) w;
+FROM unnest(ARRAY['floor', 'stockext.sma', 'stockext.mstddev_samp']) fn, unnest(ARRAY[20, 2000]) w;
 SELECT bench('full ' || fn || ' W=2000', :full_rows,
              win(fn || '(close::numeric)', 'bench_bars', 'ROWS BETWEEN 1999 PRECEDING AND CURRENT ROW'))
 FROM unnest(ARRAY['avg', 'stddev_samp']) fn;
 SELECT bench('full ' || fn || ' 1h', :full_rows,
              win(CASE fn WHEN 'floor' THEN 'count(*)' ELSE fn || '(close)' END, 'bench_bars',
                  'RANGE BETWEEN ''1 hour'' PRECEDING AND CURRENT ROW'))
-FROM unnest(ARRAY['stockext.sma', 'stockext.mstddev_samp', 'floor']) fn;
+FROM unnest(ARRAY['floor', 'stockext.sma', 'stockext.mstddev_samp']) fn;
 
 -- candle in 30-minute buckets, on both heap orders.
 SELECT bench(h || ' ' || v, :full_rows, format($q$

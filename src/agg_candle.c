@@ -18,8 +18,9 @@
  * When the exact sums need at most 106 significant bits (integer volumes
  * and prices of one magnitude do: a price near 100 has bits down to 2^-46,
  * a turnover below 2^50 then spans 96 bits) every step is exact, and
- * candles are bit-identical as whole rows however they are merged.  Beyond that the sums carry errors near 2^-104 of their
- * value: the rounded fields still agree, the residuals' last bits may not.
+ * candles are bit-identical as whole rows however they are merged.  Beyond
+ * that the sums carry errors near 2^-104 of their value: the rounded
+ * fields still agree, the residuals' last bits may not.
  */
 #include "postgres.h"
 
