@@ -1637,10 +1637,13 @@ CREATE TRIGGER feed_event AFTER UPDATE ON stockext.feed_state
 -- The condition of a rule on the bar of symbol at ts: the observed value,
 -- whether it fires, and what it says.  Reads only the bars the condition
 -- needs (the last bars+1, or slow+1), newest first through the primary key.
+-- One generic plan per query (runtime partition pruning): planning each
+-- bar's custom plan over the partitions cost two thirds of the time.
 CREATE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     prev float8;
