@@ -65,38 +65,6 @@ WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
 
--- Ingestion: the worker, its feeds and the newest bars it stored.
-SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
-SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
-FROM stockext.feed_status;
-SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
-FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
--- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
--- and 15-minute moving averages, rolling volatility (annualized for US
--- equity minute bars), the 1-hour high-low range, VWAP.
-SELECT symbol, ts, close,
-       round(stockext.sma(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW)::numeric, 4) AS sma20,
-       round(stockext.sma(close) OVER (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '15 minutes' PRECEDING AND CURRENT ROW)::numeric, 4) AS sma_15min,
-       round((stockext.volatility(close) OVER h * sqrt(252 * 390))::numeric, 4) AS vol_1h_annualized,
-       round((stockext.mmax(high) OVER h - stockext.mmin(low) OVER h)::numeric, 4) AS range_1h,
-       round(stockext.vwap((high + low + close) / 3, volume) OVER h::numeric, 4) AS vwap_1h
-FROM stockext.ticks
-WHERE resolution = '1 minute' AND ts > (SELECT max(ts) FROM stockext.ticks) - interval '1 hour'
-WINDOW h AS (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW)
-ORDER BY symbol, ts DESC
-LIMIT 10;
--- 30-minute candles from 1-minute bars, and hourly candles rolled up from them.
-WITH half_hours AS (
-    SELECT symbol, date_bin('30 minutes', ts, '2000-01-01') AS bucket,
-           stockext.candle(ts, open, high, low, close, volume) AS c
-    FROM stockext.ticks WHERE resolution = '1 minute' GROUP BY 1, 2)
-SELECT symbol, hour, (r).open, (r).high, (r).low, (r).close, (r).volume,
-       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars
-FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.rollup(c) AS r
-      FROM half_hours GROUP BY 1, 2) s
-ORDER BY hour DESC, symbol
-LIMIT 10;
-
 -- Alerts: the rules, and the latest alerts fired on the live feed.
 SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired, last_fired
 FROM stockext.alert_rule_list ORDER BY id;

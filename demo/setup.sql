@@ -25,15 +25,6 @@ FROM (VALUES ('DEMO.A', 1), ('DEMO.B', 2), ('DEMO.C', 3)) s(symbol, k),
      generate_series(0, 389) g,
      LATERAL (SELECT 50 * s.k + 3 * sin(g / (10.0 + s.k)) + 0.01 * g * (2 - s.k) AS c) p
 ON CONFLICT (symbol, ts, resolution) DO NOTHING;
--- Ingestion: the simulated market (no network, no key) for five symbols,
--- 30 days of minute bars of history, then live every 5 seconds from the
--- worker.  One feed however often this runs; backfill is an upsert, so a
--- re-run only fills what is missing.
-SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA'],
-                         '1 minute', '5 seconds')
-WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
-SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
-FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
 
 -- Alerts: two rules on the simulated feed's live bars (history loaded above
 -- came before them, so only new bars are evaluated): a move of 0.25 % over
