@@ -70,3 +70,15 @@ SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired,
 FROM stockext.alert_rule_list ORDER BY id;
 SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, message, delivery
 FROM stockext.alerts ORDER BY id DESC LIMIT 10;
+-- Rollups: pg_cron refreshes them every minute (stockext:stockext:refresh).
+SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'stockext:%' ORDER BY jobname;
+SELECT * FROM stockext.refresh_rollups();
+SELECT symbol, count(*) AS buckets, max(bucket) AS newest FROM stockext.bars_30m GROUP BY symbol ORDER BY symbol;
+SELECT symbol, bucket, open, high, low, close, volume, round(vwap::numeric, 2) AS vwap, n
+FROM stockext.bars_1h_live ORDER BY bucket DESC, symbol LIMIT 10;
+-- Gap-filled 30-minute bars around the newest bar: buckets without bars
+-- come back as a flat candle at the previous close, volume 0.
+SELECT t.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.n
+FROM (SELECT symbol, date_bin('30 minutes', ts, '2000-01-03') AS last
+      FROM stockext.ticks ORDER BY ts DESC, symbol LIMIT 1) t,
+     stockext.bars(t.symbol, '30 minutes', t.last - interval '90 minutes', t.last + interval '90 minutes', 'previous') b;

@@ -41,3 +41,8 @@ ORDER BY f.id LIMIT 1;
 -- And a notification when the feed starts failing or recovers.
 SELECT stockext.set_feed_notifications(f.id)
 FROM stockext.feeds f WHERE f.provider = 'simulated' ORDER BY f.id LIMIT 1;
+-- Rollups: pg_cron runs in this database (cron.database_name = stockext),
+-- so the jobs are registered directly; a first refresh fills the tables.
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT stockext.schedule_jobs();
+SELECT stockext.refresh_rollups();
