@@ -194,6 +194,8 @@ SELECT stockext.remove_feed(:feed);
 DELETE FROM stockext.errors WHERE feed_id = :feed;
 DELETE FROM stockext.alerts;
 DELETE FROM stockext.ticks WHERE symbol IN ('OLD', 'AAA', 'BBB', 'CCC', 'DDD');
+-- Our bar writes invalidated rollup buckets; none of those bars is left.
+DELETE FROM stockext.rollup_invalidations WHERE symbol IN ('OLD', 'AAA', 'BBB', 'CCC', 'DDD');
 SELECT (SELECT count(*) FROM stockext.alert_rules) AS rules, (SELECT count(*) FROM stockext.webhooks) AS webhooks,
        (SELECT count(*) FROM stockext.feeds) AS feeds, (SELECT count(*) FROM stockext.alert_queue) AS queued;
 SELECT pg_advisory_unlock('stockext.alert_queue'::regclass::oid::bigint);
