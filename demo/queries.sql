@@ -1,6 +1,13 @@
 -- demo/queries.sql: example queries the demo prints with their output.
 \dx stockext
 SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols, min(ts), max(ts) FROM stockext.ticks;
+
+-- Ingestion: the worker, its feeds and the newest bars it stored.
+SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
+SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
+FROM stockext.feed_status;
+SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
+FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
 -- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
 -- and 15-minute moving averages, rolling volatility (annualized for US
 -- equity minute bars), the 1-hour high-low range, VWAP.
@@ -26,13 +33,6 @@ FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.
       FROM half_hours GROUP BY 1, 2) s
 ORDER BY hour DESC, symbol
 LIMIT 10;
-
--- Ingestion: the worker, its feeds and the newest bars it stored.
-SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
-SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
-FROM stockext.feed_status;
-SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
-FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
 
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),
@@ -65,6 +65,11 @@ WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
 
+-- Alerts: the rules, and the latest alerts fired on the live feed.
+SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired, last_fired
+FROM stockext.alert_rule_list ORDER BY id;
+SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, message, delivery
+FROM stockext.alerts ORDER BY id DESC LIMIT 10;
 -- Rollups: pg_cron refreshes them every minute (stockext:stockext:refresh).
 SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'stockext:%' ORDER BY jobname;
 SELECT * FROM stockext.refresh_rollups();
