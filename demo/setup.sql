@@ -13,19 +13,6 @@ WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
 SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
 FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
 
--- Analytics: window functions.  Three synthetic symbols of one-minute bars
--- on 2026-11-20 (source 'demo-synthetic'), so the indicator queries have a
--- series to show even before a feed has delivered one.
-INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
-SELECT s.symbol, '2026-11-20 14:30+00'::timestamptz + g * interval '1 minute', '1 minute',
-       c - 0.05 * cos(g), c + 0.2, c - 0.2, c,
-       1000 + (g * 37 + s.k * 11) % 500 + CASE WHEN g % 97 = s.k THEN 5000 ELSE 0 END,
-       'demo-synthetic'
-FROM (VALUES ('DEMO.A', 1), ('DEMO.B', 2), ('DEMO.C', 3)) s(symbol, k),
-     generate_series(0, 389) g,
-     LATERAL (SELECT 50 * s.k + 3 * sin(g / (10.0 + s.k)) + 0.01 * g * (2 - s.k) AS c) p
-ON CONFLICT (symbol, ts, resolution) DO NOTHING;
-
 -- Alerts: two rules on the simulated feed's live bars (history loaded above
 -- came before them, so only new bars are evaluated): a move of 0.25 % over
 -- 5 minutes either way, and a volume spike (3 times the mean of the 10 bars
@@ -41,6 +28,7 @@ ORDER BY f.id LIMIT 1;
 -- And a notification when the feed starts failing or recovers.
 SELECT stockext.set_feed_notifications(f.id)
 FROM stockext.feeds f WHERE f.provider = 'simulated' ORDER BY f.id LIMIT 1;
+
 -- Rollups: pg_cron runs in this database (cron.database_name = stockext),
 -- so the jobs are registered directly; a first refresh fills the tables.
 CREATE EXTENSION IF NOT EXISTS pg_cron;
