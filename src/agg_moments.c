@@ -26,40 +26,39 @@ typedef struct MomentsMoving
 	int64		removed;
 } MomentsMoving;
 
-/* Adds (sign 1) or removes (sign -1) x. */
-static inline void
+/* Adds (sign 1) or removes (sign -1) x; inlined into the per-row transitions. */
+static pg_attribute_always_inline void
 moments_update(MomentsState *s, double x, int sign)
 {
 	DD			d,
 				sq;
 
-	if (isnan(x))
-		s->nnan += sign;
-	else if (isinf(x))
+	if (unlikely(!isfinite(x)))
 	{
-		if (x > 0)
+		if (isnan(x))
+			s->nnan += sign;
+		else if (x > 0)
 			s->npinf += sign;
 		else
 			s->nninf += sign;
+		return;
 	}
-	else
+	if (s->n == 0)
+		s->shift = x;
+	/* x - shift exactly, and its square to about 2^-106. */
+	d = dd_two_sum(x, -s->shift);
+	/* Usually exact in one double: its square is then one exact product. */
+	sq = likely(d.lo == 0) ? dd_two_prod(d.hi, d.hi) : dd_mul(d, d);
+	if (sign < 0)
 	{
-		if (s->n == 0)
-			s->shift = x;
-		/* x - shift exactly, and its square to about 2^-106. */
-		d = dd_two_sum(x, -s->shift);
-		sq = dd_mul(d, d);
-		if (sign < 0)
-		{
-			d = dd_neg(d);
-			sq = dd_neg(sq);
-		}
-		s->s1 = dd_add(s->s1, d);
-		s->s2 = dd_add(s->s2, sq);
-		s->n += sign;
-		if (s->n == 0)
-			s->s1 = s->s2 = dd_from(0);
+		d = dd_neg(d);
+		sq = dd_neg(sq);
 	}
+	s->s1 = dd_add(s->s1, d);
+	s->s2 = dd_add(s->s2, sq);
+	s->n += sign;
+	if (s->n == 0)
+		s->s1 = s->s2 = dd_from(0);
 }
 
 void
@@ -144,7 +143,7 @@ moments_variance(const MomentsState *s, int ddof, double *out)
 		*out = get_float8_nan();
 		return true;
 	}
-	m2 = dd_add(s->s2, dd_neg(dd_div(dd_mul(s->s1, s->s1), dd_from((double) s->n))));
+	m2 = dd_add(s->s2, dd_neg(dd_div_d(dd_mul(s->s1, s->s1), (double) s->n)));
 	*out = m2.hi > 0 ? m2.hi / (s->n - ddof) : 0;
 	return true;
 }
@@ -184,7 +183,7 @@ stockext_moments_mtrans(PG_FUNCTION_ARGS)
 	MomentsMoving *s = agg_internal_state(fcinfo, sizeof(MomentsMoving), "moments_mtrans");
 
 	if (!PG_ARGISNULL(1))
-		moments_add(&s->m, PG_GETARG_FLOAT8(1));
+		moments_update(&s->m, PG_GETARG_FLOAT8(1), 1);
 	PG_RETURN_POINTER(s);
 }
 
@@ -197,7 +196,7 @@ stockext_moments_minv(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(s);
-	moments_remove(&s->m, PG_GETARG_FLOAT8(1));
+	moments_update(&s->m, PG_GETARG_FLOAT8(1), -1);
 	s->removed++;
 	if (moments_should_restart(&s->m, s->removed))
 		PG_RETURN_NULL();
@@ -219,7 +218,7 @@ stockext_sma_final(PG_FUNCTION_ARGS)
 		PG_RETURN_FLOAT8(get_float8_infinity());
 	if (s->nninf > 0)
 		PG_RETURN_FLOAT8(-get_float8_infinity());
-	PG_RETURN_FLOAT8(dd_add(dd_from(s->shift), dd_div(s->s1, dd_from((double) s->n))).hi);
+	PG_RETURN_FLOAT8(dd_add(dd_from(s->shift), dd_div_d(s->s1, (double) s->n)).hi);
 }
 
 /* Final of mstddev_samp: sample standard deviation, NULL below 2 values. */

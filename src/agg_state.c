@@ -211,17 +211,22 @@ agg_internal_state(FunctionCallInfo fcinfo, Size size, const char *fname)
 {
 	MemoryContext aggcontext;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "%s called in non-aggregate context", fname);
+	/*
+	 * Only the executor can hand over a non-NULL internal value (SQL cannot
+	 * make one), so the call context needs checking on the first row only.
+	 */
 	if (!PG_ARGISNULL(0))
 		return PG_GETARG_POINTER(0);
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "%s called in non-aggregate context", fname);
 	return MemoryContextAllocZero(aggcontext, size);
 }
 
 void *
 agg_inverse_state(FunctionCallInfo fcinfo, const char *fname)
 {
-	if (!AggCheckCallContext(fcinfo, NULL) || PG_ARGISNULL(0))
+	/* As above: a non-NULL internal state comes from the executor. */
+	if (PG_ARGISNULL(0))
 		elog(ERROR, "%s called in non-aggregate context", fname);
 	return PG_GETARG_POINTER(0);
 }

@@ -197,6 +197,19 @@ dd_div(DD a, DD b)
 }
 
 /*
+ * a / b for a double b (a count): dd_div without the double-double
+ * product, the remainder a - q b exact up to the last rounding of a.lo.
+ */
+static inline DD
+dd_div_d(DD a, double b)
+{
+	double		q = a.hi / b;
+	DD			p = dd_two_prod(q, b);
+
+	return dd_quick_two_sum(q, (((a.hi - p.hi) - p.lo) + a.lo) / b);
+}
+
+/*
  * PostgreSQL's float8 order: NaN above everything, NaNs equal.  Zeros of
  * either sign tie here as they do in SQL; callers that need a total order
  * for determinism break that tie with float_tiebreak().
