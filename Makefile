@@ -13,7 +13,7 @@ DATA = $(wildcard src/stockext--*.sql)
 PGFILEDESC = "stockext - market data inside PostgreSQL"
 
 # pg_regress: one file per feature in sql/, expected output in expected/.
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS ?= $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=stockext
 
 PG_CPPFLAGS = -Isrc

@@ -8,6 +8,31 @@ SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_
 FROM stockext.feed_status;
 SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
 FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
+-- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
+-- and 15-minute moving averages, rolling volatility (annualized for US
+-- equity minute bars), the 1-hour high-low range, VWAP.
+SELECT symbol, ts, close,
+       round(stockext.sma(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW)::numeric, 4) AS sma20,
+       round(stockext.sma(close) OVER (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '15 minutes' PRECEDING AND CURRENT ROW)::numeric, 4) AS sma_15min,
+       round((stockext.volatility(close) OVER h * sqrt(252 * 390))::numeric, 4) AS vol_1h_annualized,
+       round((stockext.mmax(high) OVER h - stockext.mmin(low) OVER h)::numeric, 4) AS range_1h,
+       round(stockext.vwap((high + low + close) / 3, volume) OVER h::numeric, 4) AS vwap_1h
+FROM stockext.ticks
+WHERE resolution = '1 minute' AND ts > (SELECT max(ts) FROM stockext.ticks) - interval '1 hour'
+WINDOW h AS (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW)
+ORDER BY symbol, ts DESC
+LIMIT 10;
+-- 30-minute candles from 1-minute bars, and hourly candles rolled up from them.
+WITH half_hours AS (
+    SELECT symbol, date_bin('30 minutes', ts, '2000-01-01') AS bucket,
+           stockext.candle(ts, open, high, low, close, volume) AS c
+    FROM stockext.ticks WHERE resolution = '1 minute' GROUP BY 1, 2)
+SELECT symbol, hour, (r).open, (r).high, (r).low, (r).close, (r).volume,
+       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars
+FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.rollup(c) AS r
+      FROM half_hours GROUP BY 1, 2) s
+ORDER BY hour DESC, symbol
+LIMIT 10;
 
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),
@@ -39,3 +64,25 @@ FROM (SELECT symbol, ts, volume,
 WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
+
+-- Alerts: the rules, and the latest alerts fired on the live feed.
+SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired, last_fired
+FROM stockext.alert_rule_list ORDER BY id;
+SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, message, delivery
+FROM stockext.alerts ORDER BY id DESC LIMIT 10;
+-- Rollups: pg_cron refreshes them every minute (stockext:stockext:refresh).
+SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'stockext:%' ORDER BY jobname;
+SELECT * FROM stockext.refresh_rollups();
+SELECT symbol, count(*) AS buckets, max(bucket) AS newest FROM stockext.bars_30m GROUP BY symbol ORDER BY symbol;
+SELECT symbol, bucket, open, high, low, close, volume, round(vwap::numeric, 2) AS vwap, n
+FROM stockext.bars_1h_live ORDER BY bucket DESC, symbol LIMIT 10;
+-- Gap-filled 30-minute bars of the last 6 hours: empty buckets carried
+-- forward as a flat candle at the previous close.
+SELECT * FROM stockext.bars(coalesce((SELECT symbol FROM stockext.ticks ORDER BY ts DESC LIMIT 1), 'AAPL'), '30 minutes',
+                            date_bin('30 minutes', now(), '2000-01-03') - interval '6 hours', now(), 'previous');
+-- Gap-filled 30-minute bars around the newest bar: buckets without bars
+-- come back as a flat candle at the previous close, volume 0.
+SELECT t.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.n
+FROM (SELECT symbol, date_bin('30 minutes', ts, '2000-01-03') AS last
+      FROM stockext.ticks ORDER BY ts DESC, symbol LIMIT 1) t,
+     stockext.bars(t.symbol, '30 minutes', t.last - interval '90 minutes', t.last + interval '90 minutes', 'previous') b;

@@ -12,3 +12,25 @@ SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NV
 WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
 SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
 FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
+
+-- Alerts: two rules on the simulated feed's live bars (history loaded above
+-- came before them, so only new bars are evaluated): a move of 0.25 % over
+-- 5 minutes either way, and a volume spike (3 times the mean of the 10 bars
+-- before), each at most once per 15 minutes of bars per symbol.  The worker
+-- evaluates them after every poll; LISTEN stockext_alerts to see them live.
+SELECT stockext.add_alert('pct_change', feed => f.id, bars => 5, threshold => 0.25,
+                          cooldown => '15 minutes'),
+       stockext.add_alert('volume_spike', feed => f.id, bars => 10, factor => 3,
+                          cooldown => '15 minutes')
+FROM stockext.feeds f
+WHERE f.provider = 'simulated' AND NOT EXISTS (SELECT FROM stockext.alert_rules)
+ORDER BY f.id LIMIT 1;
+-- And a notification when the feed starts failing or recovers.
+SELECT stockext.set_feed_notifications(f.id)
+FROM stockext.feeds f WHERE f.provider = 'simulated' ORDER BY f.id LIMIT 1;
+
+-- Rollups: pg_cron runs in this database (cron.database_name = stockext),
+-- so the jobs are registered directly; a first refresh fills the tables.
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT stockext.schedule_jobs();
+SELECT stockext.refresh_rollups();

@@ -113,4 +113,4 @@ DELETE FROM stockext.ticks WHERE symbol = 'WIN';
 SELECT p.oid::regprocedure AS function, p.prokind, p.provolatile, p.proparallel, p.proisstrict
 FROM pg_proc p WHERE p.pronamespace = 'stockext'::regnamespace
   AND p.proname IN ('pct_change', 'volume_spike')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;

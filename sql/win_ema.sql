@@ -110,4 +110,4 @@ ORDER BY sym, i;
 -- The declared labels.
 SELECT p.oid::regprocedure AS function, p.prokind, p.provolatile, p.proparallel, p.proisstrict
 FROM pg_proc p WHERE p.pronamespace = 'stockext'::regnamespace AND p.proname = 'ema'
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;

@@ -172,4 +172,4 @@ SELECT p.oid::regprocedure AS function, p.prokind, p.provolatile, p.proparallel,
        p.prorettype::regtype AS returns
 FROM pg_proc p WHERE p.pronamespace = 'stockext'::regnamespace
   AND p.proname IN ('rsi', 'macd', 'bbands', 'atr')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;

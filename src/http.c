@@ -1,6 +1,6 @@
 /*
  * http.c
- *		Concurrent HTTP GETs over the libcurl multi interface (see http.h).
+ *		Concurrent HTTP GETs and JSON POSTs over the libcurl multi interface (see http.h).
  *
  * The write callback only appends to a malloc'd buffer and refuses bytes
  * past max_body; nothing here can longjmp out of libcurl.
@@ -124,8 +124,9 @@ http_setup(HttpClient *client, HttpRequest *req, const char *url, bool browser_u
 		curl_easy_setopt(easy, CURLOPT_USERAGENT, browser_ua ? HTTP_BROWSER_UA : HTTP_USER_AGENT) == CURLE_OK;
 }
 
-HttpRequest *
-http_add(HttpClient *client, const char *url, bool browser_ua, void *user)
+/* A request set up for url and not yet running, or NULL. */
+static HttpRequest *
+http_new_request(HttpClient *client, const char *url, bool browser_ua, void *user)
 {
 	HttpRequest *req = calloc(1, sizeof(HttpRequest));
 
@@ -135,8 +136,19 @@ http_add(HttpClient *client, const char *url, bool browser_ua, void *user)
 	req->outcome = HTTP_PENDING;
 	req->max_body = client->options.max_body;
 	req->easy = curl_easy_init();
-	if (req->easy == NULL || !http_setup(client, req, url, browser_ua) ||
-		curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
+	if (req->easy == NULL || !http_setup(client, req, url, browser_ua))
+	{
+		http_request_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Hands a request to the multi handle; frees it and returns NULL on failure. */
+static HttpRequest *
+http_start(HttpClient *client, HttpRequest *req)
+{
+	if (curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
 	{
 		http_request_free(req);
 		return NULL;
@@ -145,6 +157,37 @@ http_add(HttpClient *client, const char *url, bool browser_ua, void *user)
 	client->running = req;
 	client->nrunning++;
 	return req;
+}
+
+HttpRequest *
+http_add(HttpClient *client, const char *url, bool browser_ua, void *user)
+{
+	HttpRequest *req = http_new_request(client, url, browser_ua, user);
+
+	return req ? http_start(client, req) : NULL;
+}
+
+HttpRequest *
+http_add_post_json(HttpClient *client, const char *url, const char *body, void *user)
+{
+	HttpRequest *req = http_new_request(client, url, false, user);
+	struct curl_slist *headers;
+
+	if (req == NULL)
+		return NULL;
+	headers = curl_slist_append(NULL, "Content-Type: application/json");
+	req->headers = headers;
+	/* A redirected POST must stay a POST, not turn into a GET. */
+	if (headers == NULL ||
+		curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body)) != CURLE_OK ||
+		curl_easy_setopt(req->easy, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK ||
+		curl_easy_setopt(req->easy, CURLOPT_POSTREDIR, (long) CURL_REDIR_POST_ALL) != CURLE_OK)
+	{
+		http_request_free(req);
+		return NULL;
+	}
+	return http_start(client, req);
 }
 
 /* Moves a finished transfer from the running list to the done list. */
@@ -239,6 +282,7 @@ http_request_free(HttpRequest *req)
 		return;
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
+	curl_slist_free_all(req->headers);
 	free(req->body);
 	free(req);
 }

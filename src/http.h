@@ -1,6 +1,6 @@
 /*
  * http.h
- *		Concurrent HTTP GETs over the libcurl multi interface.
+ *		Concurrent HTTP GETs (and JSON POSTs) over the libcurl multi interface.
  *
  * Plain C with malloc, no palloc/ereport/SPI: nothing here can raise a
  * PostgreSQL error while libcurl memory is held, and test/suites/25-mock
@@ -67,6 +67,7 @@ typedef struct HttpRequest
 	double		seconds;		/* wall time of the transfer */
 	/* private */
 	void	   *easy;
+	void	   *headers;		/* curl_slist of a POST */
 	size_t		cap;
 	size_t		max_body;
 	bool		too_large;
@@ -84,6 +85,10 @@ extern HttpClient *http_client_new(const HttpOptions *options);
  * request.  Returns NULL when out of memory or libcurl refuses the URL.
  */
 extern HttpRequest *http_add(HttpClient *client, const char *url, bool browser_ua, void *user);
+
+/* Queues a POST of a JSON body (copied) to url; otherwise as http_add. */
+extern HttpRequest *http_add_post_json(HttpClient *client, const char *url, const char *body,
+									   void *user);
 
 /*
  * Runs the transfers, waiting at most timeout_ms for network activity.

@@ -47,6 +47,7 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
+#include "alerts.h"
 #include "fetch.h"
 #include "guc.h"
 #include "ingest.h"
@@ -680,6 +681,8 @@ stockext_worker_main(Datum arg)
 					  list_length(http_feeds) == 1 ? "" : "s");
 			fetch_feeds(http_feeds, iter_ctx);
 		}
+		set_state(true, "evaluating alerts, posting webhooks");
+		alerts_worker_step(iter_ctx);
 		MemoryContextReset(iter_ctx);
 		set_state(false, "waiting for due feeds");
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

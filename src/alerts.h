@@ -1,0 +1,17 @@
+/*
+ * alerts.h
+ *		Alert evaluation and webhook delivery from the ingestion worker.
+ */
+#ifndef STOCKEXT_ALERTS_H
+#define STOCKEXT_ALERTS_H
+
+#include "utils/palloc.h"
+
+/*
+ * One round, after the worker's polls: evaluates the new bars (its own
+ * transaction), takes finished webhook posts, records them and starts the
+ * due ones.  Never waits for the network and never raises an error.
+ */
+extern void alerts_worker_step(MemoryContext ctx);
+
+#endif							/* STOCKEXT_ALERTS_H */

@@ -1,0 +1,58 @@
+/*
+ * cron.c
+ *		DROP EXTENSION stockext removes the extension's pg_cron jobs.
+ *
+ * pg_cron keeps its jobs in the database named by cron.database_name, outside
+ * the extension, so they would outlive it and fail every minute.  An event
+ * trigger at ddl_command_start sees the DROP before the extension's objects
+ * go and calls stockext.cron_run() to unschedule them.  It must look at the
+ * statement itself: a plpgsql event trigger cannot tell which extension a
+ * DROP EXTENSION names, and at sql_drop the trigger is already gone.
+ */
+#include "postgres.h"
+
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+
+/* Whether a DROP statement drops the extension stockext. */
+static bool
+drops_stockext(Node *parsetree)
+{
+	DropStmt   *stmt;
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, DropStmt))
+		return false;
+	stmt = (DropStmt *) parsetree;
+	if (stmt->removeType != OBJECT_EXTENSION)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		if (strcmp(strVal(lfirst(lc)), "stockext") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Event trigger: before DROP EXTENSION stockext, unschedules its pg_cron jobs. */
+PG_FUNCTION_INFO_V1(stockext_drop_jobs_trigger);
+Datum
+stockext_drop_jobs_trigger(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "stockext_drop_jobs_trigger: not fired by an event trigger");
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (!drops_stockext(trigdata->parsetree))
+		PG_RETURN_VOID();
+
+	SPI_connect();
+	if (SPI_execute("SELECT stockext.cron_run(stockext.cron_unschedule_sql(), true)",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "stockext_drop_jobs_trigger: could not unschedule the jobs");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
