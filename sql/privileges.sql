@@ -35,18 +35,29 @@ WHERE c.relnamespace = 'stockext'::regnamespace
 SELECT stockext.add_feed('twelvedata', ARRAY['AAPL'], '5 minutes', '1 minute', 'priv-secret-key') AS td \gset
 SELECT stockext.pause_feed(:td);
 
-SELECT stockext.upsert_bar('PRIV.A', '2025-01-02 15:00Z', '1 minute', 10, 11, 9, 10.5, 100, 'test');
-
 -- The read-only pattern (README, Privileges): schema usage and SELECT on the
--- bars, nothing on feeds or keys.
+-- bars, nothing on feeds or keys.  The bar is rolled back so no other test
+-- sees it (nor its rollup invalidations).
 CREATE ROLE regress_stockext_reader;
 GRANT USAGE ON SCHEMA stockext TO regress_stockext_reader;
 GRANT SELECT ON stockext.ticks TO regress_stockext_reader;
+BEGIN;
+SELECT stockext.upsert_bar('PRIV.A', '2025-01-02 15:00Z', '1 minute', 10, 11, 9, 10.5, 100, 'test');
 SET ROLE regress_stockext_reader;
 SELECT symbol, close, volume FROM stockext.ticks WHERE symbol = 'PRIV.A';
 \set VERBOSITY terse
+SAVEPOINT s;
 SELECT stockext.upsert_bar('PRIV.A', '2025-01-02 15:01Z', '1 minute', 1, 1, 1, 1, 1, 'test');
+ROLLBACK TO s;
 DELETE FROM stockext.ticks WHERE symbol = 'PRIV.A';
+ROLLBACK TO s;
+\set VERBOSITY default
+RESET ROLE;
+SELECT count(*) FROM stockext.ticks WHERE symbol = 'PRIV.A';
+ROLLBACK;
+
+SET ROLE regress_stockext_reader;
+\set VERBOSITY terse
 SELECT api_key FROM stockext.feed_keys;
 SELECT count(*) FROM stockext.feeds;
 SELECT stockext.set_api_key(:td, 'stolen');
@@ -60,9 +71,7 @@ RESET ROLE;
 -- The key is untouched and the endpoint unchanged.
 SELECT api_key FROM stockext.feed_keys WHERE feed_id = :td;
 SHOW stockext.twelvedata_url;
-SELECT count(*) FROM stockext.ticks WHERE symbol = 'PRIV.A';
 SELECT stockext.remove_feed(:td);
-DELETE FROM stockext.ticks WHERE symbol = 'PRIV.A';
 REVOKE SELECT ON stockext.ticks FROM regress_stockext_reader;
 REVOKE USAGE ON SCHEMA stockext FROM regress_stockext_reader;
 DROP ROLE regress_stockext_reader;
