@@ -6,7 +6,9 @@
 #    table, several rounds, alternating, side by side:
 #    - end to end: the mock provider's 50,000-bar TwelveData reply fetched,
 #      parsed and stored by stockext.fetch_history (the worker's code path:
-#      libcurl, json-c, time conversion, validation, the write path);
+#      libcurl, json-c, time conversion, validation, the write path), with
+#      its phases (transfer, parse, conversion, write) from its DEBUG1 line
+#      and the mock alone timed by curl(1);
 #    - the write path alone: stockext.ingest_simulated of 50,000 bars minus
 #      the time simulate_bars takes to generate them.
 # 2. Memory: a worker polling a small TwelveData reply back to back; its
@@ -48,18 +50,44 @@ ms() { "${PSQL[@]}" -d "$DB" -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]
 SIM="'SIM', '2025-06-02 14:00+00', '2025-06-02 14:00+00'::timestamptz + interval '50000 minutes'"
 q "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)" >/dev/null
 q "COPY (SELECT * FROM stockext.ticks WHERE symbol = 'SIM') TO '$tmp/sim.copy'"
+# fetch_history's phases, from its DEBUG1 line: "transfer" is libcurl's
+# (HTTP and gzip decompression), then the parse (json-c and the parser,
+# freeing included), the conversion to instants, the write (validation,
+# rejects, COPY/upsert).
+FETCH="SELECT stockext.fetch_history('twelvedata', 'FAULT_BIG', '2025-06-01', '2025-08-01', '1 minute')"
+# Both sides run once untimed, then timed after a TRUNCATE in the same
+# session: the worker is a long-lived process (caches, plans, heap warm).
+warm_ms() {
+	PGOPTIONS="-c client_min_messages=debug1" "${PSQL[@]}" -d "$DB" -c "$1" -c "TRUNCATE stockext.ticks" \
+		-c '\timing on' -c "$1" -c '\timing off' \
+		-c "SELECT 'rss ' || regexp_replace(pg_read_file('/proc/self/status'), '.*RssAnon:\s*(\d+) kB.*', '\1')" >"$tmp/warm.out" 2>&1
+	sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$tmp/warm.out" | tail -1
+}
+phase() { sed -n "s/.*fetch_history:.* $1 \([0-9.]*\) ms.*/\1/p" "$tmp/warm.out" | tail -1; }
+# The mock's side alone: the same gzipped reply fetched by curl(1) without
+# decompressing it, timed apart from the server.
+BIG_URL="$MOCK_URL/time_series?symbol=FAULT_BIG&interval=1min&timezone=UTC&apikey=bench-key"
+curl_ms() { curl -s -H 'Accept-Encoding: gzip' -o "$tmp/big.gz" -w '%{time_total}' "$BIG_URL" | awk '{ print $1 * 1000 }'; }
 t_fetch=0 t_copy=0 t_sim=0 t_gen=0 t_copy2=0
+t_xfer=0 t_parse=0 t_conv=0 t_write=0 t_curl=0
 for r in $(seq 1 "$ROUNDS"); do
+	cu=$(curl_ms)
 	q "TRUNCATE stockext.ticks"
-	a=$(ms "SELECT stockext.fetch_history('twelvedata', 'FAULT_BIG', '2025-06-01', '2025-08-01', '1 minute')")
+	a=$(warm_ms "$FETCH")
+	x=$(phase "transfer (with decompression)") rss=$(sed -n "s/^rss //p" "$tmp/warm.out") p=$(phase parse) v=$(phase conversion) w=$(phase write)
 	q "TRUNCATE stockext.ticks"
-	b=$(ms "COPY stockext.ticks FROM '$tmp/bars.copy'")
+	b=$(warm_ms "COPY stockext.ticks FROM '$tmp/bars.copy'")
 	q "TRUNCATE stockext.ticks"
 	c=$(ms "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)")
 	g=$(ms "SELECT count(*) FROM stockext.simulate_bars($SIM, '1 minute', 0)")
 	q "TRUNCATE stockext.ticks"
 	d=$(ms "COPY stockext.ticks FROM '$tmp/sim.copy'")
-	echo "round $r: fetch_history ${a} ms, COPY ${b} ms | ingest_simulated ${c} ms (generation ${g} ms), COPY ${d} ms ($rows rows each)"
+	echo "round $r: fetch_history ${a} ms (transfer ${x}, parse ${p}, conversion ${v}, write ${w}; backend RssAnon after ${rss} kB), COPY ${b} ms | ingest_simulated ${c} ms (generation ${g} ms), COPY ${d} ms ($rows rows each) | curl(1) ${cu} ms of $(stat -c %s "$tmp/big.gz") bytes"
+	t_xfer=$(calc "$t_xfer + $x")
+	t_parse=$(calc "$t_parse + $p")
+	t_conv=$(calc "$t_conv + $v")
+	t_write=$(calc "$t_write + $w")
+	t_curl=$(calc "$t_curl + $cu")
 	t_fetch=$(calc "$t_fetch + $a")
 	t_copy=$(calc "$t_copy + $b")
 	t_sim=$(calc "$t_sim + $c")
@@ -67,8 +95,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	t_copy2=$(calc "$t_copy2 + $d")
 done
 rate() { calc "int($rows * $ROUNDS * 1000 / ($1))"; }
-echo "end to end (HTTP + JSON + write): $(rate "$t_fetch") bars/s, COPY $(rate "$t_copy") rows/s, ratio $(calc "int(100 * $t_copy / $t_fetch) / 100")"
-echo "write path alone: $(rate "$t_sim - $t_gen") bars/s, COPY $(rate "$t_copy2") rows/s, ratio $(calc "int(100 * $t_copy2 / ($t_sim - $t_gen)) / 100") (target >= 0.50)"
+echo "end to end (HTTP + JSON + write): $(rate "$t_fetch") bars/s, COPY $(rate "$t_copy") rows/s, ratio $(calc "int(100 * $t_copy / $t_fetch) / 100") (target >= 0.50)"
+avg() { calc "int(10 * ($1) / $ROUNDS) / 10"; }
+echo "fetch_history phases (mean ms): transfer $(avg "$t_xfer") (the mock alone, curl(1) fetching the gzipped reply: $(avg "$t_curl")), parse $(avg "$t_parse"), conversion $(avg "$t_conv"), write $(avg "$t_write"), total $(avg "$t_fetch"); COPY $(avg "$t_copy")"
+echo "write path alone: $(rate "$t_sim - $t_gen") bars/s, COPY $(rate "$t_copy2") rows/s, ratio $(calc "int(100 * $t_copy2 / ($t_sim - $t_gen)) / 100")"
 
 # Memory over POLLS polls of a small reply, back to back.
 q "TRUNCATE stockext.ticks"

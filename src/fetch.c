@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "pgtime.h"
+#include "portability/instr_time.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -96,6 +97,9 @@ typedef struct Reply
 	const ProviderInfo *pi;
 	Interval   *resolution;
 	int64		stored;
+	/* where read_reply's time went, for fetch_history's DEBUG1 line */
+	double		parse_ms;
+	double		convert_ms;
 } Reply;
 
 static const ProviderInfo *
@@ -221,6 +225,8 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 		   bool keep_raw, const char *shown, Reply *r)
 {
 	ParseResult pr;
+	instr_time	t0,
+				t1;
 
 	r->http_status = (int) req->status;
 	if (req->outcome != HTTP_DONE)
@@ -229,6 +235,7 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 		http_request_free(req);
 		return;
 	}
+	INSTR_TIME_SET_CURRENT(t0);
 	switch (pi->kind)
 	{
 		case PROVIDER_TWELVEDATA:
@@ -241,6 +248,8 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 			parse_yahoo(req->body, req->len, (int) req->status, symbol, &pr);
 			break;
 	}
+	INSTR_TIME_SET_CURRENT(t1);
+	r->parse_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 	PG_TRY();
 	{
 		copy_parse_result(&pr, r);
@@ -256,8 +265,12 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	INSTR_TIME_SET_CURRENT(t0);
+	r->convert_ms = INSTR_TIME_GET_MILLISEC(t0) - INSTR_TIME_GET_MILLISEC(t1);
 	parse_result_free(&pr);
 	http_request_free(req);
+	INSTR_TIME_SET_CURRENT(t1);
+	r->parse_ms += INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 }
 
 /* Stores a reply's bars, its symbol errors and raw body; in a transaction. */
@@ -618,6 +631,11 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	char	   *shown = palloc(URL_MAX);
 	const char *why;
 	Reply		r = {0};
+	instr_time	t0,
+				t1;
+	double		transfer_ms;
+	size_t		body_len;
+	int64		stored;
 
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *key;
@@ -645,6 +663,7 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 
 	opts.connect_timeout_ms = stockext_http_connect_timeout;
 	opts.total_timeout_ms = stockext_http_timeout;
+	INSTR_TIME_SET_CURRENT(t0);
 	client = http_client_new(&opts);
 	if (client == NULL || http_add(client, url, pi->kind == PROVIDER_YAHOO, NULL) == NULL)
 	{
@@ -668,6 +687,9 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	http_client_free(client);
 	if (done == NULL)
 		elog(ERROR, "request to \"%s\" vanished", pi->name);
+	INSTR_TIME_SET_CURRENT(t1);
+	transfer_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
+	body_len = done->len;
 	read_reply(done, pi, symbol, false, shown, &r);
 	if (r.error != NULL)
 		ereport(ERROR,
@@ -678,5 +700,11 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("backfill from \"%s\" failed: %s", pi->name, (char *) linitial(r.symbol_errors))));
-	PG_RETURN_INT64(ingest_bars(r.bars, r.nbars, res, pi->name, 0, NULL));
+	INSTR_TIME_SET_CURRENT(t0);
+	stored = ingest_bars(r.bars, r.nbars, res, pi->name, 0, NULL);
+	INSTR_TIME_SET_CURRENT(t1);
+	elog(DEBUG1, "fetch_history: %d bars, %zu bytes of body: transfer (with decompression) %.1f ms, parse %.1f ms, conversion %.1f ms, write %.1f ms",
+		 r.nbars, body_len, transfer_ms, r.parse_ms, r.convert_ms,
+		 INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0));
+	PG_RETURN_INT64(stored);
 }

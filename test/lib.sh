@@ -54,11 +54,42 @@ se_as_server() {
 	fi
 }
 
-# Builds with warnings as errors.
+# Builds with warnings as errors; SANITIZE=1 builds under UBSan.
+# Objects of the other flavour are cleaned first (.build-flavor records it).
 se_build() {
-	se_log "building"
-	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" WERROR=1 ${SE_MAKE_FLAGS:-} >/dev/null \
-		|| se_die "build failed"
+	local flavor=plain stamp=$SE_ROOT/.build-flavor
+	[ "${SANITIZE:-}" = 1 ] && flavor=sanitize
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$flavor" ]; then
+		make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" clean >/dev/null
+		echo "$flavor" >"$stamp"
+	fi
+	se_log "building ($flavor)"
+	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" WERROR=1 SANITIZE="${SANITIZE:-}" \
+		${SE_MAKE_FLAGS:-} >/dev/null || se_die "build failed"
+}
+
+# se_sanitizer_env DIR: with SANITIZE=1, the environment that lets an
+# uninstrumented postgres load the instrumented module (the UBSan runtime
+# preloaded) and makes every report a file under DIR.  Not ASan: preloading
+# its runtime hangs the stock postgres 15 binary before main (README).
+se_sanitizer_env() {
+	[ "${SANITIZE:-}" = 1 ] || return 0
+	local dir=$1
+	mkdir -p "$dir" && chown "$SE_RUNAS" "$dir" 2>/dev/null
+	echo "LD_PRELOAD=$(gcc -print-file-name=libubsan.so)"
+	echo "UBSAN_OPTIONS=print_stacktrace=1:log_path=$dir/ubsan"
+}
+
+# se_sanitizer_reports DIR: prints the sanitizer reports under DIR; fails if any.
+se_sanitizer_reports() {
+	local f found=1
+	for f in "$1"/*; do
+		[ -f "$f" ] || continue
+		found=0
+		echo "# sanitizer report $f:"
+		sed 's/^/#   /' "$f" | head -60
+	done
+	[ "$found" -ne 0 ]
 }
 
 # se_private_install DIR: a private PostgreSQL under DIR with stockext in it;
@@ -101,10 +132,13 @@ log_line_prefix = '%m [%p] %b %q%u@%d '
 CONF
 }
 
-# se_start_cluster DATADIR LOGFILE
+# se_start_cluster DATADIR LOGFILE: with SANITIZE=1, sanitizer reports go to
+# the folder "sanitizer" beside LOGFILE.
 se_start_cluster() {
 	touch "$2" && chown "$SE_RUNAS" "$2" 2>/dev/null
-	se_as_server "$SE_BIN/pg_ctl" -D "$1" -l "$2" -w -t 60 start >/dev/null \
+	local env
+	mapfile -t env < <(se_sanitizer_env "$(dirname "$2")/sanitizer")
+	se_as_server env "${env[@]}" "$SE_BIN/pg_ctl" -D "$1" -l "$2" -w -t 60 start >/dev/null \
 		|| { cat "$2" >&2; se_die "the server did not start"; }
 }
 

@@ -14,6 +14,7 @@
 #
 #   SUITES="regress parsers" make test    run only suites whose names match
 #   REGRESS="ticks" make test              run only these pg_regress files
+#   make test SANITIZE=1                   the extension under UBSan
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,7 +42,7 @@ se_start_cluster "$SE_DATA" "$SE_LOG"
 se_log "cluster on 127.0.0.1:$SE_PORT, data in $SE_DATA"
 
 export PGHOST=127.0.0.1 PGPORT=$SE_PORT PGUSER=postgres PGDATABASE=postgres
-export SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
+export SANITIZE=${SANITIZE:-} SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
 
 passed=0
 failed=0
@@ -64,6 +65,17 @@ for suite in "$SE_ROOT"/test/suites/*; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+
+# Under SANITIZE=1, any UBSan report is a failure.
+if [ "${SANITIZE:-}" = 1 ]; then
+	if se_sanitizer_reports "$SE_TMP/sanitizer"; then
+		echo "ok - no sanitizer report"
+		passed=$((passed + 1))
+	else
+		echo "not ok - sanitizer reports (above)"
+		failed=$((failed + 1))
+	fi
+fi
 
 # A server that restarted behind our back is a failure even if every check passed.
 if [ ! -f "$SE_LOG" ]; then
