@@ -6,12 +6,13 @@ ALTER EXTENSION stockext UPDATE;
 -- Ingestion: the simulated market (no network, no key) for five symbols,
 -- 30 days of minute bars of history, then live every 5 seconds from the
 -- worker.  One feed however often this runs; backfill is an upsert, so a
--- re-run only fills what is missing.
+-- re-run only fills what is missing.  History first: the feed's worker then
+-- starts from the newest stored bar.
+SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
+FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
 SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA'],
                          '1 minute', '5 seconds')
 WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
-SELECT stockext.backfill('simulated', symbol, now() - interval '30 days', now(), '1 minute')
-FROM unnest(ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NVDA']) AS symbol;
 
 -- Alerts: two rules on the simulated feed's live bars (history loaded above
 -- came before them, so only new bars are evaluated): a move of 0.25 % over
