@@ -90,12 +90,22 @@ ensure_partitions(TimestampTz lo, TimestampTz hi)
 	Oid			ext = get_extension_oid("stockext", false);
 	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[2] = {TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
+	bool		skipped;
 
 	if (ext == covered_ext && lo >= covered_lo && hi <= covered_hi)
 		return;
-	if (SPI_execute_with_args("SELECT stockext.create_partitions($1, $2)",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+	/*
+	 * Without waiting: this transaction may already hold locks on ticks, and
+	 * two writers waiting for each other's would deadlock.  When another
+	 * transaction is creating partitions the bars go to the default
+	 * partition this time, and the next batch tries again.
+	 */
+	if (SPI_execute_with_args("SELECT stockext.create_partitions($1, $2, wait => false)",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "stockext.create_partitions failed");
+	SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &skipped);
+	if (skipped)
+		return;
 	if (ext != covered_ext || hi < covered_lo || lo > covered_hi)
 	{
 		covered_lo = lo;

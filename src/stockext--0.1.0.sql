@@ -80,20 +80,32 @@ SELECT pg_catalog.pg_extension_config_dump('stockext.ticks_default', '');
 -- Monthly partitions, [first of month, first of next month) in UTC, named
 -- ticks_pYYYYMM.  Rows already in the default partition for a new month are
 -- moved into it, so this is safe to call at any time and any number of times.
-CREATE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz)
+--
+-- Locking: when every month exists it returns at once, taking no lock.
+-- Otherwise it serializes creators with an advisory lock and then takes the
+-- default partition in ACCESS EXCLUSIVE mode before moving rows (ATTACH needs
+-- that lock anyway; taking it first keeps a concurrent writer from putting a
+-- row of the new month into the default partition between the move and the
+-- attach).  A writer that already holds locks on ticks in its transaction
+-- (the ingest path) must not wait for those locks, or two of them deadlock:
+-- with wait => false it gives up instead, returns NULL, and its bars land in
+-- the default partition until a later call moves them.
+CREATE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz,
+                                           wait boolean DEFAULT true)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    month   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
+    first   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
+    month   timestamp;
     created integer := 0;
     name    text;
     lo      timestamptz;
     hi      timestamptz;
 BEGIN
-    IF start IS NULL OR stop IS NULL THEN
-        RAISE EXCEPTION 'partition range must not be NULL'
+    IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION 'partition range and wait must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF stop < start THEN
@@ -106,9 +118,26 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- Serialize creators: two callers must not race to create one month.
-    PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+    IF NOT EXISTS (SELECT FROM generate_series(first, stop AT TIME ZONE 'UTC', interval '1 month') m
+                   WHERE to_regclass(format('stockext.%I', 'ticks_p' || to_char(m, 'YYYYMM'))) IS NULL) THEN
+        RETURN 0;
+    END IF;
 
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
+        IF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+            RETURN NULL;
+        END IF;
+        BEGIN
+            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
+    END IF;
+
+    month := first;
     WHILE month <= stop AT TIME ZONE 'UTC' LOOP
         name := 'ticks_p' || to_char(month, 'YYYYMM');
         lo := month AT TIME ZONE 'UTC';
@@ -127,9 +156,9 @@ BEGIN
     RETURN created;
 END
 $$;
-COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz) IS
-'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created';
-REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) IS
+'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs';
+REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
 
 -- The current month and the next two exist from the start.
 SELECT stockext.create_partitions(now(), now() + interval '2 months');
