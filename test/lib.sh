@@ -148,3 +148,37 @@ se_stop_cluster() {
 	se_as_server "$SE_BIN/pg_ctl" -D "$1" -w -t 30 -m fast stop >/dev/null 2>&1 \
 		|| se_as_server "$SE_BIN/pg_ctl" -D "$1" -w -m immediate stop >/dev/null 2>&1 || true
 }
+
+# se_throwaway_cluster NAME [EXTRA_CONF]: everything before a run of suites
+# or benchmarks: packages, build, a private install and a started cluster in
+# a fresh /tmp/stockext-NAME.* folder that is stopped and removed on exit
+# (kept with KEEP_TMP=1); EXTRA_CONF is appended to postgresql.conf.  Sets
+# and exports SE_* and PGHOST/PGPORT/PGUSER/PGDATABASE for what runs next.
+se_throwaway_cluster() {
+	SE_RUNAS=$(se_server_user)
+	SE_TMP=$(mktemp -d "/tmp/stockext-$1.XXXXXX")
+	chmod 755 "$SE_TMP"
+	SE_DATA=$SE_TMP/data
+	SE_SOCK=$SE_TMP/sock
+	SE_LOG=$SE_TMP/server.log
+	trap se_throwaway_cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	se_install_deps
+	se_build
+	se_private_install "$SE_TMP/pg"
+	SE_PORT=$(se_free_port)
+	se_init_cluster "$SE_DATA" "$SE_SOCK" "$SE_PORT" postgres
+	[ -z "${2:-}" ] || printf '%s\n' "$2" >>"$SE_DATA/postgresql.conf"
+	se_start_cluster "$SE_DATA" "$SE_LOG"
+	se_log "cluster on 127.0.0.1:$SE_PORT, data in $SE_DATA"
+
+	export PGHOST=127.0.0.1 PGPORT=$SE_PORT PGUSER=postgres PGDATABASE=postgres
+	export SANITIZE=${SANITIZE:-} SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
+}
+
+se_throwaway_cleanup() {
+	trap - EXIT INT TERM
+	se_stop_cluster "$SE_DATA"
+	if [ "${KEEP_TMP:-}" = 1 ]; then se_log "kept $SE_TMP"; else rm -rf "$SE_TMP"; fi
+}

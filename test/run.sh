@@ -18,31 +18,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SE_RUNAS=$(se_server_user)
-SE_TMP=$(mktemp -d /tmp/stockext-test.XXXXXX)
-chmod 755 "$SE_TMP"
-SE_DATA=$SE_TMP/data
-SE_SOCK=$SE_TMP/sock
-SE_LOG=$SE_TMP/server.log
-
-cleanup() {
-	trap - EXIT INT TERM
-	se_stop_cluster "$SE_DATA"
-	if [ "${KEEP_TMP:-}" = 1 ]; then se_log "kept $SE_TMP"; else rm -rf "$SE_TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-se_install_deps
-se_build
-se_private_install "$SE_TMP/pg"
-SE_PORT=$(se_free_port)
-se_init_cluster "$SE_DATA" "$SE_SOCK" "$SE_PORT" postgres
-se_start_cluster "$SE_DATA" "$SE_LOG"
-se_log "cluster on 127.0.0.1:$SE_PORT, data in $SE_DATA"
-
-export PGHOST=127.0.0.1 PGPORT=$SE_PORT PGUSER=postgres PGDATABASE=postgres
-export SANITIZE=${SANITIZE:-} SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
+se_throwaway_cluster test
 
 passed=0
 failed=0
