@@ -9,14 +9,13 @@
  * palloc'd memory before it can raise an error.
  *
  * Speed and memory: json-c builds a tree of small malloc'd objects, about
- * 11 times the body's size for TwelveData (a 6.4 MB, 50,000-bar reply peaks
- * at 88 MB RSS).  With glibc's default thresholds the freed tree goes back
- * to the kernel after every parse and is page-faulted in again by the next:
- * a process that parses large replies over and over runs about 3x faster
- * after mallopt(M_TRIM_THRESHOLD, 256 MB) and mallopt(M_MMAP_THRESHOLD,
- * 32 MB) (50,000 TwelveData bars: 320 -> 95 ms of CPU; Yahoo's arrays:
- * 45 ms either way; bench/parsers.sh), at the price of keeping its largest
- * reply's peak resident.
+ * 11 times the body's size for TwelveData, which glibc gives back to the
+ * kernel when it is freed, so every large reply faulted its tree in again
+ * (a 6.4 MB, 50,000-bar reply: an 88 MB tree, 320 ms of CPU).  The long
+ * series (TwelveData's "values", Alpha Vantage's "Time Series") are
+ * therefore read one bar at a time (provider_series.c): the same reply
+ * parses in about 70 ms with a heap of a few kilobytes beyond the bars
+ * (bench/parsers.sh).  Yahoo's columns of numbers are json-c's as a whole.
  *
  * Time rules (the README's "Providers" section says why):
  *  - An intraday bar is its open instant.  Yahoo sends epochs; TwelveData is

@@ -80,6 +80,13 @@ av_error(json_object *root, ParseResult *out)
 	return false;
 }
 
+/* The series is streamed (provider_series.c). */
+static bool
+av_is_series(const char *name)
+{
+	return strncmp(name, "Time Series", 11) == 0;
+}
+
 static void
 av_bar(const char *key, json_object *val, const char *symbol, size_t symlen,
 	   const char *zone, ParseResult *out)
@@ -140,10 +147,12 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 	json_object *series = NULL;
 	json_object *v;
 	const char *zone = NULL;
+	const char *when;
 	size_t		symlen = symbol ? strlen(symbol) : 0;
+	PcSeries	stream;
 
 	pc_begin(out);
-	root = pc_parse_object(body, len, http_status, out);
+	root = pc_parse_object_series(body, len, http_status, av_is_series, out);
 	if (root == NULL)
 		return;
 	if (av_error(root, out))
@@ -181,20 +190,24 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 	}
 	if (symbol == NULL)
 		symbol = "";
-	if (!pc_reserve(out, (size_t) json_object_object_length(series)))
+	if (!pc_series_open(series, body, &stream))
 	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
 		json_object_put(root);
 		return;
 	}
+	if (pc_reserve(out, stream.count))
 	{
-		json_object_object_foreach(series, when, bar)
+		while (pc_series_next(&stream, &when, &v, out))
 		{
-			av_bar(when, bar, symbol, symlen, zone, out);
+			av_bar(when, v, symbol, symlen, zone, out);
 			if (out->status != PARSE_OK)
 				break;
 		}
 	}
-	if (out->status == PARSE_OK && http_status >= 400)
+	pc_series_close(&stream);
+	/* As parse_twelvedata: an HTTP error status decides. */
+	if ((out->status == PARSE_OK || out->status == PARSE_MALFORMED) && http_status >= 400)
 		pc_http_failure(http_status, out);
 	json_object_put(root);
 }

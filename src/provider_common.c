@@ -18,9 +18,6 @@
 
 #include "provider_common.h"
 
-/* Deeper JSON than this is not a provider reply; it bounds json-c's stack. */
-#define PC_JSON_MAX_DEPTH 32
-
 void
 pc_begin(ParseResult *out)
 {

@@ -12,6 +12,9 @@
 /* Latest epoch accepted anywhere: 9999-12-31 23:59:59 UTC. */
 #define PC_MAX_EPOCH INT64_C(253402300799)
 
+/* Deeper JSON than this is not a provider reply; it bounds json-c's stack. */
+#define PC_JSON_MAX_DEPTH 32
+
 /* Starts a result: all zero, status PARSE_OK. */
 extern void pc_begin(ParseResult *out);
 
@@ -32,6 +35,47 @@ extern json_object *pc_parse_json(const char *body, size_t len, ParseResult *out
  */
 extern json_object *pc_parse_object(const char *body, size_t len, int http_status,
 									ParseResult *out);
+
+/*
+ * pc_parse_object for replies whose series may be large: a member of the
+ * root object, or of an object directly under it, whose name is_series()
+ * accepts and whose value is an array or object is left out of the tree
+ * (provider_series.c).  Its place holds an empty container of the same kind
+ * that pc_series_open() reads the series from, one element at a time.
+ */
+typedef bool (*PcSeriesName) (const char *name);
+extern json_object *pc_parse_object_series(const char *body, size_t len, int http_status,
+										   PcSeriesName is_series, ParseResult *out);
+
+/* Reading one series left out by pc_parse_object_series. */
+typedef struct PcSeries
+{
+	const char *body;
+	size_t		pos;			/* next byte to read */
+	size_t		close;			/* offset of the closing bracket */
+	size_t		count;			/* elements, at most: for pc_reserve */
+	bool		members;		/* an object: elements have names */
+	bool		started;
+	json_tokener *tok;
+	json_object *name;			/* the current element, freed by the next call */
+	json_object *value;
+} PcSeries;
+
+/*
+ * Starts reading the series that container (a member of the tree) stands
+ * for; false when container is no left-out series (or out of memory).
+ * pc_series_close() must follow a true return.
+ */
+extern bool pc_series_open(json_object *container, const char *body, PcSeries *s);
+
+/*
+ * The next element: true with *value (NULL for JSON null) and, for an
+ * object, *name; both are valid until the next call.  False at the end of
+ * the series, or when it is malformed (out failed: check out->status).
+ */
+extern bool pc_series_next(PcSeries *s, const char **name, json_object **value,
+						   ParseResult *out);
+extern void pc_series_close(PcSeries *s);
 
 /* The status a non-JSON or unrecognised reply gets from its HTTP status. */
 extern bool pc_http_failure(int http_status, ParseResult *out);

@@ -31,6 +31,13 @@ twelvedata_interval_name(int secs)
 	return pc_interval_name(td_intervals, sizeof(td_intervals) / sizeof(td_intervals[0]), secs);
 }
 
+/* Series are streamed (provider_series.c). */
+static bool
+td_is_series(const char *name)
+{
+	return strcmp(name, "values") == 0;
+}
+
 /* A member as a string, or NULL. */
 static const char *
 td_string(json_object *obj, const char *key)
@@ -174,8 +181,8 @@ td_bar(json_object *val, const char *symbol, size_t symlen,
  * already failed) and sets *why for a batch entry without a series.
  */
 static bool
-td_series(json_object *obj, const char *symbol_hint, const char *request_zone,
-		  ParseResult *out, const char **why)
+td_series(json_object *obj, const char *body, const char *symbol_hint,
+		  const char *request_zone, ParseResult *out, const char **why)
 {
 	json_object *meta = NULL;
 	json_object *values;
@@ -183,7 +190,8 @@ td_series(json_object *obj, const char *symbol_hint, const char *request_zone,
 	const char *symbol = symbol_hint;
 	size_t		symlen = symbol ? strlen(symbol) : 0;
 	const char *exchange_zone = NULL;
-	size_t		n;
+	PcSeries	series;
+	bool		ok;
 
 	*why = NULL;
 	if (json_object_object_get_ex(obj, "meta", &meta) &&
@@ -203,23 +211,23 @@ td_series(json_object *obj, const char *symbol_hint, const char *request_zone,
 		*why = "reply has no \"values\" array";
 		return true;
 	}
+	if (!pc_series_open(values, body, &series))
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
+		return false;
+	}
 	if (symbol == NULL)
 		symbol = "";
-	n = json_object_array_length(values);
-	if (!pc_reserve(out, n))
-		return false;
-	for (size_t i = 0; i < n; i++)
-	{
-		if (!td_bar(json_object_array_get_idx(values, i), symbol, symlen,
-					exchange_zone, request_zone, out))
-			return false;
-	}
-	return true;
+	ok = pc_reserve(out, series.count);
+	while (ok && pc_series_next(&series, NULL, &v, out))
+		ok = td_bar(v, symbol, symlen, exchange_zone, request_zone, out);
+	pc_series_close(&series);
+	return ok && out->status == PARSE_OK;
 }
 
 /* A batch: symbol -> single reply or per-symbol error. */
 static void
-td_batch(json_object *root, const char *request_zone, ParseResult *out)
+td_batch(json_object *root, const char *body, const char *request_zone, ParseResult *out)
 {
 	size_t		entries = 0,
 				limited = 0;
@@ -244,7 +252,7 @@ td_batch(json_object *root, const char *request_zone, ParseResult *out)
 			}
 			continue;
 		}
-		if (!td_series(val, key, request_zone, out, &why))
+		if (!td_series(val, body, key, request_zone, out, &why))
 			return;
 		if (why != NULL && !pc_add_symbol_error(out, key, 0, why))
 		{
@@ -283,7 +291,7 @@ parse_twelvedata_zone(const char *body, size_t len, int http_status,
 	const char *why;
 
 	pc_begin(out);
-	root = pc_parse_object(body, len, http_status, out);
+	root = pc_parse_object_series(body, len, http_status, td_is_series, out);
 	if (root == NULL)
 		return;
 	if (td_is_error(root))
@@ -291,16 +299,19 @@ parse_twelvedata_zone(const char *body, size_t len, int http_status,
 	else if (json_object_object_get_ex(root, "values", NULL) ||
 			 json_object_object_get_ex(root, "meta", NULL))
 	{
-		if (td_series(root, symbol, request_zone, out, &why) && why != NULL)
+		if (td_series(root, body, symbol, request_zone, out, &why) && why != NULL)
 			pc_fail(out, PARSE_MALFORMED, 0, "%s", why);
 	}
 	else if (td_looks_batch(root))
-		td_batch(root, request_zone, out);
+		td_batch(root, body, request_zone, out);
 	else if (!pc_http_failure(http_status, out))
 		pc_fail(out, PARSE_MALFORMED, 0, "reply has neither \"values\" nor an error status");
 
-	/* Bars under an HTTP error status are not to be trusted. */
-	if (out->status == PARSE_OK && http_status >= 400)
+	/*
+	 * Bars under an HTTP error status are not to be trusted, and a 429 or
+	 * 5xx says more than a series found malformed while it was read.
+	 */
+	if ((out->status == PARSE_OK || out->status == PARSE_MALFORMED) && http_status >= 400)
 		pc_http_failure(http_status, out);
 	json_object_put(root);
 }
