@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "pgtime.h"
@@ -707,4 +708,30 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 		 r.nbars, body_len, transfer_ms, r.parse_ms, r.convert_ms,
 		 INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0));
 	PG_RETURN_INT64(stored);
+}
+
+/* Each provider's requests this UTC minute and day, against its limits. */
+PG_FUNCTION_INFO_V1(stockext_provider_requests);
+Datum
+stockext_provider_requests(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < lengthof(providers); i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false};
+		int			minute_count,
+					day_count;
+
+		rate_limit_counts(providers[i].kind, &minute_count, &day_count);
+		values[0] = CStringGetTextDatum(providers[i].name);
+		values[1] = Int32GetDatum(minute_count);
+		values[2] = Int32GetDatum(*providers[i].per_minute);
+		values[3] = Int32GetDatum(day_count);
+		values[4] = Int32GetDatum(*providers[i].per_day);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -1117,6 +1117,14 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION stockext.worker_status() IS
 'the ingestion launcher and workers: pid, kind (launcher or worker), database, what it is doing and since when; empty unless stockext is in shared_preload_libraries';
 
+CREATE FUNCTION stockext.provider_requests()
+RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
+               day_requests integer, per_day integer)
+AS 'MODULE_PATHNAME', 'stockext_provider_requests'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION stockext.provider_requests() IS
+'requests made to each provider in the current UTC minute and day by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day';
+
 -- Tells the launcher that this database now has the extension.
 CREATE FUNCTION stockext.wake_launcher()
 RETURNS void

@@ -37,6 +37,9 @@ extern void record_poll(int feed_id, int64 stored, const char *error, int http_s
 #define RATE_PROVIDERS 3
 extern bool rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily);
 
+/* The requests counted for a provider in the current UTC minute and day. */
+extern void rate_limit_counts(int provider, int *minute_count, int *day_count);
+
 /* From _PG_init: shared memory and the launcher, when preloaded. */
 extern void stockext_worker_init(void);
 
