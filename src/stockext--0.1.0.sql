@@ -1819,6 +1819,15 @@ END;
 COMMENT ON FUNCTION stockext.cron_jobs() IS
 'the pg_cron jobs stockext.schedule_jobs() registers for this database: refresh every minute, partition maintenance daily, retention hourly';
 
+-- A libpq connection-string value: quoted, its backslashes and quotes
+-- escaped, so a database or role name cannot add keywords of its own.
+CREATE FUNCTION stockext.conninfo_quote(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN '''' || replace(replace(value, E'\\', E'\\\\'), '''', E'\\''') || '''';
+COMMENT ON FUNCTION stockext.conninfo_quote(text) IS
+'internal: value quoted for a libpq connection string (dblink to the pg_cron database)';
+
 -- Runs a statement returning one bigint in the pg_cron database: here when
 -- pg_cron lives in this database, through dblink otherwise (PostgreSQL
 -- cannot reach another database without it).  When it cannot, raises an
@@ -1864,11 +1873,11 @@ BEGIN
                   DETAIL = 'PostgreSQL cannot run a statement in another database without dblink.',
                   HINT = format('CREATE EXTENSION dblink in this database and retry, or run in database "%s": %s', crondb, sql);
     END IF;
-    conn := format('dbname=''%s'' user=''%s'' port=%s', replace(crondb, '''', '\'''),
-                   replace(current_user, '''', '\'''), current_setting('port'));
+    conn := format('dbname=%s user=%s port=%s', stockext.conninfo_quote(crondb),
+                   stockext.conninfo_quote(current_user), current_setting('port'));
     IF split_part(current_setting('unix_socket_directories'), ',', 1) <> '' THEN
-        conn := conn || format(' host=''%s''',
-                               replace(trim(split_part(current_setting('unix_socket_directories'), ',', 1)), '''', '\'''));
+        conn := conn || ' host=' ||
+                stockext.conninfo_quote(trim(split_part(current_setting('unix_socket_directories'), ',', 1)));
     END IF;
     BEGIN
         EXECUTE format('SELECT n FROM %I.dblink($1, $2) AS t(n bigint)', linker) INTO result
