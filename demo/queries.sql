@@ -6,6 +6,9 @@ SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols, min(ts), max(ts) FRO
 SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
 SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
 FROM stockext.feed_status;
+-- Each provider's requests this UTC minute and day against its limits
+-- (the simulated feed makes none).
+SELECT * FROM stockext.provider_requests();
 SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
 FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
 -- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
