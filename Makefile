@@ -2,7 +2,7 @@
 #   make                 build the extension
 #   make install         install into the PostgreSQL that pg_config names
 #   make test            install dependencies, build, run every suite on a throwaway cluster
-#   make test SANITIZE=1 the same with the extension built under UBSan
+#   make test SANITIZE=1 the same with the extension built under ASan and UBSan
 #   make demo            a persistent local cluster with stockext running (see README)
 #   make demo-stop       stop it
 
@@ -21,11 +21,12 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	-Wno-sign-compare -Wno-cast-function-type $(if $(WERROR),-Werror)
 SHLIB_LINK = -lcurl -ljson-c -lm
 
-# SANITIZE=1: UndefinedBehaviorSanitizer in the module (the server loads its
-# runtime through LD_PRELOAD, see test/lib.sh; README says why not ASan).
+# SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer in the module
+# (the uninstrumented server loads both runtimes through LD_PRELOAD, see
+# se_sanitizer_env in test/lib.sh).
 ifeq ($(SANITIZE),1)
-PG_CFLAGS += -fsanitize=undefined -fno-omit-frame-pointer
-SHLIB_LINK += -fsanitize=undefined
+PG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
 endif
 
 PG_CONFIG ?= pg_config

@@ -54,7 +54,7 @@ se_as_server() {
 	fi
 }
 
-# Builds with warnings as errors; SANITIZE=1 builds under UBSan.
+# Builds with warnings as errors; SANITIZE=1 builds under ASan and UBSan.
 # Objects of the other flavour are cleaned first (.build-flavor records it).
 se_build() {
 	local flavor=plain stamp=$SE_ROOT/.build-flavor
@@ -69,14 +69,17 @@ se_build() {
 }
 
 # se_sanitizer_env DIR: with SANITIZE=1, the environment that lets an
-# uninstrumented postgres load the instrumented module (the UBSan runtime
-# preloaded) and makes every report a file under DIR.  Not ASan: preloading
-# its runtime hangs the stock postgres 15 binary before main (README).
+# uninstrumented postgres load the instrumented module (the ASan and UBSan
+# runtimes preloaded, ASan first as it requires, then the shim that lets
+# ASan start in postgres: test/asan_preload.c says why) and makes every
+# report a file under DIR.  No leak checks: a backend exits without freeing
+# what it allocated, by design.
 se_sanitizer_env() {
 	[ "${SANITIZE:-}" = 1 ] || return 0
 	local dir=$1
 	mkdir -p "$dir" && chown "$SE_RUNAS" "$dir" 2>/dev/null
-	echo "LD_PRELOAD=$(gcc -print-file-name=libubsan.so)"
+	echo "LD_PRELOAD=$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so) $SE_BIN/../lib/stockext_asan_preload.so"
+	echo "ASAN_OPTIONS=detect_leaks=0:log_path=$dir/asan"
 	echo "UBSAN_OPTIONS=print_stacktrace=1:log_path=$dir/ubsan"
 }
 
@@ -102,6 +105,10 @@ se_private_install() {
 	cp -a "/usr/share/postgresql/$SE_PG_MAJOR" "$dir/usr/share/postgresql/"
 	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" DESTDIR="$dir" install >/dev/null \
 		|| se_die "make install failed"
+	if [ "${SANITIZE:-}" = 1 ]; then
+		gcc -shared -fPIC -O2 -Wall -Werror -Wno-unused-parameter -o "$dir/usr/lib/postgresql/$SE_PG_MAJOR/lib/stockext_asan_preload.so" \
+			"$SE_ROOT/test/asan_preload.c" || se_die "building test/asan_preload.c failed"
+	fi
 	chmod -R a+rX "$dir"
 	SE_BIN=$dir/usr/lib/postgresql/$SE_PG_MAJOR/bin
 }

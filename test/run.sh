@@ -14,7 +14,7 @@
 #
 #   SUITES="regress parsers" make test    run only suites whose names match
 #   REGRESS="ticks" make test              run only these pg_regress files
-#   make test SANITIZE=1                   the extension under UBSan
+#   make test SANITIZE=1                   the extension under ASan and UBSan
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -42,9 +42,24 @@ for suite in "$SE_ROOT"/test/suites/*; do
 	failed=$((failed + f))
 done
 
-# Under SANITIZE=1, any UBSan report is a failure.
+# Under SANITIZE=1: the shared server must really run with both runtimes
+# (an LD_PRELOAD lost on the way would pass everything silently), and any
+# ASan or UBSan report is a failure, from the shared cluster or from one a
+# suite started under $SE_TMP (each has a "sanitizer" folder beside its log).
 if [ "${SANITIZE:-}" = 1 ]; then
-	if se_sanitizer_reports "$SE_TMP/sanitizer"; then
+	maps=/proc/$(head -1 "$SE_DATA/postmaster.pid" 2>/dev/null)/maps
+	if grep -q '/libasan\.so' "$maps" 2>/dev/null && grep -q '/libubsan\.so' "$maps"; then
+		echo "ok - the server runs with the ASan and UBSan runtimes"
+		passed=$((passed + 1))
+	else
+		echo "not ok - the server runs without the ASan or UBSan runtime ($maps)"
+		failed=$((failed + 1))
+	fi
+	reports=0
+	while IFS= read -r dir; do
+		se_sanitizer_reports "$dir" || reports=1
+	done < <(find "$SE_TMP" -type d -name sanitizer)
+	if [ "$reports" -eq 0 ]; then
 		echo "ok - no sanitizer report"
 		passed=$((passed + 1))
 	else
