@@ -16,6 +16,7 @@
  * A 429 has a plain-text body and an outage a "Will be right back" page,
  * both checked before JSON.
  */
+#include <math.h>
 #include <string.h>
 
 #include "provider_common.h"
@@ -73,9 +74,18 @@ yahoo_epoch(json_object *v, int64_t *epoch)
 {
 	if (json_object_is_type(v, json_type_int))
 		*epoch = json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double) &&
-			 json_object_get_double(v) == (double) (int64_t) json_object_get_double(v))
-		*epoch = (int64_t) json_object_get_double(v);
+	else if (json_object_is_type(v, json_type_double))
+	{
+		double		d = json_object_get_double(v);
+
+		/*
+		 * Range first: converting a double outside int64_t (1e300, NaN) is
+		 * undefined behaviour, found by test/fuzz/fuzz_yahoo.c.
+		 */
+		if (!(d >= 0 && d <= (double) PC_MAX_EPOCH) || d != floor(d))
+			return false;
+		*epoch = (int64_t) d;
+	}
 	else
 		return false;
 	return *epoch >= 0 && *epoch <= PC_MAX_EPOCH;

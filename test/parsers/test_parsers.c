@@ -493,6 +493,19 @@ test_yahoo(void)
 	   strcmp(problem_of(&r, 2), "close is not a number") == 0,
 	   "yahoo: string and negative timestamps and a string price are per-bar problems");
 	parse_result_free(&r);
+	/* 1e300 was cast to int64_t before its range was checked (fuzz_yahoo, UB). */
+	parse_text(parse_yahoo,
+			   "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"AAPL\",\"dataGranularity\":\"1m\"},"
+			   "\"timestamp\":[1e300,1749562260.0,1749562320.5,1749562380],"
+			   "\"indicators\":{\"quote\":[{\"open\":[1,1,1,1],\"high\":[1,1,1,1],\"low\":[1,1,1,1],"
+			   "\"close\":[1,1,1,1],\"volume\":[1,1,1,1]}]}}],\"error\":null}}",
+			   200, &r);
+	ok(r.nbars == 4 && strcmp(problem_of(&r, 0), "timestamp is not a valid epoch") == 0 &&
+	   r.bars[1].problem == NULL && r.bars[1].epoch == 1749562260 &&
+	   strcmp(problem_of(&r, 2), "timestamp is not a valid epoch") == 0 &&
+	   r.bars[3].problem == NULL && r.bars[3].epoch == 1749562380,
+	   "yahoo: a whole double timestamp is read, 1e300 and a fractional one are per-bar problems");
+	parse_result_free(&r);
 }
 
 static void
