@@ -11,7 +11,7 @@ SE_PG_MAJOR=${SE_PG_MAJOR:-15}
 SE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
 SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
-  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl"
+  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl valgrind"
 
 se_log() { printf '== %s\n' "$*" >&2; }
 se_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
