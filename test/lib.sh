@@ -13,7 +13,7 @@ SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
 # clang and libclang-rt-dev (compiler-rt's libFuzzer, ASan and UBSan
 # runtimes, only recommended by clang's packages) build test/fuzz.
 SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
-  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev"
+  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev valgrind"
 
 se_log() { printf '== %s\n' "$*" >&2; }
 se_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

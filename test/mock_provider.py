@@ -317,6 +317,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A worker opens one connection per due feed at once; past the default
+    # backlog of 5 the kernel drops SYNs and connects wait for a resend.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that gave up (timeout, hang mode) is expected, not news.
