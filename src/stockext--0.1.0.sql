@@ -1236,14 +1236,16 @@ REVOKE ALL ON stockext.rollup_source FROM PUBLIC;
 -- The select list that turns bars s (grouped by width, symbol and bucket)
 -- into rollup rows, in stockext.rollups column order: shared by the
 -- refresh, the rebuild, the live view and stockext.bars().  The identical
--- candle() calls share one transition state; avg(close) is the one column a
--- candle lacks.
+-- candle() calls share one transition state; the mean close is the one
+-- column a candle lacks, taken with stockext.sma, whose compensated sum
+-- (unlike avg's) does not depend on the order the bars are read in, so a
+-- refresh, a rebuild and the live view agree to the last bit.
 CREATE FUNCTION stockext.rollup_select_list()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN format($sql$
        (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
-       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, avg(s.close) AS avg_close,
+       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, stockext.sma(s.close) AS avg_close,
        (%1$s).count::integer AS n
 $sql$, 'stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)');
 COMMENT ON FUNCTION stockext.rollup_select_list() IS
