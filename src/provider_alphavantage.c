@@ -190,13 +190,7 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 	}
 	if (symbol == NULL)
 		symbol = "";
-	if (!pc_series_open(series, body, &stream))
-	{
-		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
-		json_object_put(root);
-		return;
-	}
-	if (pc_reserve(out, stream.count))
+	if (pc_series_open(series, body, &stream, out))
 	{
 		while (pc_series_next(&stream, &when, &v, out))
 		{
@@ -206,9 +200,7 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 		}
 	}
 	pc_series_close(&stream);
-	/* As parse_twelvedata: an HTTP error status decides. */
-	if ((out->status == PARSE_OK || out->status == PARSE_MALFORMED) && http_status >= 400)
-		pc_http_failure(http_status, out);
+	pc_http_decides(http_status, out);
 	json_object_put(root);
 }
 

@@ -140,6 +140,13 @@ pc_http_failure(int http_status, ParseResult *out)
 	return true;
 }
 
+void
+pc_http_decides(int http_status, ParseResult *out)
+{
+	if ((out->status == PARSE_OK || out->status == PARSE_MALFORMED) && http_status >= 400)
+		pc_http_failure(http_status, out);
+}
+
 bool
 pc_reserve(ParseResult *out, size_t n)
 {

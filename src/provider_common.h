@@ -53,7 +53,6 @@ typedef struct PcSeries
 	const char *body;
 	size_t		pos;			/* next byte to read */
 	size_t		close;			/* offset of the closing bracket */
-	size_t		count;			/* elements, at most: for pc_reserve */
 	bool		members;		/* an object: elements have names */
 	bool		started;
 	json_tokener *tok;
@@ -63,10 +62,11 @@ typedef struct PcSeries
 
 /*
  * Starts reading the series that container (a member of the tree) stands
- * for; false when container is no left-out series (or out of memory).
- * pc_series_close() must follow a true return.
+ * for, with room made in out for as many bars as it has elements.  False
+ * when it cannot (out failed).  pc_series_close() must follow either way.
  */
-extern bool pc_series_open(json_object *container, const char *body, PcSeries *s);
+extern bool pc_series_open(json_object *container, const char *body, PcSeries *s,
+						   ParseResult *out);
 
 /*
  * The next element: true with *value (NULL for JSON null) and, for an
@@ -79,6 +79,13 @@ extern void pc_series_close(PcSeries *s);
 
 /* The status a non-JSON or unrecognised reply gets from its HTTP status. */
 extern bool pc_http_failure(int http_status, ParseResult *out);
+
+/*
+ * The end of a parse whose series were read apart: under an HTTP error
+ * status bars are not to be trusted, and a 429 or 5xx says more than a
+ * series found malformed while it was read.
+ */
+extern void pc_http_decides(int http_status, ParseResult *out);
 
 /*
  * Makes room for n more bars at once, so a large reply takes one allocation

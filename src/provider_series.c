@@ -56,14 +56,15 @@ skip_space(const char *body, size_t end, size_t *pos)
 		(*pos)++;
 }
 
-/* Fails out for a body that ends early or breaks JSON's syntax at pos. */
-static void
+/* Fails out for a body that ends early or breaks JSON's syntax; false. */
+static bool
 fail_syntax(ParseResult *out, bool truncated, const char *what)
 {
 	if (truncated)
 		pc_fail(out, PARSE_MALFORMED, 0, "reply ends in the middle of its JSON (truncated)");
 	else
 		pc_fail(out, PARSE_MALFORMED, 0, "reply is not valid JSON (%s)", what);
+	return false;
 }
 
 /*
@@ -84,10 +85,42 @@ parse_value(json_tokener *tok, const char *body, size_t end, size_t *pos,
 	{
 		json_object_put(*v);
 		*v = NULL;
-		fail_syntax(out, err == json_tokener_continue, json_tokener_error_desc(err));
-		return false;
+		return fail_syntax(out, err == json_tokener_continue, json_tokener_error_desc(err));
 	}
 	*pos += json_tokener_get_parse_end(tok);
+	return true;
+}
+
+/*
+ * A member's name and its ':' from body[*pos] up to end, *pos left at the
+ * value.  False when they are not there (out failed); running into end is
+ * truncation when end is the body's end, else a syntax error.
+ */
+static bool
+parse_name(json_tokener *tok, const char *body, size_t end, bool end_of_body,
+		   size_t *pos, json_object **name, ParseResult *out)
+{
+	*name = NULL;
+	skip_space(body, end, pos);
+	if (*pos >= end || body[*pos] != '"')
+		return fail_syntax(out, end_of_body && *pos >= end, "expected a member name");
+	if (!parse_value(tok, body, end, pos, name, out))
+		return false;
+	skip_space(body, end, pos);
+	if (*pos >= end || body[*pos] != ':')
+	{
+		json_object_put(*name);
+		*name = NULL;
+		return fail_syntax(out, end_of_body && *pos >= end, "expected ':' after a member name");
+	}
+	(*pos)++;
+	skip_space(body, end, pos);
+	if (*pos >= end)
+	{
+		json_object_put(*name);
+		*name = NULL;
+		return fail_syntax(out, end_of_body, "expected a value");
+	}
 	return true;
 }
 
@@ -169,6 +202,7 @@ static json_object *
 walk_object(Walk *w, int depth)
 {
 	json_object *obj = json_object_new_object();
+	json_object *key = NULL;
 
 	if (obj == NULL)
 	{
@@ -184,67 +218,36 @@ walk_object(Walk *w, int depth)
 	}
 	for (;;)
 	{
-		json_object *key;
 		json_object *value;
 		char		c;
 
-		skip_space(w->body, w->len, &w->pos);
-		if (w->pos >= w->len)
-			goto truncated;
-		if (w->body[w->pos] != '"')
-		{
-			fail_syntax(w->out, false, "expected a member name");
+		if (!parse_name(w->tok, w->body, w->len, true, &w->pos, &key, w->out))
 			goto failed;
-		}
-		if (!parse_value(w->tok, w->body, w->len, &w->pos, &key, w->out))
-			goto failed;
-		skip_space(w->body, w->len, &w->pos);
-		if (w->pos >= w->len)
-		{
-			json_object_put(key);
-			goto truncated;
-		}
-		if (w->body[w->pos] != ':')
-		{
-			json_object_put(key);
-			fail_syntax(w->out, false, "expected ':' after a member name");
-			goto failed;
-		}
-		w->pos++;
-		skip_space(w->body, w->len, &w->pos);
-		if (w->pos >= w->len)
-		{
-			json_object_put(key);
-			goto truncated;
-		}
 		c = w->body[w->pos];
 		if ((c == '[' || c == '{') && w->is_series(json_object_get_string(key)))
 			value = walk_series(w);
 		else if (c == '{' && depth < 1)
 			value = walk_object(w, depth + 1);
 		else if (!parse_value(w->tok, w->body, w->len, &w->pos, &value, w->out))
-		{
-			json_object_put(key);
 			goto failed;
-		}
 		if (value == NULL && w->out->status != PARSE_OK)
-		{
-			json_object_put(key);
 			goto failed;
-		}
 		/* As json-c: a repeated name keeps the last value. */
 		if (json_object_object_add(obj, json_object_get_string(key), value) != 0)
 		{
 			json_object_put(value);
-			json_object_put(key);
 			pc_fail(w->out, PARSE_MALFORMED, 0, "out of memory");
 			goto failed;
 		}
 		json_object_put(key);
+		key = NULL;
 
 		skip_space(w->body, w->len, &w->pos);
 		if (w->pos >= w->len)
-			goto truncated;
+		{
+			fail_syntax(w->out, true, NULL);
+			goto failed;
+		}
 		c = w->body[w->pos++];
 		if (c == '}')
 			return obj;
@@ -255,9 +258,8 @@ walk_object(Walk *w, int depth)
 		}
 	}
 
-truncated:
-	fail_syntax(w->out, true, NULL);
 failed:
+	json_object_put(key);
 	json_object_put(obj);
 	return NULL;
 }
@@ -298,25 +300,29 @@ pc_parse_object_series(const char *body, size_t len, int http_status,
 }
 
 bool
-pc_series_open(json_object *container, const char *body, PcSeries *s)
+pc_series_open(json_object *container, const char *body, PcSeries *s, ParseResult *out)
 {
-	SeriesSpan *span;
+	SeriesSpan *span = container ? json_object_get_userdata(container) : NULL;
 
 	memset(s, 0, sizeof(*s));
-	span = container ? json_object_get_userdata(container) : NULL;
+	/* The parsers open only what pc_parse_object_series left out. */
 	if (span == NULL)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply's series was not read apart");
 		return false;
-	s->body = body;
-	s->pos = span->open + 1;
-	s->close = span->close;
-	s->count = span->count;
-	s->members = body[span->open] == '{';
+	}
+	if (!pc_reserve(out, span->count))
+		return false;
 	s->tok = json_tokener_new_ex(PC_JSON_MAX_DEPTH);
 	if (s->tok == NULL)
 	{
-		s->body = NULL;
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
 		return false;
 	}
+	s->body = body;
+	s->pos = span->open + 1;
+	s->close = span->close;
+	s->members = body[span->open] == '{';
 	return true;
 }
 
@@ -338,48 +344,26 @@ pc_series_next(PcSeries *s, const char **name, json_object **value, ParseResult 
 	if (s->started)
 	{
 		if (body[s->pos] != ',')
-		{
-			fail_syntax(out, false, "expected ',' between elements");
-			return false;
-		}
+			return fail_syntax(out, false, "expected ',' between elements");
 		s->pos++;
 		skip_space(body, s->close, &s->pos);
 	}
 	s->started = true;
 	if (s->members)
 	{
-		if (s->pos >= s->close || body[s->pos] != '"')
-		{
-			fail_syntax(out, false, "expected a member name");
+		if (!parse_name(s->tok, body, s->close, false, &s->pos, &s->name, out))
 			return false;
-		}
-		if (!parse_value(s->tok, body, s->close, &s->pos, &s->name, out))
-			return false;
-		skip_space(body, s->close, &s->pos);
-		if (s->pos >= s->close || body[s->pos] != ':')
-		{
-			fail_syntax(out, false, "expected ':' after a member name");
-			return false;
-		}
-		s->pos++;
-		skip_space(body, s->close, &s->pos);
 		if (name)
 			*name = json_object_get_string(s->name);
 	}
 	/* The closing bracket bounds json-c: an element cannot run past it. */
 	if (s->pos >= s->close)
-	{
-		fail_syntax(out, false, "expected a value");
-		return false;
-	}
+		return fail_syntax(out, false, "expected a value");
 	if (!parse_value(s->tok, body, s->close + 1, &s->pos, &s->value, out))
 		return false;
+	/* json-c read the closing bracket as part of a bare word. */
 	if (s->pos > s->close)
-	{
-		/* json-c read the closing bracket as part of a bare word. */
-		fail_syntax(out, false, "unexpected end of a series");
-		return false;
-	}
+		return fail_syntax(out, false, "unexpected end of a series");
 	*value = s->value;
 	return true;
 }

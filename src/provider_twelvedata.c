@@ -191,7 +191,6 @@ td_series(json_object *obj, const char *body, const char *symbol_hint,
 	size_t		symlen = symbol ? strlen(symbol) : 0;
 	const char *exchange_zone = NULL;
 	PcSeries	series;
-	bool		ok;
 
 	*why = NULL;
 	if (json_object_object_get_ex(obj, "meta", &meta) &&
@@ -211,18 +210,18 @@ td_series(json_object *obj, const char *body, const char *symbol_hint,
 		*why = "reply has no \"values\" array";
 		return true;
 	}
-	if (!pc_series_open(values, body, &series))
-	{
-		pc_fail(out, PARSE_MALFORMED, 0, "out of memory");
-		return false;
-	}
 	if (symbol == NULL)
 		symbol = "";
-	ok = pc_reserve(out, series.count);
-	while (ok && pc_series_next(&series, NULL, &v, out))
-		ok = td_bar(v, symbol, symlen, exchange_zone, request_zone, out);
+	if (pc_series_open(values, body, &series, out))
+	{
+		while (pc_series_next(&series, NULL, &v, out))
+		{
+			if (!td_bar(v, symbol, symlen, exchange_zone, request_zone, out))
+				break;
+		}
+	}
 	pc_series_close(&series);
-	return ok && out->status == PARSE_OK;
+	return out->status == PARSE_OK;
 }
 
 /* A batch: symbol -> single reply or per-symbol error. */
@@ -307,12 +306,7 @@ parse_twelvedata_zone(const char *body, size_t len, int http_status,
 	else if (!pc_http_failure(http_status, out))
 		pc_fail(out, PARSE_MALFORMED, 0, "reply has neither \"values\" nor an error status");
 
-	/*
-	 * Bars under an HTTP error status are not to be trusted, and a 429 or
-	 * 5xx says more than a series found malformed while it was read.
-	 */
-	if ((out->status == PARSE_OK || out->status == PARSE_MALFORMED) && http_status >= 400)
-		pc_http_failure(http_status, out);
+	pc_http_decides(http_status, out);
 	json_object_put(root);
 }
 
