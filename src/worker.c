@@ -111,6 +111,7 @@ typedef struct StockextShared
 	Latch	   *launcher_latch;
 	bool		rescan;			/* look for databases now */
 	DatabaseHold holds[NHOLDS];
+	LWLock	   *rates_lock;		/* guards rates */
 	RateWindow	rates[RATE_PROVIDERS];
 	int			nslots;
 	WorkerSlot	slots[FLEXIBLE_ARRAY_MEMBER];
@@ -161,6 +162,7 @@ stockext_shmem_startup(void)
 	{
 		memset(shared, 0, shared_size());
 		SpinLockInit(&shared->mutex);
+		shared->rates_lock = &GetNamedLWLockTranche("stockext_rates")->lock;
 		shared->nslots = max_worker_processes + 1;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -772,20 +774,13 @@ rates_save(void)
 		unlink(tmp);
 }
 
-bool
-rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
+/* Starts w's minute and day afresh when now is past them. */
+static void
+rate_window_roll(RateWindow *w, TimestampTz now)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	int64		minute = now / (60 * USECS_PER_SEC);
 	int64		day = now / USECS_PER_DAY;
-	LWLock	   *lock = shared ? &GetNamedLWLockTranche("stockext_rates")->lock : NULL;
-	RateWindow *w;
-	bool		granted;
 
-	Assert(provider >= 0 && provider < RATE_PROVIDERS);
-	if (lock)
-		LWLockAcquire(lock, LW_EXCLUSIVE);
-	w = shared ? &shared->rates[provider] : &local_rates[provider];
 	if (w->minute != minute)
 	{
 		w->minute = minute;
@@ -796,35 +791,47 @@ rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily
 		w->day = day;
 		w->day_count = 0;
 	}
+}
+
+bool
+rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
+{
+	RateWindow *w;
+	bool		granted;
+
+	Assert(provider >= 0 && provider < RATE_PROVIDERS);
+	if (shared)
+		LWLockAcquire(shared->rates_lock, LW_EXCLUSIVE);
+	w = shared ? &shared->rates[provider] : &local_rates[provider];
+	rate_window_roll(w, GetCurrentTimestamp());
 	*daily = w->day_count + cost > per_day;
 	granted = !*daily && w->minute_count + cost <= per_minute;
 	if (granted)
 	{
 		w->minute_count += cost;
 		w->day_count += cost;
-		if (lock)
+		if (shared)
 			rates_save();
 	}
-	if (lock)
-		LWLockRelease(lock);
+	if (shared)
+		LWLockRelease(shared->rates_lock);
 	return granted;
 }
 
 void
 rate_limit_counts(int provider, int *minute_count, int *day_count)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	LWLock	   *lock = shared ? &GetNamedLWLockTranche("stockext_rates")->lock : NULL;
 	RateWindow	w;
 
 	Assert(provider >= 0 && provider < RATE_PROVIDERS);
-	if (lock)
-		LWLockAcquire(lock, LW_SHARED);
+	if (shared)
+		LWLockAcquire(shared->rates_lock, LW_SHARED);
 	w = shared ? shared->rates[provider] : local_rates[provider];
-	if (lock)
-		LWLockRelease(lock);
-	*minute_count = w.minute == now / (60 * USECS_PER_SEC) ? w.minute_count : 0;
-	*day_count = w.day == now / USECS_PER_DAY ? w.day_count : 0;
+	if (shared)
+		LWLockRelease(shared->rates_lock);
+	rate_window_roll(&w, GetCurrentTimestamp());
+	*minute_count = w.minute_count;
+	*day_count = w.day_count;
 }
 
 /* ---------- making way for DROP DATABASE ---------- */
@@ -945,25 +952,10 @@ Datum
 stockext_worker_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	MemoryContext old;
 	WorkerSlot *copy;
 	int			n = 0;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	MemoryContextSwitchTo(old);
+	InitMaterializedSRF(fcinfo, 0);
 	if (shared == NULL)
 		return (Datum) 0;
 
@@ -986,7 +978,7 @@ stockext_worker_status(PG_FUNCTION_ARGS)
 		values[2] = datname ? DirectFunctionCall1(namein, CStringGetDatum(datname)) : (Datum) 0;
 		values[3] = CStringGetTextDatum(copy[i].state);
 		values[4] = TimestampTzGetDatum(copy[i].since);
-		tuplestore_putvalues(store, rsinfo->setDesc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
 }
