@@ -7,16 +7,22 @@
 #   make demo-stop       stop it
 
 EXTENSION = stockext
+# The version is written once, in stockext.control.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = stockext
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA = $(wildcard src/stockext--*.sql)
+# The install script of this version is built from install/parts/ (one part
+# per concern, concatenated in name order); released versions' scripts and
+# the upgrade scripts between them are shipped as they are.
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard install/$(EXTENSION)--*.sql)
 PGFILEDESC = "stockext - market data inside PostgreSQL"
 
 # pg_regress: one file per feature in sql/, expected output in expected/.
 REGRESS ?= $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=stockext
 
-PG_CPPFLAGS = -Isrc
+PG_CPPFLAGS = -Isrc -DSTOCKEXT_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -Wno-cast-function-type $(if $(WERROR),-Werror)
 SHLIB_LINK = -lcurl -ljson-c -lm
@@ -32,6 +38,12 @@ endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(DATA_built): $(sort $(wildcard install/parts/*.sql))
+	cat $^ >$@
+
+# The User-Agent carries the version.
+src/http.o: $(EXTENSION).control
 
 .PHONY: test demo demo-stop
 test:

@@ -53,8 +53,11 @@ typedef struct HttpOptions
 	size_t		max_body;		/* 0: 64 MB */
 } HttpOptions;
 
-/* User-Agent of every request, unless browser_ua is asked for. */
-#define HTTP_USER_AGENT "stockext/0.1.0"
+/*
+ * User-Agent of every request, unless browser_ua is asked for.
+ * STOCKEXT_VERSION is default_version of stockext.control, set by the build.
+ */
+#define HTTP_USER_AGENT "stockext/" STOCKEXT_VERSION
 
 typedef struct HttpRequest
 {

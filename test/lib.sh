@@ -15,6 +15,9 @@ SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
 SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
   libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev valgrind"
 
+# The version being built: default_version of stockext.control.
+SE_EXTVERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SE_ROOT/stockext.control")
+
 se_log() { printf '== %s\n' "$*" >&2; }
 se_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -183,7 +186,7 @@ se_throwaway_cluster() {
 	se_log "cluster on 127.0.0.1:$SE_PORT, data in $SE_DATA"
 
 	export PGHOST=127.0.0.1 PGPORT=$SE_PORT PGUSER=postgres PGDATABASE=postgres
-	export SANITIZE=${SANITIZE:-} SE_ROOT SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
+	export SANITIZE=${SANITIZE:-} SE_ROOT SE_EXTVERSION SE_TMP SE_DATA SE_SOCK SE_LOG SE_BIN SE_RUNAS SE_SYS_BIN SE_PG_MAJOR
 }
 
 se_throwaway_cleanup() {

@@ -1,0 +1,206 @@
+
+------------------------------------------------------------------------------
+-- Bars: validation
+------------------------------------------------------------------------------
+
+CREATE FUNCTION stockext.bar_problem(open float8, high float8, low float8,
+                                     close float8, volume bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'stockext_bar_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.bar_problem(float8, float8, float8, float8, bigint) IS
+'why an OHLCV bar is impossible (non-positive or missing price, high below low/open/close, low above open/close, negative volume), or NULL when it is valid';
+
+CREATE FUNCTION stockext.symbol_problem(symbol text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'stockext_symbol_problem'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.symbol_problem(text) IS
+'why a symbol is unacceptable (empty, over 32 bytes, characters other than letters, digits and . - ^ = _ / :), or NULL when it is valid';
+
+------------------------------------------------------------------------------
+-- Bars: the ticks table
+------------------------------------------------------------------------------
+
+-- One OHLCV bar per (symbol, ts, resolution).  Bars of different resolutions
+-- are different series: a daily bar and the minute bars of the same day
+-- coexist, and every analytic or rollup reads one resolution at a time.
+-- The primary key leads with (symbol, ts) so that
+-- "WHERE symbol = $1 AND ts BETWEEN ..." and "ORDER BY ts DESC LIMIT n" are
+-- index range scans.  The CHECK constraints mirror stockext.bar_problem()
+-- and are named for the rule they enforce.  PostgreSQL checks them in name
+-- order, so the per-price rules (ticks_price_*) come before the range rules
+-- (ticks_range_*): a zero open is reported as such, not as "low above open".
+CREATE TABLE stockext.ticks (
+    symbol      text             NOT NULL,
+    ts          timestamptz      NOT NULL,
+    resolution  interval         NOT NULL,
+    open        double precision NOT NULL,
+    high        double precision NOT NULL,
+    low         double precision NOT NULL,
+    close       double precision NOT NULL,
+    volume      bigint,
+    source      text             NOT NULL,
+    ingested_at timestamptz      NOT NULL DEFAULT now(),
+    CONSTRAINT ticks_pkey PRIMARY KEY (symbol, ts, resolution),
+    CONSTRAINT ticks_price_close_positive CHECK (close > 0 AND close < 'Infinity'),
+    CONSTRAINT ticks_price_high_positive CHECK (high > 0 AND high < 'Infinity'),
+    CONSTRAINT ticks_price_low_positive CHECK (low > 0 AND low < 'Infinity'),
+    CONSTRAINT ticks_price_open_positive CHECK (open > 0 AND open < 'Infinity'),
+    CONSTRAINT ticks_range_high_not_below_close CHECK (high >= close),
+    CONSTRAINT ticks_range_high_not_below_low CHECK (high >= low),
+    CONSTRAINT ticks_range_high_not_below_open CHECK (high >= open),
+    CONSTRAINT ticks_range_low_not_above_close CHECK (low <= close),
+    CONSTRAINT ticks_range_low_not_above_open CHECK (low <= open),
+    CONSTRAINT ticks_resolution_positive CHECK (resolution > interval '0'),
+    CONSTRAINT ticks_symbol_valid CHECK (stockext.symbol_problem(symbol) IS NULL),
+    CONSTRAINT ticks_volume_not_negative CHECK (volume >= 0)
+) PARTITION BY RANGE (ts);
+COMMENT ON TABLE stockext.ticks IS
+'OHLCV bars, one per (symbol, ts, resolution); ts is the bar start; partitioned by month of ts (UTC)';
+COMMENT ON COLUMN stockext.ticks.ts IS 'start of the bar, as an absolute instant';
+COMMENT ON COLUMN stockext.ticks.resolution IS 'bar width: 1 minute, 5 minutes, 1 day, ...';
+COMMENT ON COLUMN stockext.ticks.volume IS 'traded volume; NULL for instruments without volume (forex)';
+COMMENT ON COLUMN stockext.ticks.source IS 'provider or feed that delivered the bar';
+COMMENT ON COLUMN stockext.ticks.ingested_at IS 'when the bar was first stored or last changed';
+
+-- Catches bars outside every monthly partition, so an insert never fails
+-- for lack of a partition; stockext.create_partitions() moves them out.
+CREATE TABLE stockext.ticks_default PARTITION OF stockext.ticks DEFAULT;
+COMMENT ON TABLE stockext.ticks_default IS
+'bars whose month has no partition yet; emptied by stockext.create_partitions()';
+SELECT pg_catalog.pg_extension_config_dump('stockext.ticks_default', '');
+
+-- Monthly partitions, [first of month, first of next month) in UTC, named
+-- ticks_pYYYYMM.  Rows already in the default partition for a new month are
+-- moved into it, so this is safe to call at any time and any number of times.
+--
+-- Locking: when every month exists it returns at once, taking no lock.
+-- Otherwise it serializes creators with an advisory lock and then takes the
+-- default partition in ACCESS EXCLUSIVE mode before moving rows (ATTACH needs
+-- that lock anyway; taking it first keeps a concurrent writer from putting a
+-- row of the new month into the default partition between the move and the
+-- attach).  A writer that already holds locks on ticks in its transaction
+-- (the ingest path) must not wait for those locks, or two of them deadlock:
+-- with wait => false it gives up instead, returns NULL, and its bars land in
+-- the default partition until a later call moves them.
+CREATE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz,
+                                           wait boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    first   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
+    month   timestamp;
+    created integer := 0;
+    name    text;
+    lo      timestamptz;
+    hi      timestamptz;
+BEGIN
+    IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION 'partition range and wait must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF stop < start THEN
+        RAISE EXCEPTION 'partition range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF stop - start > interval '100 years' THEN
+        RAISE EXCEPTION 'partition range is longer than 100 years'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    IF NOT EXISTS (SELECT FROM generate_series(first, stop AT TIME ZONE 'UTC', interval '1 month') m
+                   WHERE to_regclass(format('stockext.%I', 'ticks_p' || to_char(m, 'YYYYMM'))) IS NULL) THEN
+        RETURN 0;
+    END IF;
+
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
+        IF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+            RETURN NULL;
+        END IF;
+        BEGIN
+            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
+    END IF;
+
+    month := first;
+    WHILE month <= stop AT TIME ZONE 'UTC' LOOP
+        name := 'ticks_p' || to_char(month, 'YYYYMM');
+        lo := month AT TIME ZONE 'UTC';
+        hi := (month + interval '1 month') AT TIME ZONE 'UTC';
+        IF to_regclass(format('stockext.%I', name)) IS NULL THEN
+            EXECUTE format('CREATE TABLE stockext.%I (LIKE stockext.ticks INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+            EXECUTE format('WITH moved AS (DELETE FROM stockext.ticks_default WHERE ts >= $1 AND ts < $2 RETURNING *)
+                            INSERT INTO stockext.%I SELECT * FROM moved', name)
+                USING lo, hi;
+            EXECUTE format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
+                           name, lo, hi);
+            created := created + 1;
+        END IF;
+        month := month + interval '1 month';
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) IS
+'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs';
+REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
+
+-- The current month and the next two exist from the start.
+SELECT stockext.create_partitions(now(), now() + interval '2 months');
+
+------------------------------------------------------------------------------
+-- Bars: the write path
+------------------------------------------------------------------------------
+
+-- Inserts a bar or, when (symbol, ts, resolution) exists, updates it: an
+-- intraday bar still forming is re-polled until it closes.  An unchanged
+-- re-poll writes nothing.  An impossible bar raises check_violation naming
+-- the rule it breaks.
+CREATE FUNCTION stockext.upsert_bar(symbol text, ts timestamptz, resolution interval,
+                                    open float8, high float8, low float8, close float8,
+                                    volume bigint, source text DEFAULT 'manual')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    why text;
+BEGIN
+    IF symbol IS NULL OR ts IS NULL OR resolution IS NULL OR source IS NULL THEN
+        RAISE EXCEPTION 'symbol, ts, resolution and source of a bar must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    why := coalesce(stockext.symbol_problem(symbol),
+                    stockext.bar_problem(open, high, low, close, volume));
+    IF why IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid bar for "%" at %: %', symbol, ts, why
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('open %s, high %s, low %s, close %s, volume %s.',
+                                  coalesce(open::text, 'NULL'), coalesce(high::text, 'NULL'),
+                                  coalesce(low::text, 'NULL'), coalesce(close::text, 'NULL'),
+                                  coalesce(volume::text, 'NULL'));
+    END IF;
+    INSERT INTO stockext.ticks AS t (symbol, ts, resolution, open, high, low, close, volume, source)
+    VALUES (symbol, ts, resolution, open, high, low, close, volume, source)
+    ON CONFLICT ON CONSTRAINT ticks_pkey DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low,
+            close = excluded.close, volume = excluded.volume,
+            source = excluded.source, ingested_at = excluded.ingested_at
+        WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.source);
+END
+$$;
+COMMENT ON FUNCTION stockext.upsert_bar(text, timestamptz, interval, float8, float8, float8, float8, bigint, text) IS
+'inserts one bar or updates the stored bar with the same (symbol, ts, resolution); rejects impossible bars with check_violation';
+

@@ -1,0 +1,325 @@
+------------------------------------------------------------------------------
+-- Analytics: aggregates
+------------------------------------------------------------------------------
+
+-- Every order-independent aggregate below keeps its plain-mode state in a
+-- fixed-size base type updated in place (src/agg_state.c): text and binary
+-- forms round-trip every double exactly whatever extra_float_digits says,
+-- so sharded engines can ship partial states, and a combine function lets
+-- parallel query split the work.  Sliding window frames use a moving-aggregate
+-- state ("internal", never shipped) with an inverse transition: O(1) per row.
+
+-- State of sma, mstddev_samp, mstddev_pop: counts, shift and double-double
+-- sums of offsets from it (see src/agg_moments.h).
+CREATE TYPE stockext.moments_state;
+CREATE FUNCTION stockext.moments_state_in(cstring) RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.moments_state_out(stockext.moments_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_moments_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.moments_state_recv(internal) RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.moments_state_send(stockext.moments_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_moments_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.moments_state (
+    INPUT = stockext.moments_state_in, OUTPUT = stockext.moments_state_out,
+    RECEIVE = stockext.moments_state_recv, SEND = stockext.moments_state_send,
+    INTERNALLENGTH = 72, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.moments_state IS
+'partial state of sma, mstddev_samp and mstddev_pop: (finite count, NaN count, +Infinity count, -Infinity count, shift, sum of offsets hi, lo, sum of squared offsets hi, lo)';
+COMMENT ON FUNCTION stockext.moments_state_in(cstring) IS 'text input of stockext.moments_state';
+COMMENT ON FUNCTION stockext.moments_state_out(stockext.moments_state) IS 'text output of stockext.moments_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.moments_state_recv(internal) IS 'binary input of stockext.moments_state';
+COMMENT ON FUNCTION stockext.moments_state_send(stockext.moments_state) IS 'binary output of stockext.moments_state';
+
+CREATE FUNCTION stockext.moments_trans(stockext.moments_state, float8) RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_trans(stockext.moments_state, float8) IS
+'transition of sma, mstddev_samp, mstddev_pop: adds a value (NULL skipped)';
+CREATE FUNCTION stockext.moments_combine(stockext.moments_state, stockext.moments_state) RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_combine(stockext.moments_state, stockext.moments_state) IS
+'combine of sma, mstddev_samp, mstddev_pop: merges two partial states';
+CREATE FUNCTION stockext.moments_mtrans(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_moments_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_mtrans(internal, float8) IS
+'moving-aggregate transition of sma, mstddev_samp, mstddev_pop: adds the value entering the frame';
+CREATE FUNCTION stockext.moments_minv(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_moments_minv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_minv(internal, float8) IS
+'inverse transition of sma, mstddev_samp, mstddev_pop: removes the value leaving the frame';
+
+-- Each final function exists for the plain state and the moving one; the
+-- moving state starts with the plain one, so both share the C code.
+CREATE FUNCTION stockext.sma_final(stockext.moments_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_sma_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.sma_mfinal(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_sma_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mstddev_samp_final(stockext.moments_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mstddev_samp_mfinal(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mstddev_pop_final(stockext.moments_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_pop_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mstddev_pop_mfinal(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_pop_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.sma_final(stockext.moments_state) IS 'final of sma: the mean';
+COMMENT ON FUNCTION stockext.sma_mfinal(internal) IS 'moving-aggregate final of sma: the mean';
+COMMENT ON FUNCTION stockext.mstddev_samp_final(stockext.moments_state) IS 'final of mstddev_samp: the sample standard deviation';
+COMMENT ON FUNCTION stockext.mstddev_samp_mfinal(internal) IS 'moving-aggregate final of mstddev_samp: the sample standard deviation';
+COMMENT ON FUNCTION stockext.mstddev_pop_final(stockext.moments_state) IS 'final of mstddev_pop: the population standard deviation';
+COMMENT ON FUNCTION stockext.mstddev_pop_mfinal(internal) IS 'moving-aggregate final of mstddev_pop: the population standard deviation';
+
+CREATE AGGREGATE stockext.sma(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    FINALFUNC = stockext.sma_final, COMBINEFUNC = stockext.moments_combine,
+    MSFUNC = stockext.moments_mtrans, MINVFUNC = stockext.moments_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.sma_mfinal,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.sma(float8) IS
+'simple moving average: mean of the non-NULL values of the frame (or group); O(1) per row in sliding frames';
+CREATE AGGREGATE stockext.mstddev_samp(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    FINALFUNC = stockext.mstddev_samp_final, COMBINEFUNC = stockext.moments_combine,
+    MSFUNC = stockext.moments_mtrans, MINVFUNC = stockext.moments_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.mstddev_samp_mfinal,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.mstddev_samp(float8) IS
+'sample standard deviation of the non-NULL values, NULL below two; O(1) per row in sliding frames';
+CREATE AGGREGATE stockext.mstddev_pop(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    FINALFUNC = stockext.mstddev_pop_final, COMBINEFUNC = stockext.moments_combine,
+    MSFUNC = stockext.moments_mtrans, MINVFUNC = stockext.moments_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.mstddev_pop_mfinal,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.mstddev_pop(float8) IS
+'population standard deviation of the non-NULL values, NULL without any; O(1) per row in sliding frames';
+
+-- vwap: volume and turnover as double-double sums.
+CREATE TYPE stockext.vwap_state;
+CREATE FUNCTION stockext.vwap_state_in(cstring) RETURNS stockext.vwap_state
+AS 'MODULE_PATHNAME', 'stockext_vwap_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.vwap_state_out(stockext.vwap_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_vwap_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.vwap_state_recv(internal) RETURNS stockext.vwap_state
+AS 'MODULE_PATHNAME', 'stockext_vwap_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.vwap_state_send(stockext.vwap_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_vwap_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.vwap_state (
+    INPUT = stockext.vwap_state_in, OUTPUT = stockext.vwap_state_out,
+    RECEIVE = stockext.vwap_state_recv, SEND = stockext.vwap_state_send,
+    INTERNALLENGTH = 48, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.vwap_state IS
+'partial state of vwap: (rows, non-finite rows, volume hi, lo, turnover hi, lo)';
+COMMENT ON FUNCTION stockext.vwap_state_in(cstring) IS 'text input of stockext.vwap_state';
+COMMENT ON FUNCTION stockext.vwap_state_out(stockext.vwap_state) IS 'text output of stockext.vwap_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.vwap_state_recv(internal) IS 'binary input of stockext.vwap_state';
+COMMENT ON FUNCTION stockext.vwap_state_send(stockext.vwap_state) IS 'binary output of stockext.vwap_state';
+
+CREATE FUNCTION stockext.vwap_trans(stockext.vwap_state, float8, float8) RETURNS stockext.vwap_state
+AS 'MODULE_PATHNAME', 'stockext_vwap_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_trans(stockext.vwap_state, float8, float8) IS
+'transition of vwap: adds a row (rows with a NULL are skipped)';
+CREATE FUNCTION stockext.vwap_combine(stockext.vwap_state, stockext.vwap_state) RETURNS stockext.vwap_state
+AS 'MODULE_PATHNAME', 'stockext_vwap_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_combine(stockext.vwap_state, stockext.vwap_state) IS
+'combine of vwap: adds two partial states';
+CREATE FUNCTION stockext.vwap_mtrans(internal, float8, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_vwap_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_mtrans(internal, float8, float8) IS
+'moving-aggregate transition of vwap: adds the row entering the frame';
+CREATE FUNCTION stockext.vwap_minv(internal, float8, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_vwap_minv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_minv(internal, float8, float8) IS
+'inverse transition of vwap: removes the row leaving the frame';
+CREATE FUNCTION stockext.vwap_final(stockext.vwap_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_vwap_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_final(stockext.vwap_state) IS 'final of vwap: turnover / volume';
+CREATE FUNCTION stockext.vwap_mfinal(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_vwap_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.vwap_mfinal(internal) IS 'moving-aggregate final of vwap: turnover / volume';
+
+CREATE AGGREGATE stockext.vwap(price float8, volume float8) (
+    SFUNC = stockext.vwap_trans, STYPE = stockext.vwap_state,
+    FINALFUNC = stockext.vwap_final, COMBINEFUNC = stockext.vwap_combine,
+    MSFUNC = stockext.vwap_mtrans, MINVFUNC = stockext.vwap_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.vwap_mfinal,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.vwap(float8, float8) IS
+'volume-weighted average price sum(price*volume)/sum(volume) over rows where both are non-NULL; NULL when the volume sum is 0';
+
+-- volatility: order-dependent, so no combine and an internal state.
+CREATE FUNCTION stockext.volatility_trans(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_volatility_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility_trans(internal, float8) IS
+'transition of volatility: adds the log return from the previous value';
+CREATE FUNCTION stockext.volatility_mtrans(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_volatility_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility_mtrans(internal, float8) IS
+'moving-aggregate transition of volatility: adds and queues the log return from the previous value';
+CREATE FUNCTION stockext.volatility_minv(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_volatility_minv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility_minv(internal, float8) IS
+'inverse transition of volatility: removes the oldest value and its return';
+-- The state starts with the returns' moments: mstddev_samp's final applies.
+CREATE FUNCTION stockext.volatility_final(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility_final(internal) IS
+'final of volatility: sample standard deviation of the log returns, NULL below three values';
+
+CREATE AGGREGATE stockext.volatility(float8) (
+    SFUNC = stockext.volatility_trans, STYPE = internal,
+    FINALFUNC = stockext.volatility_final,
+    MSFUNC = stockext.volatility_mtrans, MINVFUNC = stockext.volatility_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.volatility_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.volatility(float8) IS
+'sample standard deviation of the log returns ln(x_i/x_(i-1)) between consecutive non-NULL values in frame order (plain: volatility(x ORDER BY ts)); NULL below three values; not annualized';
+
+-- mmax, mmin: one double in plain mode, a monotonic deque in moving mode.
+CREATE TYPE stockext.extremum_state;
+CREATE FUNCTION stockext.extremum_state_in(cstring) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_extremum_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_state_out(stockext.extremum_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_extremum_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_state_recv(internal) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_extremum_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_state_send(stockext.extremum_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_extremum_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.extremum_state (
+    INPUT = stockext.extremum_state_in, OUTPUT = stockext.extremum_state_out,
+    RECEIVE = stockext.extremum_state_recv, SEND = stockext.extremum_state_send,
+    INTERNALLENGTH = 8, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.extremum_state IS 'partial state of mmax and mmin: (value)';
+COMMENT ON FUNCTION stockext.extremum_state_in(cstring) IS 'text input of stockext.extremum_state';
+COMMENT ON FUNCTION stockext.extremum_state_out(stockext.extremum_state) IS 'text output of stockext.extremum_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.extremum_state_recv(internal) IS 'binary input of stockext.extremum_state';
+COMMENT ON FUNCTION stockext.extremum_state_send(stockext.extremum_state) IS 'binary output of stockext.extremum_state';
+
+CREATE FUNCTION stockext.mmax_trans(stockext.extremum_state, float8) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_mmax_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION stockext.mmin_trans(stockext.extremum_state, float8) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_mmin_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION stockext.mmax_combine(stockext.extremum_state, stockext.extremum_state) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_mmax_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mmin_combine(stockext.extremum_state, stockext.extremum_state) RETURNS stockext.extremum_state
+AS 'MODULE_PATHNAME', 'stockext_mmin_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_final(stockext.extremum_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_extremum_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.mmax_mtrans(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_mmax_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION stockext.mmin_mtrans(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_mmin_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_minv(internal, float8) RETURNS internal
+AS 'MODULE_PATHNAME', 'stockext_extremum_minv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION stockext.extremum_mfinal(internal) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_extremum_mfinal' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.mmax_trans(stockext.extremum_state, float8) IS 'transition of mmax: keeps the largest value';
+COMMENT ON FUNCTION stockext.mmin_trans(stockext.extremum_state, float8) IS 'transition of mmin: keeps the smallest value';
+COMMENT ON FUNCTION stockext.mmax_combine(stockext.extremum_state, stockext.extremum_state) IS 'combine of mmax: the larger of two partial states';
+COMMENT ON FUNCTION stockext.mmin_combine(stockext.extremum_state, stockext.extremum_state) IS 'combine of mmin: the smaller of two partial states';
+COMMENT ON FUNCTION stockext.extremum_final(stockext.extremum_state) IS 'final of mmax and mmin: the value kept';
+COMMENT ON FUNCTION stockext.mmax_mtrans(internal, float8) IS 'moving-aggregate transition of mmax: pushes the value entering the frame on the deque';
+COMMENT ON FUNCTION stockext.mmin_mtrans(internal, float8) IS 'moving-aggregate transition of mmin: pushes the value entering the frame on the deque';
+COMMENT ON FUNCTION stockext.extremum_minv(internal, float8) IS 'inverse transition of mmax and mmin: drops the value leaving the frame';
+COMMENT ON FUNCTION stockext.extremum_mfinal(internal) IS 'moving-aggregate final of mmax and mmin: the front of the deque';
+
+CREATE AGGREGATE stockext.mmax(float8) (
+    SFUNC = stockext.mmax_trans, STYPE = stockext.extremum_state,
+    FINALFUNC = stockext.extremum_final, COMBINEFUNC = stockext.mmax_combine,
+    MSFUNC = stockext.mmax_mtrans, MINVFUNC = stockext.extremum_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.extremum_mfinal,
+    SORTOP = >, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.mmax(float8) IS
+'rolling high: the largest non-NULL value (NaN above all numbers, as max()); O(1) amortized per row in sliding frames';
+CREATE AGGREGATE stockext.mmin(float8) (
+    SFUNC = stockext.mmin_trans, STYPE = stockext.extremum_state,
+    FINALFUNC = stockext.extremum_final, COMBINEFUNC = stockext.mmin_combine,
+    MSFUNC = stockext.mmin_mtrans, MINVFUNC = stockext.extremum_minv,
+    MSTYPE = internal, MFINALFUNC = stockext.extremum_mfinal,
+    SORTOP = <, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.mmin(float8) IS
+'rolling low: the smallest non-NULL value (NaN only when all are NaN, as min()); O(1) amortized per row in sliding frames';
+
+-- Candles.  Rows are ordered by (ts, price) -- (ts, open) for the open and
+-- (ts, close) for the close of the bar form --: open is the first, close
+-- the last, so equal timestamps never make the result depend on arrival.
+CREATE TYPE stockext.candle AS (
+    open         float8,
+    high         float8,
+    low          float8,
+    close        float8,
+    volume       float8,
+    vwap         float8,
+    count        bigint,
+    first_ts     timestamptz,
+    last_ts      timestamptz,
+    turnover     float8,
+    volume_err   float8,
+    turnover_err float8
+);
+COMMENT ON TYPE stockext.candle IS
+'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), and the rounding residuals of volume and turnover that keep rollup() exact';
+
+CREATE TYPE stockext.candle_state;
+CREATE FUNCTION stockext.candle_state_in(cstring) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_out(stockext.candle_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_candle_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_recv(internal) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_send(stockext.candle_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_candle_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.candle_state (
+    INPUT = stockext.candle_state_in, OUTPUT = stockext.candle_state_out,
+    RECEIVE = stockext.candle_state_recv, SEND = stockext.candle_state_send,
+    INTERNALLENGTH = 96, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.candle_state IS
+'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo)';
+COMMENT ON FUNCTION stockext.candle_state_in(cstring) IS 'text input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_out(stockext.candle_state) IS 'text output of stockext.candle_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.candle_state_recv(internal) IS 'binary input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_send(stockext.candle_state) IS 'binary output of stockext.candle_state';
+
+CREATE FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8) IS
+'transition of candle(ts, price, volume): adds a trade (rows without ts or price skipped)';
+CREATE FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8) IS
+'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
+CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
+'transition of rollup(candle): merges a candle (NULL skipped)';
+CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state) IS
+'combine of candle and rollup: merges two partial candles';
+CREATE FUNCTION stockext.candle_final(stockext.candle_state) RETURNS stockext.candle
+AS 'MODULE_PATHNAME', 'stockext_candle_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_final(stockext.candle_state) IS 'final of candle and rollup: the candle';
+
+CREATE AGGREGATE stockext.candle(ts timestamptz, price float8, volume float8) (
+    SFUNC = stockext.candle_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8) IS
+'OHLCV candle of trades: open/close are the prices at the earliest/latest ts (ties: lowest price opens, highest closes), high, low, volume sum, vwap, count';
+CREATE AGGREGATE stockext.candle(ts timestamptz, open float8, high float8, low float8, close float8, volume float8) (
+    SFUNC = stockext.candle_bar_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8) IS
+'OHLCV candle of bars: open of the earliest bar, close of the latest (ties: lowest open, highest close), highest high, lowest low, volume sum, vwap at the typical price (high+low+close)/3, count';
+CREATE AGGREGATE stockext.rollup(stockext.candle) (
+    SFUNC = stockext.candle_rollup_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
+'merges candles into one, equal to the candle of all their rows (30-minute candles into an hour)';
+

@@ -1,0 +1,517 @@
+------------------------------------------------------------------------------
+-- Ingestion: feeds and the worker
+------------------------------------------------------------------------------
+
+-- Feeds: what the worker polls.  Provider, symbols and resolution decide the
+-- requests; poll_every how often.  API keys live apart in feed_keys, which
+-- only superusers can read.
+CREATE TABLE stockext.feeds (
+    id          serial      PRIMARY KEY,
+    provider    text        NOT NULL,
+    symbols     text[]      NOT NULL,
+    resolution  interval    NOT NULL,
+    poll_every  interval    NOT NULL,
+    paused      boolean     NOT NULL DEFAULT false,
+    seed        bigint      NOT NULL DEFAULT 0,
+    keep_raw    boolean     NOT NULL DEFAULT false,
+    raw_retention interval  NOT NULL DEFAULT '7 days',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT feeds_provider_known
+        CHECK (provider IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated')),
+    CONSTRAINT feeds_poll_every_positive CHECK (poll_every > interval '0'),
+    CONSTRAINT feeds_symbols_not_empty CHECK (cardinality(symbols) > 0)
+);
+COMMENT ON TABLE stockext.feeds IS
+'market-data feeds polled by the ingestion worker; change them with add_feed, change_feed, pause_feed, resume_feed, remove_feed';
+COMMENT ON COLUMN stockext.feeds.seed IS 'seed of the simulated random walk (simulated feeds only)';
+COMMENT ON COLUMN stockext.feeds.keep_raw IS 'keep the raw reply of each successful poll in stockext.raw_replies';
+COMMENT ON COLUMN stockext.feeds.raw_retention IS 'how long raw replies are kept';
+REVOKE ALL ON stockext.feeds FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.feeds', '');
+SELECT pg_catalog.pg_extension_config_dump('stockext.feeds_id_seq', '');
+
+CREATE TABLE stockext.feed_keys (
+    feed_id integer PRIMARY KEY REFERENCES stockext.feeds ON DELETE CASCADE,
+    api_key text    NOT NULL
+);
+COMMENT ON TABLE stockext.feed_keys IS
+'API keys of the feeds; readable by superusers only';
+REVOKE ALL ON stockext.feed_keys FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.feed_keys', '');
+
+-- What the worker last did with each feed.  Runtime state, not dumped: a
+-- feed without a row here is due at once.
+CREATE TABLE stockext.feed_state (
+    feed_id              integer PRIMARY KEY REFERENCES stockext.feeds ON DELETE CASCADE,
+    last_poll            timestamptz,
+    last_success         timestamptz,
+    last_error           timestamptz,
+    last_error_message   text,
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    next_poll_at         timestamptz NOT NULL DEFAULT '-infinity',
+    bars_stored          bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE stockext.feed_state IS
+'per feed: when it was last polled, last succeeded and failed, its failure streak and when it is due next';
+REVOKE ALL ON stockext.feed_state FROM PUBLIC;
+
+CREATE TABLE stockext.rejects (
+    at         timestamptz NOT NULL DEFAULT now(),
+    feed_id    integer,
+    source     text        NOT NULL,
+    symbol     text,
+    ts         timestamptz,
+    resolution interval,
+    open       double precision,
+    high       double precision,
+    low        double precision,
+    close      double precision,
+    volume     bigint,
+    reason     text        NOT NULL
+);
+COMMENT ON TABLE stockext.rejects IS
+'bars that failed validation, with the reason; the rest of their batch was stored';
+REVOKE ALL ON stockext.rejects FROM PUBLIC;
+CREATE INDEX rejects_at ON stockext.rejects (at);
+
+CREATE TABLE stockext.raw_replies (
+    feed_id integer     NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now(),
+    reply   jsonb       NOT NULL
+);
+COMMENT ON TABLE stockext.raw_replies IS
+'raw reply of each successful poll of the feeds that keep them (keep_raw), for audits and re-parsing; pruned after the feed''s raw_retention';
+REVOKE ALL ON stockext.raw_replies FROM PUBLIC;
+CREATE INDEX raw_replies_feed_at ON stockext.raw_replies (feed_id, at);
+
+-- Keeps a raw reply and prunes the feed's replies older than its retention.
+CREATE FUNCTION stockext.keep_raw_reply(feed integer, reply text)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO stockext.raw_replies (feed_id, reply) VALUES (feed, reply::jsonb);
+    DELETE FROM stockext.raw_replies r
+     USING stockext.feeds f
+     WHERE f.id = feed AND r.feed_id = feed AND r.at < now() - f.raw_retention;
+END;
+COMMENT ON FUNCTION stockext.keep_raw_reply(integer, text) IS
+'stores a raw provider reply of a feed and drops its replies older than the feed''s raw_retention (used by the worker)';
+REVOKE ALL ON FUNCTION stockext.keep_raw_reply(integer, text) FROM PUBLIC;
+
+CREATE TABLE stockext.errors (
+    at          timestamptz NOT NULL DEFAULT now(),
+    feed_id     integer,
+    provider    text        NOT NULL,
+    http_status integer,
+    message     text        NOT NULL
+);
+COMMENT ON TABLE stockext.errors IS
+'failed polls: when, which feed and provider, the HTTP status if any, and what went wrong';
+REVOKE ALL ON stockext.errors FROM PUBLIC;
+CREATE INDEX errors_at ON stockext.errors (at);
+
+-- Resolutions each provider serves.  The simulated feed serves any whole
+-- number of seconds from one second to one week.
+CREATE FUNCTION stockext.provider_resolutions(provider text)
+RETURNS interval[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE provider
+    WHEN 'twelvedata' THEN ARRAY['1 min', '5 min', '15 min', '30 min', '45 min', '1 hour',
+                                 '2 hours', '4 hours', '1 day', '7 days']::interval[]
+    WHEN 'alphavantage' THEN ARRAY['1 min', '5 min', '15 min', '30 min', '1 hour', '1 day']::interval[]
+    WHEN 'yahoo' THEN ARRAY['1 min', '2 min', '5 min', '15 min', '30 min', '1 hour', '90 min',
+                            '1 day', '7 days']::interval[]
+END;
+COMMENT ON FUNCTION stockext.provider_resolutions(text) IS
+'bar resolutions the provider serves (NULL for the simulated feed, which serves any whole number of seconds up to a week, and for unknown providers)';
+
+-- Raises a clear error for the first thing wrong with a feed definition.
+CREATE FUNCTION stockext.check_feed(provider text, symbols text[], resolution interval,
+                                    poll_every interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s   text;
+    why text;
+BEGIN
+    IF provider IS NULL THEN
+        RAISE EXCEPTION 'provider must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF provider NOT IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated') THEN
+        RAISE EXCEPTION 'unknown provider "%"', provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of twelvedata, alphavantage, yahoo, simulated.';
+    END IF;
+    IF symbols IS NULL OR cardinality(symbols) = 0 THEN
+        RAISE EXCEPTION 'a feed needs at least one symbol'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH s IN ARRAY symbols LOOP
+        IF s IS NULL THEN
+            RAISE EXCEPTION 'symbols must not contain NULL'
+                USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        why := stockext.symbol_problem(s);
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid symbol "%"', s
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = initcap(left(why, 1)) || substr(why, 2) || '.';
+        END IF;
+    END LOOP;
+    IF cardinality(symbols) <> (SELECT count(DISTINCT x) FROM unnest(symbols) x) THEN
+        RAISE EXCEPTION 'symbols must not repeat'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF resolution IS NULL THEN
+        RAISE EXCEPTION 'resolution must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF provider = 'simulated' THEN
+        IF extract(month FROM resolution) <> 0 OR extract(year FROM resolution) <> 0
+           OR resolution < interval '1 second' OR resolution > interval '7 days'
+           OR extract(epoch FROM resolution) <> trunc(extract(epoch FROM resolution)) THEN
+            RAISE EXCEPTION 'resolution "%" is not supported by provider "simulated"', resolution
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The simulated feed serves whole numbers of seconds from 1 second to 7 days.';
+        END IF;
+    ELSIF NOT resolution = ANY (stockext.provider_resolutions(provider)) THEN
+        RAISE EXCEPTION 'resolution "%" is not supported by provider "%"', resolution, provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Provider "%s" serves %s.', provider,
+                                  array_to_string(stockext.provider_resolutions(provider), ', '));
+    END IF;
+    IF poll_every IS NULL OR poll_every <= interval '0' THEN
+        RAISE EXCEPTION 'poll_every must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.check_feed(text, text[], interval, interval) IS
+'raises invalid_parameter_value naming what is wrong with a feed definition (provider, symbols, resolution, poll interval)';
+
+-- Adds a feed and returns its id.  Pass the key as a bound parameter, not
+-- a literal: see "API keys" in the README.
+CREATE FUNCTION stockext.add_feed(provider text, symbols text[], resolution interval,
+                                  poll_every interval, api_key text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    feed integer;
+BEGIN
+    PERFORM stockext.check_feed(provider, symbols, resolution, poll_every);
+    INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every)
+    VALUES (provider, symbols, resolution, poll_every)
+    RETURNING id INTO feed;
+    IF api_key IS NOT NULL THEN
+        PERFORM stockext.set_api_key(feed, api_key);
+    END IF;
+    RETURN feed;
+END
+$$;
+
+-- Checks that a feed exists and returns its provider.
+CREATE FUNCTION stockext.feed_provider(feed integer)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p text;
+BEGIN
+    SELECT f.provider INTO p FROM stockext.feeds f WHERE f.id = feed;
+    IF p IS NULL THEN
+        RAISE EXCEPTION 'feed % does not exist', coalesce(feed::text, 'NULL')
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION stockext.feed_provider(integer) IS
+'the provider of a feed; raises undefined_object when the feed does not exist';
+
+CREATE FUNCTION stockext.set_api_key(feed integer, api_key text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.feed_provider(feed) IN ('yahoo', 'simulated') THEN
+        RAISE EXCEPTION 'provider "%" takes no API key', stockext.feed_provider(feed)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF api_key IS NULL OR api_key = '' THEN
+        DELETE FROM stockext.feed_keys k WHERE k.feed_id = feed;
+    ELSE
+        INSERT INTO stockext.feed_keys AS k (feed_id, api_key) VALUES (feed, api_key)
+        ON CONFLICT (feed_id) DO UPDATE SET api_key = excluded.api_key;
+    END IF;
+END
+$$;
+
+-- NULL arguments keep the current value.  The feed is due at once.
+CREATE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
+                                     resolution interval DEFAULT NULL,
+                                     poll_every interval DEFAULT NULL,
+                                     seed bigint DEFAULT NULL,
+                                     keep_raw boolean DEFAULT NULL,
+                                     raw_retention interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f stockext.feeds;
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    SELECT * INTO f FROM stockext.feeds WHERE id = feed FOR UPDATE;
+    f.symbols := coalesce(symbols, f.symbols);
+    f.resolution := coalesce(resolution, f.resolution);
+    f.poll_every := coalesce(poll_every, f.poll_every);
+    f.seed := coalesce(seed, f.seed);
+    f.keep_raw := coalesce(keep_raw, f.keep_raw);
+    f.raw_retention := coalesce(raw_retention, f.raw_retention);
+    PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
+    IF f.raw_retention <= interval '0' THEN
+        RAISE EXCEPTION 'raw_retention must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE stockext.feeds
+       SET symbols = f.symbols, resolution = f.resolution,
+           poll_every = f.poll_every, seed = f.seed,
+           keep_raw = f.keep_raw, raw_retention = f.raw_retention
+     WHERE id = feed;
+    UPDATE stockext.feed_state SET next_poll_at = '-infinity' WHERE feed_id = feed;
+END
+$$;
+
+CREATE FUNCTION stockext.pause_feed(feed integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    UPDATE stockext.feeds SET paused = true WHERE id = feed;
+END
+$$;
+
+-- A resumed feed is due at once and starts with a clean failure streak.
+CREATE FUNCTION stockext.resume_feed(feed integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    UPDATE stockext.feeds SET paused = false WHERE id = feed;
+    UPDATE stockext.feed_state
+       SET consecutive_failures = 0, next_poll_at = '-infinity'
+     WHERE feed_id = feed;
+END
+$$;
+
+-- Removes the feed, its key and state; its bars, rejects and errors stay.
+CREATE FUNCTION stockext.remove_feed(feed integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    DELETE FROM stockext.feeds WHERE id = feed;
+END
+$$;
+
+COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) IS
+'adds a feed polled by the ingestion worker and returns its id; the key is stored apart, readable by superusers only';
+COMMENT ON FUNCTION stockext.set_api_key(integer, text) IS
+'sets (or with NULL removes) the API key of a feed';
+COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) IS
+'changes the symbols, resolution, poll interval, simulation seed or raw-reply keeping of a feed (NULL keeps a value); the feed is due at once';
+COMMENT ON FUNCTION stockext.pause_feed(integer) IS 'stops polling a feed until resume_feed';
+COMMENT ON FUNCTION stockext.resume_feed(integer) IS 'polls a paused feed again, at once';
+COMMENT ON FUNCTION stockext.remove_feed(integer) IS 'removes a feed with its key and state; stored bars stay';
+REVOKE ALL ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.set_api_key(integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.pause_feed(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.resume_feed(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.remove_feed(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.feed_provider(integer) FROM PUBLIC;
+
+-- Records the outcome of one poll.  A failure is logged in stockext.errors
+-- and delays the next poll exponentially: poll_every * 2^failures, at most
+-- max_backoff, times a random factor in [0.5, 1) so that feeds failing
+-- together do not retry together.  A success resets the streak.
+CREATE FUNCTION stockext.record_poll(feed integer, bars bigint, error text,
+                                     http_status integer, max_backoff interval)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f        stockext.feeds;
+    failures integer;
+BEGIN
+    SELECT * INTO f FROM stockext.feeds WHERE id = feed;
+    IF NOT FOUND THEN
+        RETURN;                 -- removed while it was being polled
+    END IF;
+    INSERT INTO stockext.feed_state AS s (feed_id) VALUES (feed) ON CONFLICT DO NOTHING;
+    IF error IS NULL THEN
+        UPDATE stockext.feed_state
+           SET last_poll = now(), last_success = now(), consecutive_failures = 0,
+               next_poll_at = now() + f.poll_every, bars_stored = bars_stored + coalesce(bars, 0)
+         WHERE feed_id = feed;
+    ELSE
+        INSERT INTO stockext.errors (feed_id, provider, http_status, message)
+        VALUES (feed, f.provider, http_status, error);
+        UPDATE stockext.feed_state
+           SET last_poll = now(), last_error = now(), last_error_message = error,
+               consecutive_failures = consecutive_failures + 1
+         WHERE feed_id = feed
+        RETURNING consecutive_failures INTO failures;
+        UPDATE stockext.feed_state
+           SET next_poll_at = now() + least(f.poll_every * power(2, least(failures, 30)), max_backoff)
+                                      * (0.5 + random() / 2)
+         WHERE feed_id = feed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.record_poll(integer, bigint, text, integer, interval) IS
+'records a poll of a feed: success resets its failure streak, failure logs an error and backs off exponentially with jitter (used by the worker)';
+REVOKE ALL ON FUNCTION stockext.record_poll(integer, bigint, text, integer, interval) FROM PUBLIC;
+
+CREATE VIEW stockext.feed_status AS
+SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
+       EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
+       s.last_poll, s.last_success, s.last_error, s.last_error_message,
+       coalesce(s.consecutive_failures, 0) AS consecutive_failures,
+       s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
+       newest.ts AS newest_bar, now() - newest.ts AS lag
+FROM stockext.feeds f
+LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+LEFT JOIN LATERAL (
+    SELECT max(last.ts) AS ts
+    FROM unnest(f.symbols) AS sym
+    CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
+                        WHERE t.symbol = sym AND t.resolution = f.resolution
+                        ORDER BY t.ts DESC LIMIT 1) AS last
+) AS newest ON true;
+COMMENT ON VIEW stockext.feed_status IS
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now';
+REVOKE ALL ON stockext.feed_status FROM PUBLIC;
+
+-- The simulated market: a deterministic random walk per (seed, symbol).
+CREATE FUNCTION stockext.simulate_bars(symbol text, start timestamptz, stop timestamptz,
+                                       resolution interval DEFAULT '1 minute',
+                                       seed bigint DEFAULT 0)
+RETURNS TABLE (ts timestamptz, open double precision, high double precision,
+               low double precision, close double precision, volume bigint)
+AS 'MODULE_PATHNAME', 'stockext_simulate_bars'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION stockext.simulate_bars(text, timestamptz, timestamptz, interval, bigint) IS
+'the simulated feed''s complete bars starting in [start, stop): a seeded geometric random walk, the same for the same seed, symbol and bar time';
+
+-- Stores the simulated bars starting in [start, stop) as they stand now (the
+-- bar still forming included) through the worker's write path.
+CREATE FUNCTION stockext.ingest_simulated(symbol text, start timestamptz, stop timestamptz,
+                                          resolution interval, seed bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_ingest_simulated'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION stockext.ingest_simulated(text, timestamptz, timestamptz, interval, bigint) IS
+'stores the simulated bars of a symbol starting in [start, stop) that have begun by now; returns how many rows changed';
+REVOKE ALL ON FUNCTION stockext.ingest_simulated(text, timestamptz, timestamptz, interval, bigint) FROM PUBLIC;
+
+-- Fetches one request's worth of history from an HTTP provider with the
+-- key of the provider's first keyed feed, within the request limits.
+CREATE FUNCTION stockext.fetch_history(provider text, symbol text, start timestamptz,
+                                       stop timestamptz, resolution interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_fetch_history'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz, interval) IS
+'fetches the bars of [start, stop) of a symbol with one request to an HTTP provider and stores them; returns rows changed (used by backfill)';
+REVOKE ALL ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
+
+-- Fetches history in chunks, with a NOTICE per chunk.  Upserts, so it is
+-- safe to re-run and to overlap with the worker.
+CREATE FUNCTION stockext.backfill(provider text, symbol text, start timestamptz,
+                                  stop timestamptz, resolution interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chunk  interval;
+    lo     timestamptz;
+    hi     timestamptz;
+    total  bigint := 0;
+    feed_seed bigint;
+BEGIN
+    PERFORM stockext.check_feed(provider, ARRAY[symbol], resolution, resolution);
+    IF start IS NULL OR stop IS NULL OR stop <= start THEN
+        RAISE EXCEPTION 'backfill range must be non-empty'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', coalesce(start::text, 'NULL'),
+                                  coalesce(stop::text, 'NULL'));
+    END IF;
+    -- The seed of the symbol's simulated feed, so history and live agree.
+    SELECT f.seed INTO feed_seed FROM stockext.feeds f
+     WHERE f.provider = 'simulated' AND symbol = ANY (f.symbols) AND f.resolution = backfill.resolution
+     ORDER BY f.id LIMIT 1;
+    -- Chunks: what one request can return (5000 bars; Yahoo minute bars
+    -- 7 days; Alpha Vantage intraday history a UTC month per request).
+    chunk := CASE WHEN provider = 'simulated' THEN resolution * 10000
+                  WHEN provider = 'yahoo' AND resolution < interval '1 hour' THEN interval '7 days'
+                  ELSE resolution * 5000 END;
+    lo := start;
+    WHILE lo < stop LOOP
+        hi := least(lo + chunk, stop);
+        IF provider = 'alphavantage' AND resolution < interval '1 day' THEN
+            hi := least((date_trunc('month', lo AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC', stop);
+        END IF;
+        IF provider = 'simulated' THEN
+            total := total + stockext.ingest_simulated(symbol, lo, hi, resolution, coalesce(feed_seed, 0));
+        ELSE
+            total := total + stockext.fetch_history(provider, symbol, lo, hi, resolution);
+        END IF;
+        lo := hi;
+        RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, lo;
+    END LOOP;
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) IS
+'fetches the bars of [start, stop) from a provider in chunks (NOTICE per chunk) and upserts them; safe to re-run; returns rows changed';
+REVOKE ALL ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
+
+CREATE FUNCTION stockext.worker_status()
+RETURNS TABLE (pid integer, kind text, database name, state text, since timestamptz)
+AS 'MODULE_PATHNAME', 'stockext_worker_status'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION stockext.worker_status() IS
+'the ingestion launcher and workers: pid, kind (launcher or worker), database, what it is doing and since when; empty unless stockext is in shared_preload_libraries';
+
+CREATE FUNCTION stockext.provider_requests()
+RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
+               day_requests integer, per_day integer)
+AS 'MODULE_PATHNAME', 'stockext_provider_requests'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION stockext.provider_requests() IS
+'requests made to each provider in the current UTC minute and day by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day';
+
+-- Tells the launcher that this database now has the extension.
+CREATE FUNCTION stockext.wake_launcher()
+RETURNS void
+AS 'MODULE_PATHNAME', 'stockext_wake_launcher'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION stockext.wake_launcher() IS
+'asks the ingestion launcher to look for databases that need a worker now rather than at its next round';
+REVOKE ALL ON FUNCTION stockext.wake_launcher() FROM PUBLIC;
+SELECT stockext.wake_launcher();
+

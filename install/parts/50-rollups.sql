@@ -1,0 +1,581 @@
+------------------------------------------------------------------------------
+-- Rollups
+------------------------------------------------------------------------------
+
+-- The bucket of an instant: date_bin in the width's local time zone, so a
+-- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
+-- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
+-- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
+-- instants (the same result, without two time zone conversions per bar).
+-- NULL in, NULL out, but not declared STRICT: PostgreSQL inlines a SQL
+-- function into the calling query only if its body is as strict as the
+-- declaration, and a CASE is not provably strict.
+CREATE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
+                                       origin timestamp, time_zone text)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
+            ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
+COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
+'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant';
+
+-- One row per rolled-up width.  Each width reads exactly one resolution of
+-- stockext.ticks (source_resolution, finer than the width), so daily and
+-- minute bars never mix in a bucket.
+CREATE TABLE stockext.rollup_widths (
+    width             interval  PRIMARY KEY,
+    name              name      NOT NULL UNIQUE,
+    origin            timestamp NOT NULL DEFAULT '2000-01-03 00:00',
+    time_zone         text      NOT NULL DEFAULT 'UTC',
+    source_resolution interval  NOT NULL DEFAULT '1 minute',
+    -- how far the bars of a bucket may lie outside [bucket, bucket + width)
+    -- in absolute time: 0 in UTC, the largest DST shift in other zones.
+    slack             interval  NOT NULL GENERATED ALWAYS AS
+        (CASE WHEN time_zone = 'UTC' THEN interval '0' ELSE interval '3 hours' END) STORED,
+    -- the width as an absolute duration (date_bin counts a day as 24 hours).
+    span              interval  NOT NULL GENERATED ALWAYS AS
+        (make_interval(secs => extract(epoch FROM width))) STORED,
+    CONSTRAINT rollup_widths_width_valid
+        CHECK (width > interval '0' AND date_part('month', width) = 0 AND date_part('year', width) = 0),
+    CONSTRAINT rollup_widths_source_finer CHECK (source_resolution > interval '0' AND source_resolution < width)
+);
+COMMENT ON TABLE stockext.rollup_widths IS
+'the rolled-up widths: table name, bucket alignment (origin as local wall-clock time in time_zone) and the one ticks resolution each reads';
+REVOKE ALL ON stockext.rollup_widths FROM PUBLIC;
+GRANT SELECT ON stockext.rollup_widths TO PUBLIC;
+
+-- The rollups, partitioned by width: stockext.bars_30m is the 30-minute
+-- partition.  The key leads with (symbol, bucket) so each partition serves
+-- per-symbol time ranges.
+CREATE TABLE stockext.rollups (
+    symbol    text             NOT NULL,
+    bucket    timestamptz      NOT NULL,
+    open      double precision NOT NULL,
+    high      double precision NOT NULL,
+    low       double precision NOT NULL,
+    close     double precision NOT NULL,
+    volume    bigint,
+    vwap      double precision,
+    avg_close double precision NOT NULL,
+    n         integer          NOT NULL,
+    width     interval         NOT NULL,
+    CONSTRAINT rollups_pkey PRIMARY KEY (symbol, bucket, width)
+) PARTITION BY LIST (width);
+COMMENT ON TABLE stockext.rollups IS
+'OHLCV bars rolled up per symbol and bucket, one partition per width (stockext.bars_30m, stockext.bars_1h, ...); kept current by stockext.refresh_rollups()';
+COMMENT ON COLUMN stockext.rollups.bucket IS 'bucket start: stockext.rollup_bucket(ts, width, origin, time_zone) of its bars';
+COMMENT ON COLUMN stockext.rollups.open IS 'open of the earliest bar of the bucket';
+COMMENT ON COLUMN stockext.rollups.close IS 'close of the latest bar of the bucket';
+COMMENT ON COLUMN stockext.rollups.volume IS 'total volume; NULL when no bar of the bucket has a volume';
+COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average of the typical price (high + low + close) / 3, as stockext.candle(); NULL when the volume is 0 or NULL';
+COMMENT ON COLUMN stockext.rollups.avg_close IS 'average close of the bars';
+COMMENT ON COLUMN stockext.rollups.n IS 'number of bars aggregated';
+REVOKE ALL ON stockext.rollups FROM PUBLIC;
+GRANT SELECT ON stockext.rollups TO PUBLIC;
+
+-- Buckets whose bars changed since they were last rolled up, one row per
+-- (symbol, width, bucket) and statement that touched them (deduplicated at
+-- refresh).  No index: writers only append, and a refresh claims it all.
+CREATE TABLE stockext.rollup_invalidations (
+    symbol text        NOT NULL,
+    width  interval    NOT NULL,
+    bucket timestamptz NOT NULL
+);
+COMMENT ON TABLE stockext.rollup_invalidations IS
+'(symbol, width, bucket) keys whose bars were inserted, changed or deleted since the last refresh; claimed by stockext.refresh_rollups()';
+REVOKE ALL ON stockext.rollup_invalidations FROM PUBLIC;
+GRANT SELECT ON stockext.rollup_invalidations TO PUBLIC;
+
+-- The bars each width reads, with their bucket.
+CREATE VIEW stockext.rollup_source AS
+SELECT w.width, t.symbol,
+       stockext.rollup_bucket(t.ts, w.width, w.origin, w.time_zone) AS bucket,
+       t.ts, t.open, t.high, t.low, t.close, t.volume, w.slack, w.span
+FROM stockext.ticks t JOIN stockext.rollup_widths w ON t.resolution = w.source_resolution;
+COMMENT ON VIEW stockext.rollup_source IS
+'the ticks each rolled-up width reads (its source_resolution), with their bucket';
+REVOKE ALL ON stockext.rollup_source FROM PUBLIC;
+
+-- The select list that turns bars s (grouped by width, symbol and bucket)
+-- into rollup rows, in stockext.rollups column order: shared by the
+-- refresh, the rebuild, the live view and stockext.bars().  The identical
+-- candle() calls share one transition state; the mean close is the one
+-- column a candle lacks, taken with stockext.sma, whose compensated sum
+-- (unlike avg's) does not depend on the order the bars are read in, so a
+-- refresh, a rebuild and the live view agree to the last bit.
+CREATE FUNCTION stockext.rollup_select_list()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format($sql$
+       (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
+       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, stockext.sma(s.close) AS avg_close,
+       (%1$s).count::integer AS n
+$sql$, 'stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)');
+COMMENT ON FUNCTION stockext.rollup_select_list() IS
+'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
+REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
+
+-- The rollup rows of a set of (symbol, width, bucket) keys, the relation
+-- named by keys, in stockext.rollups column order; a key whose bucket has
+-- no bars yields no row.  Runs of consecutive buckets of a symbol and width
+-- are read with one index range scan each (CROSS JOIN LATERAL, whatever
+-- the planner estimates): an append of new bars is a few long scans, late
+-- bars scattered over the history are many short ones.  OFFSET 0 keeps
+-- the planner from joining the keys in before the scans, which would
+-- repeat each run's scan once per key of its symbol and width.
+CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width
+FROM (
+SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width
+FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
+      FROM (SELECT k.symbol, k.width, k.bucket,
+                   k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+            FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
+      GROUP BY symbol, width, run) r
+JOIN stockext.rollup_widths w ON w.width = r.width
+CROSS JOIN LATERAL (
+    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s
+    FROM stockext.ticks s
+    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo - w.slack AND s.ts < r.hi + w.span + w.slack
+    GROUP BY 1) b
+WHERE b.bucket BETWEEN r.lo AND r.hi
+OFFSET 0) f
+WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+$sql$, keys, stockext.rollup_select_list());
+COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
+'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
+REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
+
+-- Records the buckets a statement on stockext.ticks touched.  Statement
+-- level with transition tables: one INSERT ... SELECT DISTINCT per
+-- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
+-- FROM left alone are in no transition table, so unchanged re-polls
+-- invalidate nothing.  SECURITY DEFINER: whoever may write bars records
+-- their invalidations, without rights on the log itself.
+CREATE FUNCTION stockext.ticks_invalidate()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    ELSE
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM (SELECT symbol, ts, resolution FROM old_rows
+              UNION ALL
+              SELECT symbol, ts, resolution FROM new_rows) r
+        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.ticks_invalidate() IS
+'trigger: records the (symbol, width, bucket) keys a statement on stockext.ticks changed in stockext.rollup_invalidations';
+
+-- Transition tables allow one event per trigger.
+CREATE TRIGGER ticks_invalidate_insert AFTER INSERT ON stockext.ticks
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.ticks_invalidate();
+CREATE TRIGGER ticks_invalidate_update AFTER UPDATE ON stockext.ticks
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.ticks_invalidate();
+CREATE TRIGGER ticks_invalidate_delete AFTER DELETE ON stockext.ticks
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.ticks_invalidate();
+
+-- Real-time rollups: the rolled-up rows of every width whose bucket has no
+-- pending invalidation, plus the pending buckets computed from the ticks
+-- now.  Reads one snapshot, in which a refresh's claim and its upserts are
+-- either both visible or neither.
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+END
+$do$;
+COMMENT ON VIEW stockext.rollups_live IS
+'stockext.rollups with the buckets not refreshed yet computed from stockext.ticks: always current';
+GRANT SELECT ON stockext.rollups_live TO PUBLIC;
+
+-- Refreshes, rebuilds and width changes take this lock, so they run one at
+-- a time and each starts from a snapshot taken after the previous one
+-- committed: a refresh can never overwrite a newer result with an older one.
+CREATE FUNCTION stockext.rollup_lock()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'rollups can only be refreshed in a READ COMMITTED transaction'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = format('The transaction is %s.', upper(current_setting('transaction_isolation'))),
+                  HINT = 'Each statement of a refresh needs a snapshot taken after the refresh lock was granted.';
+    END IF;
+    PERFORM pg_advisory_xact_lock('stockext.rollups'::regclass::oid::bigint);
+END
+$$;
+COMMENT ON FUNCTION stockext.rollup_lock() IS
+'internal: takes the transaction-level lock that serializes rollup refreshes and rebuilds';
+REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
+
+-- Claims every pending invalidation (DELETE ... RETURNING, so a key
+-- written by a transaction still in progress stays for the next refresh),
+-- re-aggregates exactly those (symbol, width, bucket) keys from the ticks
+-- in the same snapshot, upserts them (rewriting only rows whose values
+-- changed) and deletes the buckets that have no bars left.  One statement,
+-- grouped by symbol and bucket, so a sharded engine can run it per shard.
+-- JIT off: the statement is many small index range scans whose cost the
+-- planner cannot know beforehand, and compiling it costs seconds.  Created
+-- through format() so that the statement is static and its plan cached.
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := 0; deleted := 0;
+        RETURN;
+    END IF;
+WITH claimed AS (
+    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket
+), keys AS (
+    SELECT DISTINCT symbol, width, bucket FROM claimed
+), fresh AS (%s
+), upserted AS (
+    INSERT INTO stockext.rollups AS r SELECT * FROM fresh
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n)
+    RETURNING 1
+), emptied AS (
+    DELETE FROM stockext.rollups r USING keys k
+    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted), (SELECT count(*) FROM emptied)
+    INTO buckets, upserted, deleted;
+END
+$$
+$f$, stockext.rollup_fresh_sql('keys'));
+END
+$do$;
+COMMENT ON FUNCTION stockext.refresh_rollups() IS
+'re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
+
+-- Recomputes one width (or all) from scratch.  TRUNCATE: readers of the
+-- rollups wait until it commits.
+CREATE FUNCTION stockext.rebuild_rollups(width interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    part  name;
+    made  bigint;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF width IS NULL THEN
+        DELETE FROM stockext.rollup_invalidations;
+        TRUNCATE stockext.rollups;
+    ELSE
+        SELECT w.name INTO part FROM stockext.rollup_widths w WHERE w.width = rebuild_rollups.width;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no rollup of width "%"', width
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'The rolled-up widths are listed in stockext.rollup_widths.';
+        END IF;
+        DELETE FROM stockext.rollup_invalidations i WHERE i.width = rebuild_rollups.width;
+        EXECUTE format('TRUNCATE stockext.%I', part);
+    END IF;
+    EXECUTE format($q$
+INSERT INTO stockext.rollups
+SELECT s.symbol, s.bucket, %s, s.width
+FROM stockext.rollup_source s
+WHERE $1 IS NULL OR s.width = $1
+GROUP BY s.width, s.symbol, s.bucket
+$q$, stockext.rollup_select_list()) USING width;
+    GET DIAGNOSTICS made = ROW_COUNT;
+    RETURN made;
+END
+$$;
+COMMENT ON FUNCTION stockext.rebuild_rollups(interval) IS
+'recomputes the rollups of one width, or of all widths when NULL, from stockext.ticks; returns the rows written';
+REVOKE ALL ON FUNCTION stockext.rebuild_rollups(interval) FROM PUBLIC;
+
+-- Adds a rolled-up width: its partition stockext.<name>, its real-time view
+-- stockext.<name>_live, filled from the ticks already stored.
+CREATE FUNCTION stockext.add_rollup(name name, width interval,
+                                    origin timestamp DEFAULT '2000-01-03 00:00',
+                                    time_zone text DEFAULT 'UTC',
+                                    source_resolution interval DEFAULT '1 minute')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ext_member boolean;
+BEGIN
+    IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.add_rollup() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF name !~ '^[a-z][a-z0-9_]{0,50}$' THEN
+        RAISE EXCEPTION 'invalid rollup name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A rollup name is 1 to 51 lowercase letters, digits or underscores, starting with a letter.';
+    END IF;
+    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+        RAISE EXCEPTION 'invalid rollup width "%"', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only (date_bin cannot bin by months).';
+    END IF;
+    IF source_resolution <= interval '0' OR source_resolution >= width THEN
+        RAISE EXCEPTION 'source resolution "%" is not finer than the width "%"', source_resolution, width
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE pg_timezone_names.name = time_zone)
+       AND upper(time_zone) <> 'UTC' THEN
+        RAISE EXCEPTION 'time zone "%" not recognized', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a name from pg_timezone_names, such as America/New_York.';
+    END IF;
+    PERFORM stockext.rollup_lock();
+    INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution)
+    VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
+            source_resolution);
+    EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', name, width);
+    EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', name,
+                   format('%s bars per symbol and bucket; see stockext.rollups', width));
+    EXECUTE format('GRANT SELECT ON stockext.%I TO PUBLIC', name);
+    EXECUTE format('CREATE VIEW stockext.%I AS
+                    SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
+                    FROM stockext.rollups_live WHERE width = %L', name || '_live', width);
+    EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', name || '_live',
+                   format('%s bars including the buckets not refreshed yet (real-time)', width));
+    EXECUTE format('GRANT SELECT ON stockext.%I TO PUBLIC', name || '_live');
+    -- Inside CREATE EXTENSION the new objects belong to the extension by
+    -- themselves; added later they are made members, so DROP EXTENSION
+    -- takes them along.
+    SELECT EXISTS (SELECT FROM pg_depend
+                   WHERE classid = 'pg_class'::regclass
+                     AND objid = format('stockext.%I', name)::regclass
+                     AND refclassid = 'pg_extension'::regclass AND deptype = 'e')
+      INTO ext_member;
+    IF NOT ext_member THEN
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', name);
+        EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', name || '_live');
+    END IF;
+    RETURN stockext.rebuild_rollups(width);
+END
+$$;
+COMMENT ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval) IS
+'adds a rolled-up width: table stockext.<name> and view stockext.<name>_live, buckets aligned to origin (local time in time_zone), read from bars of source_resolution; returns the rows computed';
+REVOKE ALL ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval) FROM PUBLIC;
+
+-- Changes the alignment of a width and recomputes it.
+CREATE FUNCTION stockext.set_rollup_alignment(width interval, origin timestamp, time_zone text DEFAULT 'UTC')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF width IS NULL OR origin IS NULL OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.set_rollup_alignment() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE name = time_zone) AND upper(time_zone) <> 'UTC' THEN
+        RAISE EXCEPTION 'time zone "%" not recognized', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a name from pg_timezone_names, such as America/New_York.';
+    END IF;
+    PERFORM stockext.rollup_lock();
+    UPDATE stockext.rollup_widths w
+       SET origin = set_rollup_alignment.origin,
+           time_zone = CASE WHEN upper(set_rollup_alignment.time_zone) = 'UTC' THEN 'UTC'
+                            ELSE set_rollup_alignment.time_zone END
+     WHERE w.width = set_rollup_alignment.width;
+    RETURN stockext.rebuild_rollups(width);
+END
+$$;
+COMMENT ON FUNCTION stockext.set_rollup_alignment(interval, timestamp, text) IS
+'aligns the buckets of a width to origin (local wall-clock time in time_zone) and recomputes them; returns the rows computed';
+REVOKE ALL ON FUNCTION stockext.set_rollup_alignment(interval, timestamp, text) FROM PUBLIC;
+
+-- Removes a rolled-up width, its table and its view.
+CREATE FUNCTION stockext.drop_rollup(width interval)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    part name;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    DELETE FROM stockext.rollup_widths w WHERE w.width = drop_rollup.width RETURNING w.name INTO part;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no rollup of width "%"', width
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'The rolled-up widths are listed in stockext.rollup_widths.';
+    END IF;
+    DELETE FROM stockext.rollup_invalidations i WHERE i.width = drop_rollup.width;
+    EXECUTE format('ALTER EXTENSION stockext DROP VIEW stockext.%I', part || '_live');
+    EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', part);
+    EXECUTE format('DROP VIEW stockext.%I', part || '_live');
+    EXECUTE format('DROP TABLE stockext.%I', part);
+END
+$$;
+COMMENT ON FUNCTION stockext.drop_rollup(interval) IS
+'removes a rolled-up width with its table and view';
+REVOKE ALL ON FUNCTION stockext.drop_rollup(interval) FROM PUBLIC;
+
+SELECT stockext.add_rollup('bars_30m', '30 minutes');
+SELECT stockext.add_rollup('bars_1h', '1 hour');
+SELECT stockext.add_rollup('bars_1d', '1 day');
+
+-- One row per bucket of the given width whose start lies in [start, stop).
+-- A rolled-up width reads stockext.rollups_live (so it is always current);
+-- any other width is computed from the ticks, aligned to the default origin
+-- in UTC, reading the finest resolution below the width that the symbol has
+-- in the range.  fill: 'none' leaves empty buckets out, 'null' returns them
+-- with NULLs, 'previous' (or 'locf') returns them as a flat candle at the
+-- previous close (open = high = low = close, volume 0, n 0).
+CREATE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
+                              fill text DEFAULT 'none')
+RETURNS TABLE (bucket timestamptz, open double precision, high double precision,
+               low double precision, close double precision, volume bigint,
+               vwap double precision, avg_close double precision, n integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    origin    timestamp := '2000-01-03 00:00';
+    tz        text := 'UTC';
+    src       interval;
+    rolled    boolean;
+    data_sql  text;
+    prev      double precision;
+BEGIN
+    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF fill NOT IN ('none', 'null', 'previous', 'locf') THEN
+        RAISE EXCEPTION 'invalid fill "%"', fill
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use none, null, previous or locf.';
+    END IF;
+    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+        RAISE EXCEPTION 'invalid bar width "%"', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only.';
+    END IF;
+    IF stop < start THEN
+        RAISE EXCEPTION 'bar range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF extract(epoch FROM stop - start) / extract(epoch FROM width) > 1000000 THEN
+        RAISE EXCEPTION 'bar range holds more than 1000000 buckets of "%"', width
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Ask for a shorter range or a wider bucket.';
+    END IF;
+
+    SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src
+    FROM stockext.rollup_widths w WHERE w.width = bars.width;
+    rolled := FOUND;
+    IF rolled THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
+            FROM stockext.rollups_live l
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSE
+        origin := '2000-01-03 00:00';
+        tz := 'UTC';
+        SELECT min(t.resolution) INTO src FROM stockext.ticks t
+        WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution < width;
+        data_sql := format($q$
+            SELECT s.bucket, %s
+            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, t.*
+                  FROM stockext.ticks t
+                  WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
+            WHERE s.bucket >= $3 AND s.bucket < $4
+            GROUP BY s.bucket$q$, stockext.rollup_select_list());
+    END IF;
+
+    IF fill = 'none' THEN
+        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1' USING symbol, width, start, stop, origin, tz, src;
+        RETURN;
+    END IF;
+
+    -- The close before the first bucket seeds 'previous'.
+    IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
+        SELECT t.close INTO prev FROM stockext.ticks t
+        WHERE t.symbol = bars.symbol AND t.resolution = src
+          AND t.ts < stockext.rollup_bucket(start, width, origin, tz)
+          AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
+        ORDER BY t.ts DESC LIMIT 1;
+    END IF;
+
+    RETURN QUERY EXECUTE format($q$
+        WITH data AS (%s),
+        grid AS (
+            SELECT DISTINCT g AT TIME ZONE $6 AS bucket
+            FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
+        ),
+        cells AS (
+            SELECT g.bucket, d.open, d.high, d.low, d.close, d.volume, d.vwap, d.avg_close, d.n,
+                   count(d.close) OVER (ORDER BY g.bucket) AS run
+            FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
+            WHERE g.bucket >= $3 AND g.bucket < $4
+        ),
+        carried AS (
+            SELECT c.*, coalesce(first_value(c.close) OVER (PARTITION BY c.run ORDER BY c.bucket), $8) AS last_close
+            FROM cells c
+        )
+        SELECT c.bucket,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.open ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.high ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.low ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.close ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.volume ELSE 0 END,
+               c.vwap,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
+        FROM carried c ORDER BY c.bucket$q$, data_sql)
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
+END
+$$;
+COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
+'one bar per bucket of width starting in [start, stop) for symbol; fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
+
