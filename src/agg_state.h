@@ -19,8 +19,6 @@
 #ifndef STOCKEXT_AGG_STATE_H
 #define STOCKEXT_AGG_STATE_H
 
-#include "postgres.h"
-
 #include <math.h>
 
 #include "fmgr.h"

@@ -53,7 +53,7 @@ typedef struct Round
 } Round;
 
 static void
-evaluate(void *arg)
+evaluate(void *arg pg_attribute_unused())
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

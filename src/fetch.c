@@ -106,7 +106,7 @@ typedef struct Reply
 static const ProviderInfo *
 provider_info(const char *name)
 {
-	for (int i = 0; i < lengthof(providers); i++)
+	for (size_t i = 0; i < lengthof(providers); i++)
 		if (strcmp(providers[i].name, name) == 0)
 			return &providers[i];
 	ereport(ERROR,
@@ -718,7 +718,7 @@ stockext_provider_requests(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < lengthof(providers); i++)
+	for (size_t i = 0; i < lengthof(providers); i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false};

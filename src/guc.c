@@ -36,7 +36,7 @@ int			stockext_max_gap_fill_days = 31;
 
 /* stockext.database_names must be a list of names. */
 static bool
-check_database_names(char **newval, void **extra, GucSource source)
+check_database_names(char **newval, void **extra pg_attribute_unused(), GucSource source pg_attribute_unused())
 {
 	char	   *raw = pstrdup(*newval);
 	List	   *names = NIL;

@@ -207,7 +207,7 @@ static StringInfo copy_data;
 static int	copy_pos;
 
 static int
-copy_read(void *outbuf, int minread, int maxread)
+copy_read(void *outbuf, int minread pg_attribute_unused(), int maxread)
 {
 	int			n = Min(maxread, copy_data->len - copy_pos);
 
@@ -284,7 +284,7 @@ copy_bars(IngestBar *bars, const int *idx, int n, const Interval *resolution,
 	copy_rows(&buf, bars, idx, n, resolution, source);
 	pq_sendint16(&buf, -1);
 
-	for (int i = 0; i < lengthof(columns); i++)
+	for (size_t i = 0; i < lengthof(columns); i++)
 		attnames = lappend(attnames, makeString(pstrdup(columns[i])));
 	rel = table_open(relid, RowExclusiveLock);
 	pstate = make_parsestate(NULL);

@@ -8,14 +8,13 @@
  * frees it with parse_result_free(); the worker copies what it keeps into
  * palloc'd memory before it can raise an error.
  *
- * Speed and memory: json-c builds a tree of small malloc'd objects, about
- * 11 times the body's size for TwelveData, which glibc gives back to the
- * kernel when it is freed, so every large reply faulted its tree in again
- * (a 6.4 MB, 50,000-bar reply: an 88 MB tree, 320 ms of CPU).  The long
+ * Speed and memory: json-c builds a tree of small malloc'd objects, several
+ * times the body's size, which glibc gives back to the kernel when it is
+ * freed, so every large reply would fault its tree in again.  The long
  * series (TwelveData's "values", Alpha Vantage's "Time Series") are
- * therefore read one bar at a time (provider_series.c): the same reply
- * parses in about 70 ms with a heap of a few kilobytes beyond the bars
- * (bench/parsers.sh).  Yahoo's columns of numbers are json-c's as a whole.
+ * therefore read one bar at a time (provider_series.c), with a heap of a few
+ * kilobytes beyond the bars; bench/parsers.sh measures both routes.  Yahoo's
+ * columns of numbers are json-c's as a whole.
  *
  * Time rules (the README's "Providers" section says why):
  *  - An intraday bar is its open instant.  Yahoo sends epochs; TwelveData is

@@ -127,6 +127,7 @@ parse_name(json_tokener *tok, const char *body, size_t end, bool end_of_body,
 static void
 free_span(json_object *obj, void *userdata)
 {
+	(void) obj;					/* json-c's callback signature */
 	free(userdata);
 }
 

@@ -106,7 +106,7 @@ profile_of(const char *symbol, uint64 key)
 {
 	SymbolProfile p;
 
-	for (int i = 0; i < lengthof(profiles); i++)
+	for (size_t i = 0; i < lengthof(profiles); i++)
 		if (strcmp(profiles[i].symbol, symbol) == 0)
 			return profiles[i];
 	/* Anything else: a price between 10 and 500, volatility 20-50%. */
@@ -132,7 +132,7 @@ price_at(uint64 key, const SymbolProfile *p, int64 t, KnotCache *cache)
 	double		seconds = (double) t / USECS_PER_SEC;
 	double		logp = log(p->price);
 
-	for (int k = 0; k < NLAYERS; k++)
+	for (size_t k = 0; k < NLAYERS; k++)
 	{
 		double		x = seconds / layer_seconds[k];
 		int64		knot = (int64) floor(x);

@@ -30,9 +30,5 @@ _PG_init(void)
 	stockext_worker_init();
 
 	/* Settings are defined above this line by the features that read them. */
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("stockext");
-#else
-	EmitWarningsOnPlaceholders("stockext");
-#endif
 }

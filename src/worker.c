@@ -171,7 +171,7 @@ stockext_shmem_startup(void)
 }
 
 static void
-release_slot(int code, Datum arg)
+release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	SpinLockAcquire(&shared->mutex);
 	if (shared->slots[my_slot].is_launcher)
@@ -382,7 +382,7 @@ launch_workers(MemoryContext scan_ctx)
 }
 
 void
-stockext_launcher_main(Datum arg)
+stockext_launcher_main(Datum arg pg_attribute_unused())
 {
 	MemoryContext scan_ctx;
 	TimestampTz next_scan = 0;
@@ -908,7 +908,7 @@ stockext_process_utility(PlannedStmt *pstmt, const char *queryString,
 static bool wake_at_commit = false;
 
 static void
-wake_launcher_at_commit(XactEvent event, void *arg)
+wake_launcher_at_commit(XactEvent event, void *arg pg_attribute_unused())
 {
 	Latch	   *latch;
 

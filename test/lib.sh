@@ -69,7 +69,7 @@ se_build() {
 		echo "$flavor" >"$stamp"
 	fi
 	se_log "building ($flavor)"
-	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" WERROR=1 SANITIZE="${SANITIZE:-}" \
+	make -C "$SE_ROOT" -s PG_CONFIG="$SE_SYS_BIN/pg_config" SANITIZE="${SANITIZE:-}" \
 		${SE_MAKE_FLAGS:-} >/dev/null || se_die "build failed"
 }
 
