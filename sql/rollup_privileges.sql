@@ -72,8 +72,17 @@ REVOKE SELECT ON stockext.ticks FROM PUBLIC;
 GRANT SELECT ON stockext.ticks TO regress_rollup_other WITH GRANT OPTION;
 SELECT has_table_privilege('regress_rollup_other', 'stockext.bars_30m', 'SELECT') AS other_reads,
        has_table_privilege('regress_rollup_other', 'stockext.bars_30m', 'SELECT WITH GRANT OPTION') AS other_may_grant;
+-- A role with the grant option passes ticks on, and the rollups follow
+-- (the sync runs as the extension's owner: only the owner may grant there).
+CREATE ROLE regress_rollup_third;
+SET ROLE regress_rollup_other;
+GRANT SELECT ON stockext.ticks TO regress_rollup_third;
+RESET ROLE;
+SELECT has_table_privilege('regress_rollup_third', 'stockext.bars_30m_live', 'SELECT') AS third_reads;
 REVOKE ALL ON ALL TABLES IN SCHEMA stockext FROM regress_rollup_other CASCADE;
-SELECT has_table_privilege('regress_rollup_other', 'stockext.bars_30m', 'SELECT') AS other_reads;
+SELECT has_table_privilege('regress_rollup_other', 'stockext.bars_30m', 'SELECT') AS other_reads,
+       has_table_privilege('regress_rollup_third', 'stockext.bars_30m_live', 'SELECT') AS third_reads;
+DROP ROLE regress_rollup_third;
 
 -- REVOKE on ticks takes the rollups away; the roles then drop cleanly.
 REVOKE SELECT ON stockext.ticks FROM regress_rollup_reader;
