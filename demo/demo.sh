@@ -8,6 +8,11 @@
 #           demo/queries.sql with its output.  Safe to re-run: the cluster and
 #           its data are kept, the extension is rebuilt and the server restarted.
 #   stop    stop the cluster (data stays in .demo/data; rm -rf .demo to drop it).
+#
+# Authentication: TCP on 127.0.0.1 by password (scram-sha-256), generated at
+# the first start into .demo/password (mode 600, readable by whoever ran the
+# demo only); the unix socket by peer, for the OS user running the server
+# only.  Not trust: on a shared machine any OS user would be superuser.
 set -euo pipefail
 . "$(dirname "$0")/../test/lib.sh"
 
@@ -15,9 +20,21 @@ SE_RUNAS=$(se_server_user)
 DEMO=$SE_ROOT/.demo
 PORT=${STOCKEXT_DEMO_PORT:-5499}
 SE_BIN=$DEMO/pg/usr/lib/postgresql/$SE_PG_MAJOR/bin
-CONNECT="psql \"host=127.0.0.1 port=$PORT user=postgres dbname=stockext\""
+PWFILE=$DEMO/password
 
-psql_demo() { "$SE_SYS_BIN/psql" -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
+psql_demo() { PGPASSWORD=$(cat "$PWFILE") "$SE_SYS_BIN/psql" -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
+
+# Password over TCP, peer on the socket (mapped to the role postgres for the
+# server's OS user alone).  Rewritten at every start, so a demo cluster made
+# before with trust is closed too.
+write_hba() {
+	cat >"$DEMO/data/pg_hba.conf" <<HBA
+# demo/demo.sh: no trust.
+local   all   postgres                peer map=demo
+host    all   all        127.0.0.1/32 scram-sha-256
+HBA
+	echo "demo  $SE_RUNAS  postgres" >"$DEMO/data/pg_ident.conf"
+}
 
 case "${1:-start}" in
 start)
@@ -31,7 +48,14 @@ start)
 	fi
 	se_private_install "$DEMO/pg"
 	[ -f "$DEMO/data/PG_VERSION" ] || se_init_cluster "$DEMO/data" "$DEMO/sock" "$PORT" stockext
+	[ -s "$PWFILE" ] || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$PWFILE")
+	chmod 600 "$PWFILE"
+	write_hba
 	se_start_cluster "$DEMO/data" "$DEMO/server.log"
+	# The password is set through the socket (peer), the one way in without
+	# it, and on stdin: never in a command line that ps shows.
+	se_as_server "$SE_SYS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DEMO/sock" -p "$PORT" -U postgres -d postgres \
+		<<<"ALTER ROLE postgres PASSWORD '$(cat "$PWFILE")'" >/dev/null
 	psql_demo -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'stockext'" | grep -q 1 \
 		|| psql_demo -d postgres -qc "CREATE DATABASE stockext"
 	psql_demo -d stockext -q -f "$SE_ROOT/demo/setup.sql"
@@ -39,7 +63,8 @@ start)
 	psql_demo -d stockext -e -f "$SE_ROOT/demo/queries.sql"
 	echo
 	echo "stockext is running on 127.0.0.1:$PORT (server log: $DEMO/server.log)."
-	echo "Connect:  $CONNECT"
+	echo "Connect:  psql \"host=127.0.0.1 port=$PORT user=postgres dbname=stockext password=$(cat "$PWFILE")\""
+	echo "          (the password is kept in $PWFILE, mode 600)"
 	echo "Stop:     make demo-stop"
 	;;
 stop)

@@ -21,6 +21,492 @@
 -- DROP EXTENSION is deliberate; rollup privileges follow ticks; clear errors
 ------------------------------------------------------------------------------
 
+-- DROP EXTENSION stockext is refused while stockext.ticks holds bars,
+-- unless it says CASCADE or stockext.allow_drop is on; a drop let through
+-- also drops the emptied schema stockext at commit (src/drop.c).
+
+CREATE FUNCTION stockext.drop_guard_trigger()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'stockext_drop_guard_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION stockext.drop_guard_trigger() IS
+'event trigger: refuses DROP EXTENSION stockext without CASCADE while stockext.ticks holds bars (unless stockext.allow_drop is on), and drops the emptied schema stockext at commit';
+REVOKE ALL ON FUNCTION stockext.drop_guard_trigger() FROM PUBLIC;
+CREATE EVENT TRIGGER stockext_drop_guard ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION stockext.drop_guard_trigger();
+
+
+-- The rollups, their live views and the invalidation keys are readable by
+-- exactly the roles that can read stockext.ticks (src/privileges.c), no
+-- longer by PUBLIC.
+REVOKE ALL ON stockext.rollups FROM PUBLIC;
+REVOKE ALL ON stockext.rollup_invalidations FROM PUBLIC;
+REVOKE ALL ON stockext.rollups_live FROM PUBLIC;
+
+CREATE FUNCTION stockext.rollup_privilege_fixes()
+RETURNS SETOF text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH ticks AS (
+        SELECT c.relowner, c.relacl FROM pg_class c WHERE c.oid = 'stockext.ticks'::regclass
+    ), readers AS (
+        SELECT DISTINCT a.grantee FROM ticks t, aclexplode(t.relacl) a
+        WHERE a.privilege_type = 'SELECT' AND a.grantee <> t.relowner
+    ), rels AS (
+        SELECT c.oid, c.relname, c.relowner, c.relacl FROM pg_class c
+        WHERE c.relnamespace = 'stockext'::regnamespace
+          AND (c.relname IN ('rollups', 'rollups_live', 'rollup_source', 'rollup_invalidations')
+               OR c.relname IN (SELECT w.name FROM stockext.rollup_widths w
+                                UNION ALL
+                                SELECT w.name || '_live' FROM stockext.rollup_widths w))
+    ), held AS (
+        SELECT r.oid, r.relname, a.grantee,
+               bool_and(a.privilege_type = 'SELECT' AND NOT a.is_grantable) AS plain_select
+        FROM rels r, aclexplode(r.relacl) a
+        WHERE a.grantee <> r.relowner
+        GROUP BY r.oid, r.relname, a.grantee
+    ), wanted AS (
+        SELECT r.oid, r.relname, d.grantee FROM rels r, readers d WHERE d.grantee <> r.relowner
+    )
+    SELECT f.statement FROM (
+        -- A default ACL (NULL) is written out, so that a width added now and
+        -- one updated from 0.1.0 (which granted SELECT to PUBLIC) carry the
+        -- same privileges.
+        SELECT 0 AS step, r.relname, 0::oid AS grantee,
+               format('REVOKE ALL ON stockext.%I FROM PUBLIC', r.relname) AS statement
+        FROM rels r
+        WHERE r.relacl IS NULL
+        UNION ALL
+        SELECT 1, h.relname, h.grantee,
+               format('REVOKE ALL ON stockext.%I FROM %s CASCADE', h.relname,
+                      CASE WHEN h.grantee = 0 THEN 'PUBLIC' ELSE h.grantee::regrole::text END)
+        FROM held h
+        WHERE NOT h.plain_select
+           OR NOT EXISTS (SELECT FROM wanted w WHERE w.oid = h.oid AND w.grantee = h.grantee)
+        UNION ALL
+        SELECT 2, w.relname, w.grantee,
+               format('GRANT SELECT ON stockext.%I TO %s', w.relname,
+                      CASE WHEN w.grantee = 0 THEN 'PUBLIC' ELSE w.grantee::regrole::text END)
+        FROM wanted w
+        WHERE NOT EXISTS (SELECT FROM held h WHERE h.oid = w.oid AND h.grantee = w.grantee AND h.plain_select)
+    ) f
+    ORDER BY f.step, f.relname, f.grantee;
+END;
+COMMENT ON FUNCTION stockext.rollup_privilege_fixes() IS
+'internal: the REVOKE and GRANT statements that would give the rollups, their live views and the invalidation keys the SELECT grants of stockext.ticks';
+
+-- Runs them; SECURITY DEFINER because only the owner may grant on the
+-- rollups, while a GRANT on ticks may come from a role with grant option.
+-- Executable by everyone, as the event trigger runs it as whoever granted:
+-- all it can do is bring the rollups in line with ticks.
+CREATE FUNCTION stockext.sync_rollup_privileges()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_sync_rollup_privileges'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION stockext.sync_rollup_privileges() IS
+'gives the rollups, their live views and the invalidation keys the SELECT grants of stockext.ticks (run after every GRANT or REVOKE on the schema''s tables); returns the statements it ran';
+
+CREATE FUNCTION stockext.rollup_privileges_trigger()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'stockext_rollup_privileges_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION stockext.rollup_privileges_trigger() IS
+'event trigger: after a GRANT or REVOKE on a table of the schema stockext, gives the rollups the SELECT grants of stockext.ticks';
+REVOKE ALL ON FUNCTION stockext.rollup_privileges_trigger() FROM PUBLIC;
+CREATE EVENT TRIGGER stockext_rollup_privileges ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE')
+    EXECUTE FUNCTION stockext.rollup_privileges_trigger();
+
+
+CREATE OR REPLACE FUNCTION stockext.add_rollup(name name, width interval,
+                                    origin timestamp DEFAULT '2000-01-03 00:00',
+                                    time_zone text DEFAULT 'UTC',
+                                    source_resolution interval DEFAULT '1 minute')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ext_member boolean;
+    taken      text;
+BEGIN
+    IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.add_rollup() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF name !~ '^[a-z][a-z0-9_]{0,50}$' THEN
+        RAISE EXCEPTION 'invalid rollup name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A rollup name is 1 to 51 lowercase letters, digits or underscores, starting with a letter.';
+    END IF;
+    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+        RAISE EXCEPTION 'invalid rollup width "%"', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only (date_bin cannot bin by months).';
+    END IF;
+    IF source_resolution <= interval '0' OR source_resolution >= width THEN
+        RAISE EXCEPTION 'source resolution "%" is not finer than the width "%"', source_resolution, width
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE pg_timezone_names.name = time_zone)
+       AND upper(time_zone) <> 'UTC' THEN
+        RAISE EXCEPTION 'time zone "%" not recognized', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a name from pg_timezone_names, such as America/New_York.';
+    END IF;
+    PERFORM stockext.rollup_lock();
+    SELECT w.name INTO taken FROM stockext.rollup_widths w WHERE w.width = add_rollup.width;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a rollup of width "%" already exists', width
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('It is stockext.%I.', taken),
+                  HINT = 'Realign it with stockext.set_rollup_alignment(), or remove it with stockext.drop_rollup() first.';
+    END IF;
+    SELECT c.relname INTO taken FROM pg_class c
+    WHERE c.relnamespace = 'stockext'::regnamespace AND c.relname IN (name, name || '_live');
+    IF FOUND THEN
+        RAISE EXCEPTION 'rollup name "%" is already taken', name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('stockext.%I already exists.', taken),
+                  HINT = 'Choose another name.';
+    END IF;
+    INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution)
+    VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
+            source_resolution);
+    EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', name, width);
+    EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', name,
+                   format('%s bars per symbol and bucket; see stockext.rollups', width));
+    EXECUTE format('CREATE VIEW stockext.%I AS
+                    SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
+                    FROM stockext.rollups_live WHERE width = %L', name || '_live', width);
+    EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', name || '_live',
+                   format('%s bars including the buckets not refreshed yet (real-time)', width));
+    -- Inside CREATE EXTENSION the new objects belong to the extension by
+    -- themselves; added later they are made members, so DROP EXTENSION
+    -- takes them along.
+    SELECT EXISTS (SELECT FROM pg_depend
+                   WHERE classid = 'pg_class'::regclass
+                     AND objid = format('stockext.%I', name)::regclass
+                     AND refclassid = 'pg_extension'::regclass AND deptype = 'e')
+      INTO ext_member;
+    IF NOT ext_member THEN
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', name);
+        EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', name || '_live');
+    END IF;
+    -- Readable by the roles that can read the bars.
+    PERFORM stockext.sync_rollup_privileges();
+    RETURN stockext.rebuild_rollups(width);
+END
+$$;
+
+-- The widths added so far lose their grants to PUBLIC and get those of ticks.
+SELECT stockext.sync_rollup_privileges();
+
+-- Clear errors: a NULL feed or rule, a negative max_bars, a NULL symbol to
+-- backfill (whose NOTICE now reports what was really stored, and which no
+-- longer asks providers for the future), a symbol without bars in
+-- stockext.bars(), a NULL argument of simulate_bars().
+
+CREATE OR REPLACE FUNCTION stockext.feed_provider(feed integer)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p text;
+BEGIN
+    IF feed IS NULL THEN
+        RAISE EXCEPTION 'feed must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id of a feed: SELECT id FROM stockext.feeds.';
+    END IF;
+    SELECT f.provider INTO p FROM stockext.feeds f WHERE f.id = feed;
+    IF p IS NULL THEN
+        RAISE EXCEPTION 'feed % does not exist', feed
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION stockext.feed_provider(integer) IS
+'the provider of a feed; raises null_value_not_allowed for NULL and undefined_object when the feed does not exist';
+
+
+CREATE OR REPLACE FUNCTION stockext.check_rule_exists(rule integer)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'alert rule must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id of a rule: SELECT id FROM stockext.alert_rule_list.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM stockext.alert_rules r WHERE r.id = rule) THEN
+        RAISE EXCEPTION 'alert rule % does not exist', rule
+            USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.check_rule_exists(integer) IS
+'raises null_value_not_allowed for NULL and undefined_object when the alert rule does not exist';
+
+
+CREATE OR REPLACE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k       record;
+    r       stockext.alert_rules;
+    chk     record;
+    a       stockext.alerts;
+    fired   integer := 0;
+BEGIN
+    IF max_bars < 0 THEN
+        RAISE EXCEPTION 'max_bars must not be negative'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('max_bars is %s.', max_bars),
+                  HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
+    END IF;
+    PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
+    FOR k IN
+        WITH claimed AS (DELETE FROM stockext.alert_queue q
+                         WHERE q.ctid IN (SELECT o.ctid FROM stockext.alert_queue o
+                                          ORDER BY o.ts LIMIT max_bars)
+                         RETURNING q.symbol, q.resolution, q.ts)
+        SELECT DISTINCT cl.symbol, cl.resolution, cl.ts FROM claimed cl
+        WHERE EXISTS (SELECT FROM stockext.ticks t
+                      WHERE t.symbol = cl.symbol AND t.resolution = cl.resolution AND t.ts = cl.ts)
+        ORDER BY 1, 2, 3
+    LOOP
+        FOR r IN
+            SELECT ru.* FROM stockext.alert_rules ru
+            JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
+            WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution
+            ORDER BY ru.id
+        LOOP
+            -- Cooldown in bar time: no two alerts of a rule and symbol
+            -- whose bars are closer than it (late bars included).
+            CONTINUE WHEN EXISTS (
+                SELECT FROM stockext.alerts p
+                WHERE p.rule_id = r.id AND p.symbol = k.symbol
+                  AND (p.bar_ts = k.ts OR (p.bar_ts > k.ts - r.cooldown AND p.bar_ts < k.ts + r.cooldown)));
+            chk := stockext.alert_check(r, k.symbol, k.ts);
+            CONTINUE WHEN NOT chk.fires;
+            INSERT INTO stockext.alerts (kind, rule_id, feed_id, symbol, resolution, bar_ts, observed,
+                                         message, delivery, next_attempt_at)
+            VALUES ('alert', r.id, r.feed_id, k.symbol, k.resolution, k.ts, chk.observed,
+                    format('%s %s bar of %s UTC: %s', k.symbol, stockext.resolution_label(k.resolution),
+                           to_char(k.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), chk.what),
+                    CASE WHEN EXISTS (SELECT FROM stockext.webhooks w WHERE w.rule_id = r.id)
+                         THEN 'pending' ELSE 'none' END,
+                    now())
+            ON CONFLICT ON CONSTRAINT alerts_once_per_bar DO NOTHING;
+            IF FOUND THEN
+                fired := fired + 1;
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR a IN
+        WITH announced AS (UPDATE stockext.alerts SET notified_at = now()
+                           WHERE notified_at IS NULL RETURNING *)
+        SELECT * FROM announced ORDER BY id
+    LOOP
+        PERFORM pg_notify('stockext_alerts', json_build_object(
+            'id', a.id, 'kind', a.kind, 'rule', a.rule_id, 'feed', a.feed_id,
+            'symbol', a.symbol, 'resolution', stockext.resolution_label(a.resolution), 'bar_ts', to_char(a.bar_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'observed', a.observed, 'message', a.message)::text);
+    END LOOP;
+    RETURN fired;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION stockext.backfill(provider text, symbol text, start timestamptz,
+                                  stop timestamptz, resolution interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chunk  interval;
+    lo     timestamptz;
+    hi     timestamptz;
+    total  bigint := 0;
+    feed_seed bigint;
+    newest timestamptz;
+BEGIN
+    IF symbol IS NULL THEN
+        RAISE EXCEPTION 'symbol must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM stockext.check_feed(provider, ARRAY[symbol], resolution, resolution);
+    IF start IS NULL OR stop IS NULL OR stop <= start THEN
+        RAISE EXCEPTION 'backfill range must be non-empty'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', coalesce(start::text, 'NULL'),
+                                  coalesce(stop::text, 'NULL'));
+    END IF;
+    -- The seed of the symbol's simulated feed, so history and live agree.
+    SELECT f.seed INTO feed_seed FROM stockext.feeds f
+     WHERE f.provider = 'simulated' AND symbol = ANY (f.symbols) AND f.resolution = backfill.resolution
+     ORDER BY f.id LIMIT 1;
+    -- Chunks: what one request can return (5000 bars; Yahoo minute bars
+    -- 7 days; Alpha Vantage intraday history a UTC month per request).
+    chunk := CASE WHEN provider = 'simulated' THEN resolution * 10000
+                  WHEN provider = 'yahoo' AND resolution < interval '1 hour' THEN interval '7 days'
+                  ELSE resolution * 5000 END;
+    IF start >= now() THEN
+        RAISE NOTICE 'backfill of "%" from %: nothing to fetch, the range starts after now', symbol, provider;
+        RETURN 0;
+    END IF;
+    stop := least(stop, now());
+    lo := start;
+    WHILE lo < stop LOOP
+        hi := least(lo + chunk, stop);
+        IF provider = 'alphavantage' AND resolution < interval '1 day' THEN
+            hi := least((date_trunc('month', lo AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC', stop);
+        END IF;
+        IF provider = 'simulated' THEN
+            total := total + stockext.ingest_simulated(symbol, lo, hi, resolution, coalesce(feed_seed, 0));
+            RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, hi;
+        ELSE
+            total := total + stockext.fetch_history(provider, symbol, lo, hi, resolution);
+            -- A provider sends what it has, which may end before the chunk
+            -- (no trading, a plan's limits): report the newest bar stored.
+            SELECT max(t.ts) INTO newest FROM stockext.ticks t
+            WHERE t.symbol = backfill.symbol AND t.resolution = backfill.resolution AND t.ts < hi;
+            RAISE NOTICE 'backfill of "%" from %: % bars stored, newest bar %', symbol, provider, total,
+                coalesce('at ' || newest, 'none yet');
+        END IF;
+        lo := hi;
+    END LOOP;
+    RETURN total;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
+                              fill text DEFAULT 'none')
+RETURNS TABLE (bucket timestamptz, open double precision, high double precision,
+               low double precision, close double precision, volume bigint,
+               vwap double precision, avg_close double precision, n integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    origin    timestamp := '2000-01-03 00:00';
+    tz        text := 'UTC';
+    src       interval;
+    rolled    boolean;
+    data_sql  text;
+    prev      double precision;
+BEGIN
+    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF fill NOT IN ('none', 'null', 'previous', 'locf') THEN
+        RAISE EXCEPTION 'invalid fill "%"', fill
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use none, null, previous or locf.';
+    END IF;
+    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+        RAISE EXCEPTION 'invalid bar width "%"', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only.';
+    END IF;
+    IF stop < start THEN
+        RAISE EXCEPTION 'bar range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF extract(epoch FROM stop - start) / extract(epoch FROM width) > 1000000 THEN
+        RAISE EXCEPTION 'bar range holds more than 1000000 buckets of "%"', width
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Ask for a shorter range or a wider bucket.';
+    END IF;
+    -- A symbol never stored is a typo more often than an empty range, and
+    -- would fill every bucket with NULLs.
+    IF NOT EXISTS (SELECT FROM stockext.ticks t WHERE t.symbol = bars.symbol)
+       AND NOT EXISTS (SELECT FROM stockext.rollups r WHERE r.symbol = bars.symbol) THEN
+        RAISE EXCEPTION 'symbol "%" has no bars', symbol
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = 'Neither stockext.ticks nor the rollups hold a bar of it, at any resolution.',
+                  HINT = 'SELECT DISTINCT symbol FROM stockext.ticks lists the stored symbols.';
+    END IF;
+
+    SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src
+    FROM stockext.rollup_widths w WHERE w.width = bars.width;
+    rolled := FOUND;
+    IF rolled THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
+            FROM stockext.rollups_live l
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSE
+        origin := '2000-01-03 00:00';
+        tz := 'UTC';
+        SELECT min(t.resolution) INTO src FROM stockext.ticks t
+        WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution < width;
+        data_sql := format($q$
+            SELECT s.bucket, %s
+            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, t.*
+                  FROM stockext.ticks t
+                  WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
+            WHERE s.bucket >= $3 AND s.bucket < $4
+            GROUP BY s.bucket$q$, stockext.rollup_select_list());
+    END IF;
+
+    IF fill = 'none' THEN
+        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1' USING symbol, width, start, stop, origin, tz, src;
+        RETURN;
+    END IF;
+
+    -- The close before the first bucket seeds 'previous'.
+    IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
+        SELECT t.close INTO prev FROM stockext.ticks t
+        WHERE t.symbol = bars.symbol AND t.resolution = src
+          AND t.ts < stockext.rollup_bucket(start, width, origin, tz)
+          AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
+        ORDER BY t.ts DESC LIMIT 1;
+    END IF;
+
+    RETURN QUERY EXECUTE format($q$
+        WITH data AS (%s),
+        grid AS (
+            SELECT DISTINCT g AT TIME ZONE $6 AS bucket
+            FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
+        ),
+        cells AS (
+            SELECT g.bucket, d.open, d.high, d.low, d.close, d.volume, d.vwap, d.avg_close, d.n,
+                   count(d.close) OVER (ORDER BY g.bucket) AS run
+            FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
+            WHERE g.bucket >= $3 AND g.bucket < $4
+        ),
+        carried AS (
+            SELECT c.*, coalesce(first_value(c.close) OVER (PARTITION BY c.run ORDER BY c.bucket), $8) AS last_close
+            FROM cells c
+        )
+        SELECT c.bucket,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.open ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.high ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.low ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.close ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.volume ELSE 0 END,
+               c.vwap,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
+               CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
+        FROM carried c ORDER BY c.bucket$q$, data_sql)
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
+END
+$$;
+
+ALTER FUNCTION stockext.simulate_bars(text, timestamptz, timestamptz, interval, bigint) CALLED ON NULL INPUT;
+
 ------------------------------------------------------------------------------
 -- Bars on their resolution's grid, upper-case symbols, feed checks
 ------------------------------------------------------------------------------

@@ -96,7 +96,9 @@ SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 10:00+00', '2025-07
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 09:00+00', '2025-07-01 10:00+00', 'locf');
 -- A width with no rollup table is computed from the ticks.
 SELECT * FROM stockext.bars('GAP', '45 minutes', '2025-07-01 09:45+00', '2025-07-01 12:00+00', 'previous');
-SELECT count(*) AS rows FROM stockext.bars('NONE', '1 hour', '2025-07-01', '2025-07-02', 'null');
+-- A range without bars: a NULL row per bucket (a symbol without any bar
+-- is an error: see errors).
+SELECT count(*) AS rows FROM stockext.bars('GAP', '1 hour', '2025-06-01', '2025-06-02', 'null');
 
 -- Randomized: inserts, upserts with changed and unchanged values, out of
 -- order and late bars, deletes and refreshes over several symbols; after

@@ -16,25 +16,7 @@
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
 
-/* Whether a DROP statement drops the extension stockext. */
-static bool
-drops_stockext(Node *parsetree)
-{
-	DropStmt   *stmt;
-	ListCell   *lc;
-
-	if (parsetree == NULL || !IsA(parsetree, DropStmt))
-		return false;
-	stmt = (DropStmt *) parsetree;
-	if (stmt->removeType != OBJECT_EXTENSION)
-		return false;
-	foreach(lc, stmt->objects)
-	{
-		if (strcmp(strVal(lfirst(lc)), "stockext") == 0)
-			return true;
-	}
-	return false;
-}
+#include "drop.h"
 
 /* Event trigger: before DROP EXTENSION stockext, unschedules its pg_cron jobs. */
 PG_FUNCTION_INFO_V1(stockext_drop_jobs_trigger);

@@ -34,6 +34,8 @@ int			stockext_worker_naptime_ms = 1000;
 int			stockext_max_backoff_s = 3600;
 int			stockext_max_gap_fill_days = 31;
 
+bool		stockext_allow_drop = false;
+
 /* stockext.database_names must be a list of names. */
 static bool
 check_database_names(char **newval, void **extra pg_attribute_unused(), GucSource source pg_attribute_unused())
@@ -127,4 +129,11 @@ stockext_define_gucs(void)
 							"Most days of history a worker fetches to fill a gap after a restart.", NULL,
 							&stockext_max_gap_fill_days, 31, 0, 3660,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/* Superusers only: the drop it allows deletes every stored bar. */
+	DefineCustomBoolVariable("stockext.allow_drop",
+							 "Lets DROP EXTENSION stockext without CASCADE delete stored bars.",
+							 "Off: DROP EXTENSION stockext is refused while stockext.ticks holds bars, unless it says CASCADE.",
+							 &stockext_allow_drop, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 }

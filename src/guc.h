@@ -31,6 +31,9 @@ extern int	stockext_worker_naptime_ms;
 extern int	stockext_max_backoff_s;
 extern int	stockext_max_gap_fill_days;
 
+/* DROP EXTENSION stockext may delete stored bars without CASCADE. */
+extern bool stockext_allow_drop;
+
 extern void stockext_define_gucs(void);
 
 #endif							/* STOCKEXT_GUC_H */

@@ -257,6 +257,22 @@ typedef struct SimulateState
 	TimestampTz stop;
 } SimulateState;
 
+/*
+ * Not STRICT, so that a NULL argument is an error naming it rather than an
+ * empty result that looks like a quiet market.
+ */
+static void
+check_not_null(FunctionCallInfo fcinfo)
+{
+	static const char *const names[] = {"symbol", "start", "stop", "resolution", "seed"};
+
+	for (int i = 0; i < lengthof(names); i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", names[i])));
+}
+
 /* The simulated bars starting in [start, stop), complete. */
 PG_FUNCTION_INFO_V1(stockext_simulate_bars);
 Datum
@@ -267,13 +283,18 @@ stockext_simulate_bars(PG_FUNCTION_ARGS)
 
 	if (SRF_IS_FIRSTCALL())
 	{
-		text	   *symbol = PG_GETARG_TEXT_PP(0);
-		TimestampTz start = PG_GETARG_TIMESTAMPTZ(1);
-		TimestampTz stop = PG_GETARG_TIMESTAMPTZ(2);
-		Interval   *res = PG_GETARG_INTERVAL_P(3);
+		text	   *symbol;
+		TimestampTz start;
+		TimestampTz stop;
+		Interval   *res;
 		MemoryContext old;
 		TupleDesc	tupdesc;
 
+		check_not_null(fcinfo);
+		symbol = PG_GETARG_TEXT_PP(0);
+		start = PG_GETARG_TIMESTAMPTZ(1);
+		stop = PG_GETARG_TIMESTAMPTZ(2);
+		res = PG_GETARG_INTERVAL_P(3);
 		check_symbol(symbol);
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);

@@ -221,16 +221,21 @@ AS $$
 DECLARE
     p text;
 BEGIN
+    IF feed IS NULL THEN
+        RAISE EXCEPTION 'feed must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id of a feed: SELECT id FROM stockext.feeds.';
+    END IF;
     SELECT f.provider INTO p FROM stockext.feeds f WHERE f.id = feed;
     IF p IS NULL THEN
-        RAISE EXCEPTION 'feed % does not exist', coalesce(feed::text, 'NULL')
+        RAISE EXCEPTION 'feed % does not exist', feed
             USING ERRCODE = 'undefined_object';
     END IF;
     RETURN p;
 END
 $$;
 COMMENT ON FUNCTION stockext.feed_provider(integer) IS
-'the provider of a feed; raises undefined_object when the feed does not exist';
+'the provider of a feed; raises null_value_not_allowed for NULL and undefined_object when the feed does not exist';
 
 CREATE FUNCTION stockext.set_api_key(feed integer, api_key text)
 RETURNS void
@@ -406,13 +411,14 @@ COMMENT ON VIEW stockext.feed_status IS
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
 
 -- The simulated market: a deterministic random walk per (seed, symbol).
+-- Not STRICT: a NULL argument raises an error naming it.
 CREATE FUNCTION stockext.simulate_bars(symbol text, start timestamptz, stop timestamptz,
                                        resolution interval DEFAULT '1 minute',
                                        seed bigint DEFAULT 0)
 RETURNS TABLE (ts timestamptz, open double precision, high double precision,
                low double precision, close double precision, volume bigint)
 AS 'MODULE_PATHNAME', 'stockext_simulate_bars'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION stockext.simulate_bars(text, timestamptz, timestamptz, interval, bigint) IS
 'the simulated feed''s complete bars starting in [start, stop): a seeded geometric random walk, the same for the same seed, symbol and bar time';
 
@@ -439,7 +445,8 @@ COMMENT ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz,
 REVOKE ALL ON FUNCTION stockext.fetch_history(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
 
 -- Fetches history in chunks, with a NOTICE per chunk.  Upserts, so it is
--- safe to re-run and to overlap with the worker.
+-- safe to re-run and to overlap with the worker.  Nothing starts after
+-- now, so the chunks end there: a stop in the future costs no request.
 CREATE FUNCTION stockext.backfill(provider text, symbol text, start timestamptz,
                                   stop timestamptz, resolution interval)
 RETURNS bigint
@@ -452,7 +459,12 @@ DECLARE
     hi     timestamptz;
     total  bigint := 0;
     feed_seed bigint;
+    newest timestamptz;
 BEGIN
+    IF symbol IS NULL THEN
+        RAISE EXCEPTION 'symbol must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     PERFORM stockext.check_feed(provider, ARRAY[symbol], resolution, resolution);
     IF start IS NULL OR stop IS NULL OR stop <= start THEN
         RAISE EXCEPTION 'backfill range must be non-empty'
@@ -469,6 +481,11 @@ BEGIN
     chunk := CASE WHEN provider = 'simulated' THEN resolution * 10000
                   WHEN provider = 'yahoo' AND resolution < interval '1 hour' THEN interval '7 days'
                   ELSE resolution * 5000 END;
+    IF start >= now() THEN
+        RAISE NOTICE 'backfill of "%" from %: nothing to fetch, the range starts after now', symbol, provider;
+        RETURN 0;
+    END IF;
+    stop := least(stop, now());
     lo := start;
     WHILE lo < stop LOOP
         hi := least(lo + chunk, stop);
@@ -477,11 +494,17 @@ BEGIN
         END IF;
         IF provider = 'simulated' THEN
             total := total + stockext.ingest_simulated(symbol, lo, hi, resolution, coalesce(feed_seed, 0));
+            RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, hi;
         ELSE
             total := total + stockext.fetch_history(provider, symbol, lo, hi, resolution);
+            -- A provider sends what it has, which may end before the chunk
+            -- (no trading, a plan's limits): report the newest bar stored.
+            SELECT max(t.ts) INTO newest FROM stockext.ticks t
+            WHERE t.symbol = backfill.symbol AND t.resolution = backfill.resolution AND t.ts < hi;
+            RAISE NOTICE 'backfill of "%" from %: % bars stored, newest bar %', symbol, provider, total,
+                coalesce('at ' || newest, 'none yet');
         END IF;
         lo := hi;
-        RAISE NOTICE 'backfill of "%" from %: % bars stored up to %', symbol, provider, total, lo;
     END LOOP;
     RETURN total;
 END

@@ -71,7 +71,6 @@ COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average of the typic
 COMMENT ON COLUMN stockext.rollups.avg_close IS 'average close of the bars';
 COMMENT ON COLUMN stockext.rollups.n IS 'number of bars aggregated';
 REVOKE ALL ON stockext.rollups FROM PUBLIC;
-GRANT SELECT ON stockext.rollups TO PUBLIC;
 
 -- Buckets whose bars changed since they were last rolled up, one row per
 -- (symbol, width, bucket) and statement that touched them (deduplicated at
@@ -84,7 +83,6 @@ CREATE TABLE stockext.rollup_invalidations (
 COMMENT ON TABLE stockext.rollup_invalidations IS
 '(symbol, width, bucket) keys whose bars were inserted, changed or deleted since the last refresh; claimed by stockext.refresh_rollups()';
 REVOKE ALL ON stockext.rollup_invalidations FROM PUBLIC;
-GRANT SELECT ON stockext.rollup_invalidations TO PUBLIC;
 
 -- The bars each width reads, with their bucket.
 CREATE VIEW stockext.rollup_source AS
@@ -213,7 +211,88 @@ END
 $do$;
 COMMENT ON VIEW stockext.rollups_live IS
 'stockext.rollups with the buckets not refreshed yet computed from stockext.ticks: always current';
-GRANT SELECT ON stockext.rollups_live TO PUBLIC;
+REVOKE ALL ON stockext.rollups_live FROM PUBLIC;
+
+-- Privileges: the relations that show the bars besides stockext.ticks (the
+-- rollups, their partitions and live views, the invalidation keys, the
+-- rollup source) grant SELECT to exactly the roles stockext.ticks grants it
+-- to, PUBLIC included, and nothing else (no grant option, no other
+-- privilege; their owner aside).  These are the REVOKE and GRANT statements
+-- that would make it so, REVOKEs first; none when all is in order.
+CREATE FUNCTION stockext.rollup_privilege_fixes()
+RETURNS SETOF text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH ticks AS (
+        SELECT c.relowner, c.relacl FROM pg_class c WHERE c.oid = 'stockext.ticks'::regclass
+    ), readers AS (
+        SELECT DISTINCT a.grantee FROM ticks t, aclexplode(t.relacl) a
+        WHERE a.privilege_type = 'SELECT' AND a.grantee <> t.relowner
+    ), rels AS (
+        SELECT c.oid, c.relname, c.relowner, c.relacl FROM pg_class c
+        WHERE c.relnamespace = 'stockext'::regnamespace
+          AND (c.relname IN ('rollups', 'rollups_live', 'rollup_source', 'rollup_invalidations')
+               OR c.relname IN (SELECT w.name FROM stockext.rollup_widths w
+                                UNION ALL
+                                SELECT w.name || '_live' FROM stockext.rollup_widths w))
+    ), held AS (
+        SELECT r.oid, r.relname, a.grantee,
+               bool_and(a.privilege_type = 'SELECT' AND NOT a.is_grantable) AS plain_select
+        FROM rels r, aclexplode(r.relacl) a
+        WHERE a.grantee <> r.relowner
+        GROUP BY r.oid, r.relname, a.grantee
+    ), wanted AS (
+        SELECT r.oid, r.relname, d.grantee FROM rels r, readers d WHERE d.grantee <> r.relowner
+    )
+    SELECT f.statement FROM (
+        -- A default ACL (NULL) is written out, so that a width added now and
+        -- one updated from 0.1.0 (which granted SELECT to PUBLIC) carry the
+        -- same privileges.
+        SELECT 0 AS step, r.relname, 0::oid AS grantee,
+               format('REVOKE ALL ON stockext.%I FROM PUBLIC', r.relname) AS statement
+        FROM rels r
+        WHERE r.relacl IS NULL
+        UNION ALL
+        SELECT 1, h.relname, h.grantee,
+               format('REVOKE ALL ON stockext.%I FROM %s CASCADE', h.relname,
+                      CASE WHEN h.grantee = 0 THEN 'PUBLIC' ELSE h.grantee::regrole::text END)
+        FROM held h
+        WHERE NOT h.plain_select
+           OR NOT EXISTS (SELECT FROM wanted w WHERE w.oid = h.oid AND w.grantee = h.grantee)
+        UNION ALL
+        SELECT 2, w.relname, w.grantee,
+               format('GRANT SELECT ON stockext.%I TO %s', w.relname,
+                      CASE WHEN w.grantee = 0 THEN 'PUBLIC' ELSE w.grantee::regrole::text END)
+        FROM wanted w
+        WHERE NOT EXISTS (SELECT FROM held h WHERE h.oid = w.oid AND h.grantee = w.grantee AND h.plain_select)
+    ) f
+    ORDER BY f.step, f.relname, f.grantee;
+END;
+COMMENT ON FUNCTION stockext.rollup_privilege_fixes() IS
+'internal: the REVOKE and GRANT statements that would give the rollups, their live views and the invalidation keys the SELECT grants of stockext.ticks';
+
+-- Runs them; SECURITY DEFINER because only the owner may grant on the
+-- rollups, while a GRANT on ticks may come from a role with grant option.
+-- Executable by everyone, as the event trigger runs it as whoever granted:
+-- all it can do is bring the rollups in line with ticks.
+CREATE FUNCTION stockext.sync_rollup_privileges()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_sync_rollup_privileges'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION stockext.sync_rollup_privileges() IS
+'gives the rollups, their live views and the invalidation keys the SELECT grants of stockext.ticks (run after every GRANT or REVOKE on the schema''s tables); returns the statements it ran';
+
+CREATE FUNCTION stockext.rollup_privileges_trigger()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'stockext_rollup_privileges_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION stockext.rollup_privileges_trigger() IS
+'event trigger: after a GRANT or REVOKE on a table of the schema stockext, gives the rollups the SELECT grants of stockext.ticks';
+REVOKE ALL ON FUNCTION stockext.rollup_privileges_trigger() FROM PUBLIC;
+CREATE EVENT TRIGGER stockext_rollup_privileges ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE')
+    EXECUTE FUNCTION stockext.rollup_privileges_trigger();
 
 -- Refreshes, rebuilds and width changes take this lock, so they run one at
 -- a time and each starts from a snapshot taken after the previous one
@@ -345,6 +424,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ext_member boolean;
+    taken      text;
 BEGIN
     IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL THEN
         RAISE EXCEPTION 'arguments of stockext.add_rollup() must not be NULL'
@@ -371,19 +451,32 @@ BEGIN
                   HINT = 'Use a name from pg_timezone_names, such as America/New_York.';
     END IF;
     PERFORM stockext.rollup_lock();
+    SELECT w.name INTO taken FROM stockext.rollup_widths w WHERE w.width = add_rollup.width;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a rollup of width "%" already exists', width
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('It is stockext.%I.', taken),
+                  HINT = 'Realign it with stockext.set_rollup_alignment(), or remove it with stockext.drop_rollup() first.';
+    END IF;
+    SELECT c.relname INTO taken FROM pg_class c
+    WHERE c.relnamespace = 'stockext'::regnamespace AND c.relname IN (name, name || '_live');
+    IF FOUND THEN
+        RAISE EXCEPTION 'rollup name "%" is already taken', name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('stockext.%I already exists.', taken),
+                  HINT = 'Choose another name.';
+    END IF;
     INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution)
     VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
             source_resolution);
     EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', name, width);
     EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', name,
                    format('%s bars per symbol and bucket; see stockext.rollups', width));
-    EXECUTE format('GRANT SELECT ON stockext.%I TO PUBLIC', name);
     EXECUTE format('CREATE VIEW stockext.%I AS
                     SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
                     FROM stockext.rollups_live WHERE width = %L', name || '_live', width);
     EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', name || '_live',
                    format('%s bars including the buckets not refreshed yet (real-time)', width));
-    EXECUTE format('GRANT SELECT ON stockext.%I TO PUBLIC', name || '_live');
     -- Inside CREATE EXTENSION the new objects belong to the extension by
     -- themselves; added later they are made members, so DROP EXTENSION
     -- takes them along.
@@ -396,6 +489,8 @@ BEGIN
         EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', name);
         EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', name || '_live');
     END IF;
+    -- Readable by the roles that can read the bars.
+    PERFORM stockext.sync_rollup_privileges();
     RETURN stockext.rebuild_rollups(width);
 END
 $$;
@@ -469,7 +564,8 @@ SELECT stockext.add_rollup('bars_1d', '1 day');
 -- in UTC, reading the finest resolution below the width that the symbol has
 -- in the range.  fill: 'none' leaves empty buckets out, 'null' returns them
 -- with NULLs, 'previous' (or 'locf') returns them as a flat candle at the
--- previous close (open = high = low = close, volume 0, n 0).
+-- previous close (open = high = low = close, volume 0, n 0).  A symbol
+-- without a single bar raises no_data_found.
 CREATE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
                               fill text DEFAULT 'none')
 RETURNS TABLE (bucket timestamptz, open double precision, high double precision,
@@ -509,6 +605,15 @@ BEGIN
         RAISE EXCEPTION 'bar range holds more than 1000000 buckets of "%"', width
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Ask for a shorter range or a wider bucket.';
+    END IF;
+    -- A symbol never stored is a typo more often than an empty range, and
+    -- would fill every bucket with NULLs.
+    IF NOT EXISTS (SELECT FROM stockext.ticks t WHERE t.symbol = bars.symbol)
+       AND NOT EXISTS (SELECT FROM stockext.rollups r WHERE r.symbol = bars.symbol) THEN
+        RAISE EXCEPTION 'symbol "%" has no bars', symbol
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = 'Neither stockext.ticks nor the rollups hold a bar of it, at any resolution.',
+                  HINT = 'SELECT DISTINCT symbol FROM stockext.ticks lists the stored symbols.';
     END IF;
 
     SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src

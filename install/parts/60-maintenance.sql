@@ -228,6 +228,22 @@ COMMENT ON FUNCTION stockext.unschedule_jobs() IS
 'removes this database''s stockext jobs from pg_cron; returns how many it removed';
 REVOKE ALL ON FUNCTION stockext.unschedule_jobs() FROM PUBLIC;
 
+-- DROP EXTENSION stockext is refused while stockext.ticks holds bars,
+-- unless it says CASCADE or stockext.allow_drop is on; a drop let through
+-- also drops the schema stockext at commit when nothing else is left in it.
+-- Named to fire before stockext_drop_jobs (event triggers fire in name
+-- order), so a refused drop keeps the jobs.
+CREATE FUNCTION stockext.drop_guard_trigger()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'stockext_drop_guard_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION stockext.drop_guard_trigger() IS
+'event trigger: refuses DROP EXTENSION stockext without CASCADE while stockext.ticks holds bars (unless stockext.allow_drop is on), and drops the emptied schema stockext at commit';
+REVOKE ALL ON FUNCTION stockext.drop_guard_trigger() FROM PUBLIC;
+CREATE EVENT TRIGGER stockext_drop_guard ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION stockext.drop_guard_trigger();
+
 -- DROP EXTENSION stockext first removes the jobs, so none is left behind
 -- to fail every minute.
 CREATE FUNCTION stockext.drop_jobs_trigger()

@@ -373,14 +373,19 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'alert rule must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the id of a rule: SELECT id FROM stockext.alert_rule_list.';
+    END IF;
     IF NOT EXISTS (SELECT FROM stockext.alert_rules r WHERE r.id = rule) THEN
-        RAISE EXCEPTION 'alert rule % does not exist', coalesce(rule::text, 'NULL')
+        RAISE EXCEPTION 'alert rule % does not exist', rule
             USING ERRCODE = 'undefined_object';
     END IF;
 END
 $$;
 COMMENT ON FUNCTION stockext.check_rule_exists(integer) IS
-'raises undefined_object when the alert rule does not exist';
+'raises null_value_not_allowed for NULL and undefined_object when the alert rule does not exist';
 REVOKE ALL ON FUNCTION stockext.check_rule_exists(integer) FROM PUBLIC;
 
 CREATE FUNCTION stockext.set_alert_webhook(rule integer, url text)
@@ -638,6 +643,12 @@ DECLARE
     a       stockext.alerts;
     fired   integer := 0;
 BEGIN
+    IF max_bars < 0 THEN
+        RAISE EXCEPTION 'max_bars must not be negative'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('max_bars is %s.', max_bars),
+                  HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
+    END IF;
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     FOR k IN
         WITH claimed AS (DELETE FROM stockext.alert_queue q
