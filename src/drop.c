@@ -134,7 +134,7 @@ owns_schema(Oid nsp)
 }
 
 static void
-drop_schema_at_commit(XactEvent event, void *arg)
+drop_schema_at_commit(XactEvent event, void *arg pg_attribute_unused())
 {
 	Oid			nsp = schema_to_drop;
 

@@ -266,7 +266,7 @@ check_not_null(FunctionCallInfo fcinfo)
 {
 	static const char *const names[] = {"symbol", "start", "stop", "resolution", "seed"};
 
-	for (int i = 0; i < lengthof(names); i++)
+	for (size_t i = 0; i < lengthof(names); i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
