@@ -34,6 +34,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "provider.h"
+#include "rate_limit.h"
 #include "worker.h"
 
 #define URL_MAX 8192
