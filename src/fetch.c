@@ -642,6 +642,8 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *key;
 
+	/* Asked and stored as the upper-case symbol, like every symbol. */
+	symbol_normalize(symbol);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	key = api_key(0, pi->name);

@@ -510,6 +510,7 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Ask for a shorter range or a wider bucket.';
     END IF;
+    symbol := upper(symbol COLLATE "C");
 
     SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src
     FROM stockext.rollup_widths w WHERE w.width = bars.width;
@@ -577,5 +578,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
-'one bar per bucket of width starting in [start, stop) for symbol; fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
+'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
 
