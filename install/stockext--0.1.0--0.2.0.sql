@@ -503,3 +503,7 @@ END
 $$;
 COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) IS
 'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; a webhook URL needs a superuser';
+
+-- The request limits hold in sliding windows (src/rate_limit.c).
+COMMENT ON FUNCTION stockext.provider_requests() IS
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window';

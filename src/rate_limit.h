@@ -9,13 +9,14 @@
 #define RATE_PROVIDERS 3
 
 /*
- * Takes cost requests from a provider's allowance for the current UTC
- * minute and day, shared by all workers.  False when that would exceed a
- * limit; *daily then tells whether the day's allowance is the one spent.
+ * Takes cost requests from a provider's allowances, shared by all workers:
+ * false when the last 60 seconds would then hold more than per_minute
+ * requests or the last 24 hours more than per_day; *daily then tells
+ * whether the day's allowance is the one spent.
  */
 extern bool rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily);
 
-/* The requests counted for a provider in the current UTC minute and day. */
+/* A provider's requests in the last 60 seconds and the last 24 hours. */
 extern void rate_limit_counts(int provider, int *minute_count, int *day_count);
 
 /* From the shared memory hooks of worker.c, when preloaded. */

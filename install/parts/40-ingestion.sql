@@ -544,7 +544,7 @@ RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
 AS 'MODULE_PATHNAME', 'stockext_provider_requests'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION stockext.provider_requests() IS
-'requests made to each provider in the current UTC minute and day by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day';
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window';
 
 -- Tells the launcher that this database now has the extension.
 CREATE FUNCTION stockext.wake_launcher()
