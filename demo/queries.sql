@@ -6,7 +6,7 @@ SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols, min(ts), max(ts) FRO
 SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
 SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
 FROM stockext.feed_status;
--- Each provider's requests this UTC minute and day against its limits
+-- Each provider's requests in the last minute and day against its limits
 -- (the simulated feed makes none).
 SELECT * FROM stockext.provider_requests();
 SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume

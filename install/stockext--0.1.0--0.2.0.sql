@@ -326,6 +326,256 @@ BEGIN
 END
 $$;
 
+
+
+ALTER FUNCTION stockext.simulate_bars(text, timestamptz, timestamptz, interval, bigint) CALLED ON NULL INPUT;
+
+------------------------------------------------------------------------------
+-- Bars on their resolution's grid, upper-case symbols, feed checks
+------------------------------------------------------------------------------
+
+-- Bars start on their resolution's grid: whole multiples of
+-- gcd(resolution, 15 minutes) since 1970-01-01 00:00 UTC (README, "Bars").
+CREATE FUNCTION stockext.ts_problem(ts timestamptz, resolution interval)
+RETURNS text
+AS 'MODULE_PATHNAME', 'stockext_ts_problem'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.ts_problem(timestamptz, interval) IS
+'why a bar of the resolution cannot start at ts (not finite, or off the grid of whole multiples of gcd(resolution, 15 minutes) since 1970-01-01 00:00 UTC), or NULL when it can; NULL for a resolution that is not positive';
+
+-- Bars that 0.1.0 stored off their resolution's grid (its upsert_bar took
+-- any ts) go to rejects with the reason, so that ticks_ts_on_grid holds on
+-- every row; the ADD CONSTRAINT below checks that it does.  Deleting them
+-- queues their rollup buckets for the next refresh like any delete.
+DO $$
+DECLARE
+    moved bigint;
+BEGIN
+    WITH off_grid AS (
+        DELETE FROM stockext.ticks t WHERE stockext.ts_problem(t.ts, t.resolution) IS NOT NULL
+        RETURNING t.*
+    )
+    INSERT INTO stockext.rejects (source, symbol, ts, resolution, open, high, low, close, volume, reason)
+    SELECT o.source, o.symbol, o.ts, o.resolution, o.open, o.high, o.low, o.close, o.volume,
+           stockext.ts_problem(o.ts, o.resolution) || '; moved out of stockext.ticks by the update to 0.2.0'
+    FROM off_grid o;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    IF moved > 0 THEN
+        RAISE WARNING 'moved % bars off their resolution''s grid from stockext.ticks to stockext.rejects', moved;
+    END IF;
+END
+$$;
+
+-- On every partition, inherited as in a fresh install.
+ALTER TABLE stockext.ticks ADD CONSTRAINT ticks_ts_on_grid CHECK (stockext.ts_problem(ts, resolution) IS NULL);
+
+CREATE OR REPLACE FUNCTION stockext.upsert_bar(symbol text, ts timestamptz, resolution interval,
+                                    open float8, high float8, low float8, close float8,
+                                    volume bigint, source text DEFAULT 'manual')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    why text;
+BEGIN
+    IF symbol IS NULL OR ts IS NULL OR resolution IS NULL OR source IS NULL THEN
+        RAISE EXCEPTION 'symbol, ts, resolution and source of a bar must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    why := coalesce(stockext.symbol_problem(symbol), stockext.ts_problem(ts, resolution),
+                    stockext.bar_problem(open, high, low, close, volume));
+    IF why IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid bar for "%" at %: %', symbol, ts, why
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('open %s, high %s, low %s, close %s, volume %s.',
+                                  coalesce(open::text, 'NULL'), coalesce(high::text, 'NULL'),
+                                  coalesce(low::text, 'NULL'), coalesce(close::text, 'NULL'),
+                                  coalesce(volume::text, 'NULL'));
+    END IF;
+    INSERT INTO stockext.ticks AS t (symbol, ts, resolution, open, high, low, close, volume, source)
+    VALUES (upper(symbol COLLATE "C"), ts, resolution, open, high, low, close, volume, source)
+    ON CONFLICT ON CONSTRAINT ticks_pkey DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low,
+            close = excluded.close, volume = excluded.volume,
+            source = excluded.source, ingested_at = excluded.ingested_at
+        WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.source);
+END
+$$;
+COMMENT ON FUNCTION stockext.upsert_bar(text, timestamptz, interval, float8, float8, float8, float8, bigint, text) IS
+'inserts one bar or updates the stored bar with the same (symbol, ts, resolution), the symbol in upper case; rejects impossible bars and bars off their resolution''s grid with check_violation';
+
+-- Symbols are upper case from now on: feeds and alert rules name them so (a
+-- feed that listed "aapl" and "AAPL" keeps one).  Bars stored under a
+-- lower-case symbol stay where they are (README, "Versions and upgrades").
+UPDATE stockext.feeds f
+   SET symbols = ARRAY(SELECT d.s FROM (SELECT DISTINCT ON (upper(x COLLATE "C")) upper(x COLLATE "C") AS s, n
+                                        FROM unnest(f.symbols) WITH ORDINALITY AS u(x, n)
+                                        ORDER BY upper(x COLLATE "C"), n) d
+                       ORDER BY d.n)
+ WHERE EXISTS (SELECT FROM unnest(f.symbols) x WHERE x <> upper(x COLLATE "C"));
+UPDATE stockext.alert_rules SET symbol = upper(symbol COLLATE "C") WHERE symbol <> upper(symbol COLLATE "C");
+
+CREATE OR REPLACE FUNCTION stockext.check_feed(provider text, symbols text[], resolution interval,
+                                    poll_every interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s   text;
+    why text;
+BEGIN
+    IF provider IS NULL THEN
+        RAISE EXCEPTION 'provider must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF provider NOT IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated') THEN
+        RAISE EXCEPTION 'unknown provider "%"', provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of twelvedata, alphavantage, yahoo, simulated.';
+    END IF;
+    IF symbols IS NULL OR cardinality(symbols) = 0 THEN
+        RAISE EXCEPTION 'a feed needs at least one symbol'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH s IN ARRAY symbols LOOP
+        IF s IS NULL THEN
+            RAISE EXCEPTION 'symbols must not contain NULL'
+                USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        why := stockext.symbol_problem(s);
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid symbol "%"', s
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = initcap(left(why, 1)) || substr(why, 2) || '.';
+        END IF;
+    END LOOP;
+    -- Symbols are case-insensitive: "aapl" repeats "AAPL".
+    IF cardinality(symbols) <> (SELECT count(DISTINCT upper(x COLLATE "C")) FROM unnest(symbols) x) THEN
+        RAISE EXCEPTION 'symbols must not repeat'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Symbols are compared in upper case.';
+    END IF;
+    IF resolution IS NULL THEN
+        RAISE EXCEPTION 'resolution must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF provider = 'simulated' THEN
+        IF extract(month FROM resolution) <> 0 OR extract(year FROM resolution) <> 0
+           OR resolution < interval '1 second' OR resolution > interval '7 days'
+           OR extract(epoch FROM resolution) <> trunc(extract(epoch FROM resolution)) THEN
+            RAISE EXCEPTION 'resolution "%" is not supported by provider "simulated"', resolution
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The simulated feed serves whole numbers of seconds from 1 second to 7 days.';
+        END IF;
+    ELSIF NOT resolution = ANY (stockext.provider_resolutions(provider)) THEN
+        RAISE EXCEPTION 'resolution "%" is not supported by provider "%"', resolution, provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Provider "%s" serves %s.', provider,
+                                  array_to_string(stockext.provider_resolutions(provider), ', '));
+    END IF;
+    IF poll_every IS NULL OR poll_every < interval '1 second' THEN
+        RAISE EXCEPTION 'poll_every must be at least 1 second'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('poll_every is %s.', coalesce(poll_every::text, 'NULL'));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.check_feed(text, text[], interval, interval) IS
+'raises invalid_parameter_value naming what is wrong with a feed definition (provider, symbols, resolution, poll interval of at least 1 second)';
+
+CREATE FUNCTION stockext.check_feed_unique(feed integer, provider text, symbols text[],
+                                           resolution interval)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    other integer;
+    sym   text;
+BEGIN
+    SELECT f.id, s INTO other, sym
+    FROM stockext.feeds f CROSS JOIN unnest(f.symbols) s
+    WHERE f.provider = check_feed_unique.provider AND f.resolution = check_feed_unique.resolution
+      AND f.id IS DISTINCT FROM feed AND s = ANY (check_feed_unique.symbols)
+    ORDER BY f.id, s LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'symbol "%" already has a feed from provider "%" at resolution "%"',
+                        sym, provider, resolution
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Feed %s polls "%s" at that resolution.', other, sym),
+                  HINT = format('Change the symbols of feed %s, or remove it.', other);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.check_feed_unique(integer, text, text[], interval) IS
+'raises duplicate_object when a feed other than feed polls one of the symbols from the provider at the resolution';
+
+CREATE OR REPLACE FUNCTION stockext.add_feed(provider text, symbols text[], resolution interval,
+                                  poll_every interval, api_key text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    feed integer;
+BEGIN
+    PERFORM stockext.check_feed(provider, symbols, resolution, poll_every);
+    symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM stockext.check_feed_unique(NULL, provider, symbols, resolution);
+    INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every)
+    VALUES (provider, symbols, resolution, poll_every)
+    RETURNING id INTO feed;
+    IF api_key IS NOT NULL THEN
+        PERFORM stockext.set_api_key(feed, api_key);
+    END IF;
+    RETURN feed;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
+                                     resolution interval DEFAULT NULL,
+                                     poll_every interval DEFAULT NULL,
+                                     seed bigint DEFAULT NULL,
+                                     keep_raw boolean DEFAULT NULL,
+                                     raw_retention interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f stockext.feeds;
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
+    SELECT * INTO f FROM stockext.feeds WHERE id = feed FOR UPDATE;
+    f.symbols := coalesce(symbols, f.symbols);
+    f.resolution := coalesce(resolution, f.resolution);
+    f.poll_every := coalesce(poll_every, f.poll_every);
+    f.seed := coalesce(seed, f.seed);
+    f.keep_raw := coalesce(keep_raw, f.keep_raw);
+    f.raw_retention := coalesce(raw_retention, f.raw_retention);
+    PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
+    f.symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(f.symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    PERFORM stockext.check_feed_unique(feed, f.provider, f.symbols, f.resolution);
+    IF f.raw_retention <= interval '0' THEN
+        RAISE EXCEPTION 'raw_retention must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE stockext.feeds
+       SET symbols = f.symbols, resolution = f.resolution,
+           poll_every = f.poll_every, seed = f.seed,
+           keep_raw = f.keep_raw, raw_retention = f.raw_retention
+     WHERE id = feed;
+    UPDATE stockext.feed_state SET next_poll_at = '-infinity' WHERE feed_id = feed;
+END
+$$;
+
+COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) IS
+'adds a feed polled by the ingestion worker and returns its id; symbols are stored in upper case, each polled by one feed per provider and resolution; the key is stored apart, readable by superusers only';
+
 CREATE OR REPLACE FUNCTION stockext.backfill(provider text, symbol text, start timestamptz,
                                   stop timestamptz, resolution interval)
 RETURNS bigint
@@ -345,6 +595,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM stockext.check_feed(provider, ARRAY[symbol], resolution, resolution);
+    symbol := upper(symbol COLLATE "C");
     IF start IS NULL OR stop IS NULL OR stop <= start THEN
         RAISE EXCEPTION 'backfill range must be non-empty'
             USING ERRCODE = 'invalid_parameter_value',
@@ -388,6 +639,8 @@ BEGIN
     RETURN total;
 END
 $$;
+COMMENT ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) IS
+'fetches the bars of [start, stop) of a symbol (stored in upper case) from a provider in chunks (NOTICE per chunk) and upserts them; safe to re-run; returns rows changed';
 
 CREATE OR REPLACE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
                               fill text DEFAULT 'none')
@@ -429,6 +682,7 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Ask for a shorter range or a wider bucket.';
     END IF;
+    symbol := upper(symbol COLLATE "C");
     -- A symbol never stored is a typo more often than an empty range, and
     -- would fill every bucket with NULLs.
     IF NOT EXISTS (SELECT FROM stockext.ticks t WHERE t.symbol = bars.symbol)
@@ -504,9 +758,86 @@ BEGIN
     USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
 END
 $$;
+COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
+'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
 
-ALTER FUNCTION stockext.simulate_bars(text, timestamptz, timestamptz, interval, bigint) CALLED ON NULL INPUT;
+CREATE OR REPLACE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
+                                   feed integer DEFAULT NULL,
+                                   resolution interval DEFAULT NULL,
+                                   direction text DEFAULT NULL,
+                                   threshold float8 DEFAULT NULL,
+                                   bars integer DEFAULT NULL,
+                                   slow integer DEFAULT NULL,
+                                   factor float8 DEFAULT NULL,
+                                   level float8 DEFAULT NULL,
+                                   cooldown interval DEFAULT '0',
+                                   webhook_url text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f    stockext.feeds;
+    rule integer;
+    why  text;
+BEGIN
+    -- Defaults that depend on the condition.
+    IF condition IN ('pct_change', 'price_cross', 'sma_cross') THEN
+        direction := coalesce(direction, 'either');
+    END IF;
+    IF condition = 'pct_change' THEN
+        bars := coalesce(bars, 1);
+    ELSIF condition = 'volume_spike' THEN
+        bars := coalesce(bars, 3);
+        factor := coalesce(factor, 2.0);
+    ELSIF condition = 'volatility' THEN
+        bars := coalesce(bars, 20);
+    END IF;
+    PERFORM stockext.check_alert(condition, direction, threshold, bars, slow, factor, level, cooldown);
+    IF symbol IS NULL AND feed IS NULL THEN
+        RAISE EXCEPTION 'an alert rule needs a symbol or a feed'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF symbol IS NOT NULL THEN
+        why := stockext.symbol_problem(symbol);
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid symbol "%"', symbol
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = initcap(left(why, 1)) || substr(why, 2) || '.';
+        END IF;
+    END IF;
+    IF feed IS NOT NULL THEN
+        PERFORM stockext.feed_provider(feed);
+        SELECT * INTO f FROM stockext.feeds WHERE id = feed;
+        IF symbol IS NOT NULL AND NOT upper(symbol COLLATE "C") = ANY (f.symbols) THEN
+            RAISE EXCEPTION 'feed % has no symbol "%"', feed, symbol
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Feed %s polls %s.', feed, array_to_string(f.symbols, ', '));
+        END IF;
+        IF resolution IS NOT NULL AND resolution <> f.resolution THEN
+            RAISE EXCEPTION 'feed % polls % bars, not %', feed, f.resolution, resolution
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave resolution out: a rule on a feed watches the feed''s bars.';
+        END IF;
+        resolution := f.resolution;
+    END IF;
+    resolution := coalesce(resolution, interval '1 minute');
+    IF resolution <= interval '0' THEN
+        RAISE EXCEPTION 'resolution must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
+                                      bars, slow, factor, level, cooldown)
+    VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown)
+    RETURNING id INTO rule;
+    IF webhook_url IS NOT NULL THEN
+        PERFORM stockext.set_webhook(rule, NULL, webhook_url);
+    END IF;
+    RETURN rule;
+END
+$$;
+COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) IS
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; a webhook URL needs a superuser';
 
-------------------------------------------------------------------------------
--- Bars on their resolution's grid, upper-case symbols, feed checks
-------------------------------------------------------------------------------
+-- The request limits hold in sliding windows (src/rate_limit.c).
+COMMENT ON FUNCTION stockext.provider_requests() IS
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window';

@@ -169,7 +169,7 @@ BEGIN
             END IF;
         ELSIF r < 0.65 THEN
             -- a late bar days before the others, or a daily bar nobody rolls up
-            PERFORM stockext.upsert_bar(s, timestamptz '2025-07-28 13:00+00' + floor(random() * 3000) * interval '1 minute',
+            PERFORM stockext.upsert_bar(s, timestamptz '2025-07-28 13:00+00' + floor(random() * 200) * interval '15 minutes',
                                         CASE WHEN random() < 0.8 THEN interval '1 minute' ELSE interval '1 day' END,
                                         40, 41, 39, 40.5, 3, 'rand');
         ELSIF r < 0.75 THEN

@@ -34,6 +34,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "provider.h"
+#include "rate_limit.h"
 #include "worker.h"
 
 #define URL_MAX 8192
@@ -542,7 +543,7 @@ fetch_feeds(List *feeds, MemoryContext ctx)
 			!rate_limit_take(fp->pi->kind, f->nsymbols, *fp->pi->per_minute,
 							 *fp->pi->per_day, &daily))
 		{
-			/* Over this minute's allowance: due again next round. */
+			/* Over the last minute's allowance: due again next round. */
 			if (!daily)
 				continue;
 			fp->error = psprintf("the daily request limit of %s (stockext.%s_requests_per_day = %d) is spent",
@@ -605,7 +606,7 @@ wait_for_allowance(const ProviderInfo *pi)
 							   pi->name, *pi->per_day, pi->name, *pi->per_minute)));
 		if (!told)
 			ereport(NOTICE,
-					(errmsg("waiting for the next minute's allowance of provider \"%s\"", pi->name)));
+					(errmsg("waiting for the per-minute allowance of provider \"%s\"", pi->name)));
 		told = true;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000, PG_WAIT_EXTENSION);
@@ -641,6 +642,8 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *key;
 
+	/* Asked and stored as the upper-case symbol, like every symbol. */
+	symbol_normalize(symbol);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	key = api_key(0, pi->name);
@@ -710,7 +713,7 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(stored);
 }
 
-/* Each provider's requests this UTC minute and day, against its limits. */
+/* Each provider's requests in the last minute and day, against its limits. */
 PG_FUNCTION_INFO_V1(stockext_provider_requests);
 Datum
 stockext_provider_requests(PG_FUNCTION_ARGS)

@@ -80,22 +80,22 @@ stockext_define_gucs(void)
 
 	/* Defaults are the free plans' limits; Yahoo publishes none. */
 	define_limit("stockext.twelvedata_requests_per_minute",
-				 "Most TwelveData requests per UTC minute.",
+				 "Most TwelveData requests in any 60 seconds.",
 				 &stockext_twelvedata_per_minute, 8);
 	define_limit("stockext.twelvedata_requests_per_day",
-				 "Most TwelveData requests per UTC day.",
+				 "Most TwelveData requests in any 24 hours.",
 				 &stockext_twelvedata_per_day, 800);
 	define_limit("stockext.alphavantage_requests_per_minute",
-				 "Most Alpha Vantage requests per UTC minute.",
+				 "Most Alpha Vantage requests in any 60 seconds.",
 				 &stockext_alphavantage_per_minute, 5);
 	define_limit("stockext.alphavantage_requests_per_day",
-				 "Most Alpha Vantage requests per UTC day.",
+				 "Most Alpha Vantage requests in any 24 hours.",
 				 &stockext_alphavantage_per_day, 25);
 	define_limit("stockext.yahoo_requests_per_minute",
-				 "Most Yahoo Finance requests per UTC minute.",
+				 "Most Yahoo Finance requests in any 60 seconds.",
 				 &stockext_yahoo_per_minute, 30);
 	define_limit("stockext.yahoo_requests_per_day",
-				 "Most Yahoo Finance requests per UTC day.",
+				 "Most Yahoo Finance requests in any 24 hours.",
 				 &stockext_yahoo_per_day, 2000);
 
 	DefineCustomIntVariable("stockext.http_connect_timeout",

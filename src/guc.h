@@ -10,7 +10,7 @@ extern char *stockext_twelvedata_url;
 extern char *stockext_alphavantage_url;
 extern char *stockext_yahoo_url;
 
-/* Requests allowed per provider, per UTC minute and per UTC day (0: none). */
+/* Requests allowed per provider in any 60 seconds and any 24 hours (0: none). */
 extern int	stockext_twelvedata_per_minute;
 extern int	stockext_twelvedata_per_day;
 extern int	stockext_alphavantage_per_minute;

@@ -389,6 +389,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	int			nbad = 0;
 	int			nkept = 0;
 	int64		stored = 0;
+	const char *off_grid = NULL;
 	Datum		values[NARGS];
 	char		nulls[NARGS];
 
@@ -400,6 +401,17 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			b->problem = symbol_problem(b->symbol, strlen(b->symbol));
 		if (b->problem == NULL && !b->has_ts)
 			b->problem = "time is missing";
+		if (b->problem == NULL)
+		{
+			char		buf[BAR_REASON_LEN];
+			const char *why = bar_grid_problem(b->ts, resolution->month, resolution->day,
+											   resolution->time, buf, sizeof(buf));
+
+			/* The reason names only the resolution: one copy serves the batch. */
+			if (why == buf)
+				why = off_grid ? off_grid : (off_grid = pstrdup(buf));
+			b->problem = why;
+		}
 		if (b->problem == NULL)
 			b->problem = bar_problem(b->open, b->high, b->low, b->close,
 									 b->has_volume, b->volume);

@@ -25,7 +25,9 @@ typedef struct IngestBar
  * Stores bars of one resolution from one source in the current transaction:
  * one set-based upsert for the valid ones (a bar repeated in the batch
  * counts once, its last copy wins), one insert into stockext.rejects for the
- * others.  Creates the month partitions the batch needs.  feed_id 0 means
+ * others: a bad symbol or price, or a start off the resolution's grid.
+ * Symbols come in upper case (the parsers and the SQL entry points
+ * normalize them).  Creates the month partitions the batch needs.  feed_id 0 means
  * none.  Returns the rows inserted or changed; *rejected gets the rejects.
  * Reorders bars.
  */

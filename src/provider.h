@@ -58,7 +58,7 @@ typedef enum ParseStatus
  */
 typedef struct ParsedBar
 {
-	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];
+	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];	/* upper case */
 	bool		has_epoch;
 	int64_t		epoch;			/* seconds since 1970-01-01 UTC */
 	int			year, mon, mday, hour, min, sec;	/* wall time, mon 1-12 */

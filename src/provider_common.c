@@ -227,6 +227,7 @@ pc_add_symbol_error(ParseResult *out, const char *symbol, int code, const char *
 	}
 	e = &out->symbol_errors[out->nsymbol_errors++];
 	copy_bounded(e->symbol, sizeof(e->symbol), symbol, strlen(symbol));
+	symbol_normalize(e->symbol);
 	e->code = code;
 	copy_bounded(e->message, sizeof(e->message), message, strlen(message));
 	return true;
@@ -238,6 +239,7 @@ pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len)
 	const char *problem = symbol_problem(symbol, len);
 
 	copy_bounded(bar->symbol, sizeof(bar->symbol), symbol, len);
+	symbol_normalize(bar->symbol);
 	/* A NUL inside the JSON string would hide the rest: keep the reason. */
 	if (problem != NULL && bar->problem == NULL)
 		bar->problem = problem;

@@ -98,11 +98,11 @@ extern bool pc_reserve(ParseResult *out, size_t n);
 /* A new zeroed bar at the end of out->bars, or NULL (out already failed). */
 extern ParsedBar *pc_add_bar(ParseResult *out);
 
-/* Records a failed symbol of a batch; false when out of memory. */
+/* Records a failed symbol of a batch, upper-cased; false when out of memory. */
 extern bool pc_add_symbol_error(ParseResult *out, const char *symbol,
 								int code, const char *message);
 
-/* Copies a JSON string's symbol into bar->symbol, checking it. */
+/* Copies a JSON string's symbol into bar->symbol, upper-cased, checking it. */
 extern void pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len);
 
 /*

@@ -227,16 +227,20 @@ simulate_check_resolution(const Interval *res)
 	return usec;
 }
 
-static void
-check_symbol(text *symbol)
+/* The symbol in upper case, as stored; errors when it is refused. */
+static char *
+checked_symbol(text *symbol)
 {
 	const char *why = symbol_problem(VARDATA_ANY(symbol), VARSIZE_ANY_EXHDR(symbol));
+	char	   *s = text_to_cstring(symbol);
 
 	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid symbol \"%s\"", text_to_cstring(symbol)),
+				 errmsg("invalid symbol \"%s\"", s),
 				 errdetail("The symbol is refused: %s.", why)));
+	symbol_normalize(s);
+	return s;
 }
 
 static void
@@ -295,14 +299,13 @@ stockext_simulate_bars(PG_FUNCTION_ARGS)
 		start = PG_GETARG_TIMESTAMPTZ(1);
 		stop = PG_GETARG_TIMESTAMPTZ(2);
 		res = PG_GETARG_INTERVAL_P(3);
-		check_symbol(symbol);
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "return type must be a row type");
 		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
 		st = palloc(sizeof(SimulateState));
-		st->symbol = text_to_cstring(symbol);
+		st->symbol = checked_symbol(symbol);
 		st->seed = PG_GETARG_INT64(4);
 		st->res_usec = simulate_check_resolution(res);
 		check_finite_range(start, stop);
@@ -381,14 +384,12 @@ PG_FUNCTION_INFO_V1(stockext_ingest_simulated);
 Datum
 stockext_ingest_simulated(PG_FUNCTION_ARGS)
 {
-	text	   *symbol = PG_GETARG_TEXT_PP(0);
+	char	   *symbol = checked_symbol(PG_GETARG_TEXT_PP(0));
 	TimestampTz start = PG_GETARG_TIMESTAMPTZ(1);
 	TimestampTz stop = PG_GETARG_TIMESTAMPTZ(2);
 	Interval   *res = PG_GETARG_INTERVAL_P(3);
 	int64		seed = PG_GETARG_INT64(4);
 
-	check_symbol(symbol);
 	check_finite_range(start, stop);
-	PG_RETURN_INT64(simulate_ingest(text_to_cstring(symbol), seed, start, stop,
-									res, GetCurrentTimestamp(), 0));
+	PG_RETURN_INT64(simulate_ingest(symbol, seed, start, stop, res, GetCurrentTimestamp(), 0));
 }

@@ -15,7 +15,7 @@ typedef struct SimBar
 } SimBar;
 
 /*
- * The bar of "symbol" starting at ts (a multiple of res_usec since the Unix
+ * The bar of "symbol" (upper case, as stored) starting at ts (a multiple of res_usec since the Unix
  * epoch) as it stands at as_of: complete when as_of >= ts + res_usec, else
  * the part formed so far.  The same arguments always give the same bar.
  */

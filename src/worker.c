@@ -33,7 +33,6 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
-#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -52,6 +51,7 @@
 #include "fetch.h"
 #include "guc.h"
 #include "ingest.h"
+#include "rate_limit.h"
 #include "simulated.h"
 #include "worker.h"
 
@@ -77,31 +77,6 @@ typedef struct DatabaseHold
 	TimestampTz until;
 } DatabaseHold;
 
-/*
- * Requests made to one provider in the current UTC minute and day.  They
- * are kept in shared memory, read and written under the "stockext_rates"
- * LWLock, and saved to RATES_FILE at every grant, so that neither a server
- * restart nor crash recovery (which both start shared memory afresh) hands
- * out a day's requests twice.
- */
-typedef struct RateWindow
-{
-	int64		minute;			/* minutes since the epoch */
-	int			minute_count;
-	int64		day;			/* days since the epoch */
-	int			day_count;
-} RateWindow;
-
-/* In the data directory; versioned by its size and magic number. */
-#define RATES_FILE "stockext_rate_limits"
-#define RATES_MAGIC 0x53455231		/* "SER1" */
-
-typedef struct RatesFile
-{
-	uint32		magic;
-	RateWindow	rates[RATE_PROVIDERS];
-} RatesFile;
-
 #define NHOLDS 8
 #define HOLD_USEC (30 * USECS_PER_SEC)
 
@@ -111,16 +86,12 @@ typedef struct StockextShared
 	Latch	   *launcher_latch;
 	bool		rescan;			/* look for databases now */
 	DatabaseHold holds[NHOLDS];
-	LWLock	   *rates_lock;		/* guards rates */
-	RateWindow	rates[RATE_PROVIDERS];
 	int			nslots;
 	WorkerSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } StockextShared;
 
 static StockextShared *shared = NULL;
 static int	my_slot = -1;
-
-static void rates_load(void);
 
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -145,7 +116,7 @@ stockext_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_size());
-	RequestNamedLWLockTranche("stockext_rates", 1);
+	rate_limit_shmem_request();
 }
 #endif
 
@@ -162,12 +133,10 @@ stockext_shmem_startup(void)
 	{
 		memset(shared, 0, shared_size());
 		SpinLockInit(&shared->mutex);
-		shared->rates_lock = &GetNamedLWLockTranche("stockext_rates")->lock;
 		shared->nslots = max_worker_processes + 1;
 	}
 	LWLockRelease(AddinShmemInitLock);
-	if (!found)
-		rates_load();
+	rate_limit_shmem_startup();
 }
 
 static void
@@ -715,125 +684,6 @@ stockext_worker_main(Datum arg)
 	}
 }
 
-/* ---------- provider request limits ---------- */
-
-/* Without shared memory (not preloaded) limits hold for this process only. */
-static RateWindow local_rates[RATE_PROVIDERS];
-
-/* At shared memory creation (postmaster): the counts a previous run saved. */
-static void
-rates_load(void)
-{
-	RatesFile	f;
-	FILE	   *file = AllocateFile(RATES_FILE, PG_BINARY_R);
-
-	if (file == NULL)
-	{
-		if (errno != ENOENT)
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", RATES_FILE)));
-		return;
-	}
-	if (fread(&f, 1, sizeof(f), file) == sizeof(f) && f.magic == RATES_MAGIC)
-		memcpy(shared->rates, f.rates, sizeof(f.rates));
-	else
-		ereport(LOG,
-				(errmsg("ignoring file \"%s\": not a saved state of this stockext", RATES_FILE)));
-	FreeFile(file);
-}
-
-/*
- * Writes the counts under the rates lock: to a temporary file renamed over
- * the last, so a crash leaves one whole state or the other.  Not fsync'd: it
- * outlives the server, not the machine.  A failure is logged, not raised:
- * the request it counts was granted and is made.
- */
-static void
-rates_save(void)
-{
-	RatesFile	f;
-	char		tmp[MAXPGPATH];
-	FILE	   *file;
-
-	f.magic = RATES_MAGIC;
-	memcpy(f.rates, shared->rates, sizeof(f.rates));
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", RATES_FILE, MyProcPid);
-	file = AllocateFile(tmp, PG_BINARY_W);
-	if (file != NULL)
-	{
-		bool		written = fwrite(&f, 1, sizeof(f), file) == sizeof(f);
-
-		if (FreeFile(file) == 0 && written && rename(tmp, RATES_FILE) == 0)
-			return;
-	}
-	ereport(LOG,
-			(errcode_for_file_access(),
-			 errmsg("could not save provider request counts to \"%s\": %m", RATES_FILE)));
-	if (file != NULL)
-		unlink(tmp);
-}
-
-/* Starts w's minute and day afresh when now is past them. */
-static void
-rate_window_roll(RateWindow *w, TimestampTz now)
-{
-	int64		minute = now / (60 * USECS_PER_SEC);
-	int64		day = now / USECS_PER_DAY;
-
-	if (w->minute != minute)
-	{
-		w->minute = minute;
-		w->minute_count = 0;
-	}
-	if (w->day != day)
-	{
-		w->day = day;
-		w->day_count = 0;
-	}
-}
-
-bool
-rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
-{
-	RateWindow *w;
-	bool		granted;
-
-	Assert(provider >= 0 && provider < RATE_PROVIDERS);
-	if (shared)
-		LWLockAcquire(shared->rates_lock, LW_EXCLUSIVE);
-	w = shared ? &shared->rates[provider] : &local_rates[provider];
-	rate_window_roll(w, GetCurrentTimestamp());
-	*daily = w->day_count + cost > per_day;
-	granted = !*daily && w->minute_count + cost <= per_minute;
-	if (granted)
-	{
-		w->minute_count += cost;
-		w->day_count += cost;
-		if (shared)
-			rates_save();
-	}
-	if (shared)
-		LWLockRelease(shared->rates_lock);
-	return granted;
-}
-
-void
-rate_limit_counts(int provider, int *minute_count, int *day_count)
-{
-	RateWindow	w;
-
-	Assert(provider >= 0 && provider < RATE_PROVIDERS);
-	if (shared)
-		LWLockAcquire(shared->rates_lock, LW_SHARED);
-	w = shared ? shared->rates[provider] : local_rates[provider];
-	if (shared)
-		LWLockRelease(shared->rates_lock);
-	rate_window_roll(&w, GetCurrentTimestamp());
-	*minute_count = w.minute_count;
-	*day_count = w.day_count;
-}
-
 /* ---------- making way for DROP DATABASE ---------- */
 
 /*
@@ -995,7 +845,7 @@ stockext_worker_init(void)
 	shmem_request_hook = stockext_shmem_request;
 #else
 	RequestAddinShmemSpace(shared_size());
-	RequestNamedLWLockTranche("stockext_rates", 1);
+	rate_limit_shmem_request();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = stockext_shmem_startup;

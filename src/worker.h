@@ -29,17 +29,6 @@ extern char *in_transaction(void (*fn) (void *), void *arg, MemoryContext ctx);
 /* Records a poll's outcome (stockext.record_poll); needs a transaction. */
 extern void record_poll(int feed_id, int64 stored, const char *error, int http_status);
 
-/*
- * Takes cost requests from a provider's allowance for the current UTC
- * minute and day, shared by all workers.  False when that would exceed a
- * limit; *daily then tells whether the day's allowance is the one spent.
- */
-#define RATE_PROVIDERS 3
-extern bool rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily);
-
-/* The requests counted for a provider in the current UTC minute and day. */
-extern void rate_limit_counts(int provider, int *minute_count, int *day_count);
-
 /* From _PG_init: shared memory and the launcher, when preloaded. */
 extern void stockext_worker_init(void);
 

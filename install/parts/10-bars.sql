@@ -18,6 +18,15 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.symbol_problem(text) IS
 'why a symbol is unacceptable (empty, over 32 bytes, characters other than letters, digits and . - ^ = _ / :), or NULL when it is valid';
 
+-- Bars start on their resolution's grid: whole multiples of
+-- gcd(resolution, 15 minutes) since 1970-01-01 00:00 UTC (README, "Bars").
+CREATE FUNCTION stockext.ts_problem(ts timestamptz, resolution interval)
+RETURNS text
+AS 'MODULE_PATHNAME', 'stockext_ts_problem'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.ts_problem(timestamptz, interval) IS
+'why a bar of the resolution cannot start at ts (not finite, or off the grid of whole multiples of gcd(resolution, 15 minutes) since 1970-01-01 00:00 UTC), or NULL when it can; NULL for a resolution that is not positive';
+
 ------------------------------------------------------------------------------
 -- Bars: the ticks table
 ------------------------------------------------------------------------------
@@ -27,8 +36,8 @@ COMMENT ON FUNCTION stockext.symbol_problem(text) IS
 -- coexist, and every analytic or rollup reads one resolution at a time.
 -- The primary key leads with (symbol, ts) so that
 -- "WHERE symbol = $1 AND ts BETWEEN ..." and "ORDER BY ts DESC LIMIT n" are
--- index range scans.  The CHECK constraints mirror stockext.bar_problem()
--- and are named for the rule they enforce.  PostgreSQL checks them in name
+-- index range scans.  The CHECK constraints mirror stockext.bar_problem(),
+-- symbol_problem() and ts_problem() and are named for the rule they enforce.  PostgreSQL checks them in name
 -- order, so the per-price rules (ticks_price_*) come before the range rules
 -- (ticks_range_*): a zero open is reported as such, not as "low above open".
 CREATE TABLE stockext.ticks (
@@ -54,6 +63,7 @@ CREATE TABLE stockext.ticks (
     CONSTRAINT ticks_range_low_not_above_open CHECK (low <= open),
     CONSTRAINT ticks_resolution_positive CHECK (resolution > interval '0'),
     CONSTRAINT ticks_symbol_valid CHECK (stockext.symbol_problem(symbol) IS NULL),
+    CONSTRAINT ticks_ts_on_grid CHECK (stockext.ts_problem(ts, resolution) IS NULL),
     CONSTRAINT ticks_volume_not_negative CHECK (volume >= 0)
 ) PARTITION BY RANGE (ts);
 COMMENT ON TABLE stockext.ticks IS
@@ -164,7 +174,7 @@ SELECT stockext.create_partitions(now(), now() + interval '2 months');
 -- Inserts a bar or, when (symbol, ts, resolution) exists, updates it: an
 -- intraday bar still forming is re-polled until it closes.  An unchanged
 -- re-poll writes nothing.  An impossible bar raises check_violation naming
--- the rule it breaks.
+-- the rule it breaks.  The symbol is stored in upper case.
 CREATE FUNCTION stockext.upsert_bar(symbol text, ts timestamptz, resolution interval,
                                     open float8, high float8, low float8, close float8,
                                     volume bigint, source text DEFAULT 'manual')
@@ -179,7 +189,7 @@ BEGIN
         RAISE EXCEPTION 'symbol, ts, resolution and source of a bar must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    why := coalesce(stockext.symbol_problem(symbol),
+    why := coalesce(stockext.symbol_problem(symbol), stockext.ts_problem(ts, resolution),
                     stockext.bar_problem(open, high, low, close, volume));
     IF why IS NOT NULL THEN
         RAISE EXCEPTION 'invalid bar for "%" at %: %', symbol, ts, why
@@ -190,7 +200,7 @@ BEGIN
                                   coalesce(volume::text, 'NULL'));
     END IF;
     INSERT INTO stockext.ticks AS t (symbol, ts, resolution, open, high, low, close, volume, source)
-    VALUES (symbol, ts, resolution, open, high, low, close, volume, source)
+    VALUES (upper(symbol COLLATE "C"), ts, resolution, open, high, low, close, volume, source)
     ON CONFLICT ON CONSTRAINT ticks_pkey DO UPDATE
         SET open = excluded.open, high = excluded.high, low = excluded.low,
             close = excluded.close, volume = excluded.volume,
@@ -202,5 +212,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.upsert_bar(text, timestamptz, interval, float8, float8, float8, float8, bigint, text) IS
-'inserts one bar or updates the stored bar with the same (symbol, ts, resolution); rejects impossible bars with check_violation';
+'inserts one bar or updates the stored bar with the same (symbol, ts, resolution), the symbol in upper case; rejects impossible bars and bars off their resolution''s grid with check_violation';
 

@@ -160,9 +160,11 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value', DETAIL = initcap(left(why, 1)) || substr(why, 2) || '.';
         END IF;
     END LOOP;
-    IF cardinality(symbols) <> (SELECT count(DISTINCT x) FROM unnest(symbols) x) THEN
+    -- Symbols are case-insensitive: "aapl" repeats "AAPL".
+    IF cardinality(symbols) <> (SELECT count(DISTINCT upper(x COLLATE "C")) FROM unnest(symbols) x) THEN
         RAISE EXCEPTION 'symbols must not repeat'
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Symbols are compared in upper case.';
     END IF;
     IF resolution IS NULL THEN
         RAISE EXCEPTION 'resolution must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -181,17 +183,48 @@ BEGIN
                   DETAIL = format('Provider "%s" serves %s.', provider,
                                   array_to_string(stockext.provider_resolutions(provider), ', '));
     END IF;
-    IF poll_every IS NULL OR poll_every <= interval '0' THEN
-        RAISE EXCEPTION 'poll_every must be a positive interval'
-            USING ERRCODE = 'invalid_parameter_value';
+    IF poll_every IS NULL OR poll_every < interval '1 second' THEN
+        RAISE EXCEPTION 'poll_every must be at least 1 second'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('poll_every is %s.', coalesce(poll_every::text, 'NULL'));
     END IF;
 END
 $$;
 COMMENT ON FUNCTION stockext.check_feed(text, text[], interval, interval) IS
-'raises invalid_parameter_value naming what is wrong with a feed definition (provider, symbols, resolution, poll interval)';
+'raises invalid_parameter_value naming what is wrong with a feed definition (provider, symbols, resolution, poll interval of at least 1 second)';
+
+-- Raises duplicate_object when another feed of the provider polls one of
+-- the symbols at the resolution: both would spend requests on the same bars.
+CREATE FUNCTION stockext.check_feed_unique(feed integer, provider text, symbols text[],
+                                           resolution interval)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    other integer;
+    sym   text;
+BEGIN
+    SELECT f.id, s INTO other, sym
+    FROM stockext.feeds f CROSS JOIN unnest(f.symbols) s
+    WHERE f.provider = check_feed_unique.provider AND f.resolution = check_feed_unique.resolution
+      AND f.id IS DISTINCT FROM feed AND s = ANY (check_feed_unique.symbols)
+    ORDER BY f.id, s LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'symbol "%" already has a feed from provider "%" at resolution "%"',
+                        sym, provider, resolution
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('Feed %s polls "%s" at that resolution.', other, sym),
+                  HINT = format('Change the symbols of feed %s, or remove it.', other);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.check_feed_unique(integer, text, text[], interval) IS
+'raises duplicate_object when a feed other than feed polls one of the symbols from the provider at the resolution';
 
 -- Adds a feed and returns its id.  Pass the key as a bound parameter, not
--- a literal: see "API keys" in the README.
+-- a literal: see "API keys" in the README.  Symbols are stored in upper
+-- case; feed changes take turns (the lock), so two cannot add one symbol.
 CREATE FUNCTION stockext.add_feed(provider text, symbols text[], resolution interval,
                                   poll_every interval, api_key text DEFAULT NULL)
 RETURNS integer
@@ -202,6 +235,9 @@ DECLARE
     feed integer;
 BEGIN
     PERFORM stockext.check_feed(provider, symbols, resolution, poll_every);
+    symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM stockext.check_feed_unique(NULL, provider, symbols, resolution);
     INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every)
     VALUES (provider, symbols, resolution, poll_every)
     RETURNING id INTO feed;
@@ -256,7 +292,8 @@ BEGIN
 END
 $$;
 
--- NULL arguments keep the current value.  The feed is due at once.
+-- NULL arguments keep the current value.  The feed is due at once.  The
+-- result is checked as add_feed checks a new feed.
 CREATE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
                                      resolution interval DEFAULT NULL,
                                      poll_every interval DEFAULT NULL,
@@ -271,6 +308,7 @@ DECLARE
     f stockext.feeds;
 BEGIN
     PERFORM stockext.feed_provider(feed);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
     SELECT * INTO f FROM stockext.feeds WHERE id = feed FOR UPDATE;
     f.symbols := coalesce(symbols, f.symbols);
     f.resolution := coalesce(resolution, f.resolution);
@@ -279,6 +317,8 @@ BEGIN
     f.keep_raw := coalesce(keep_raw, f.keep_raw);
     f.raw_retention := coalesce(raw_retention, f.raw_retention);
     PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
+    f.symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(f.symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    PERFORM stockext.check_feed_unique(feed, f.provider, f.symbols, f.resolution);
     IF f.raw_retention <= interval '0' THEN
         RAISE EXCEPTION 'raw_retention must be a positive interval'
             USING ERRCODE = 'invalid_parameter_value';
@@ -331,7 +371,7 @@ END
 $$;
 
 COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) IS
-'adds a feed polled by the ingestion worker and returns its id; the key is stored apart, readable by superusers only';
+'adds a feed polled by the ingestion worker and returns its id; symbols are stored in upper case, each polled by one feed per provider and resolution; the key is stored apart, readable by superusers only';
 COMMENT ON FUNCTION stockext.set_api_key(integer, text) IS
 'sets (or with NULL removes) the API key of a feed';
 COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) IS
@@ -466,6 +506,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM stockext.check_feed(provider, ARRAY[symbol], resolution, resolution);
+    symbol := upper(symbol COLLATE "C");
     IF start IS NULL OR stop IS NULL OR stop <= start THEN
         RAISE EXCEPTION 'backfill range must be non-empty'
             USING ERRCODE = 'invalid_parameter_value',
@@ -510,7 +551,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) IS
-'fetches the bars of [start, stop) from a provider in chunks (NOTICE per chunk) and upserts them; safe to re-run; returns rows changed';
+'fetches the bars of [start, stop) of a symbol (stored in upper case) from a provider in chunks (NOTICE per chunk) and upserts them; safe to re-run; returns rows changed';
 REVOKE ALL ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
 
 CREATE FUNCTION stockext.worker_status()
@@ -526,7 +567,7 @@ RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
 AS 'MODULE_PATHNAME', 'stockext_provider_requests'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION stockext.provider_requests() IS
-'requests made to each provider in the current UTC minute and day by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day';
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window';
 
 -- Tells the launcher that this database now has the extension.
 CREATE FUNCTION stockext.wake_launcher()

@@ -606,6 +606,7 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Ask for a shorter range or a wider bucket.';
     END IF;
+    symbol := upper(symbol COLLATE "C");
     -- A symbol never stored is a typo more often than an empty range, and
     -- would fill every bucket with NULLs.
     IF NOT EXISTS (SELECT FROM stockext.ticks t WHERE t.symbol = bars.symbol)
@@ -682,5 +683,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
-'one bar per bucket of width starting in [start, stop) for symbol; fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
+'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
 

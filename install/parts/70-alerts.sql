@@ -335,7 +335,7 @@ BEGIN
     IF feed IS NOT NULL THEN
         PERFORM stockext.feed_provider(feed);
         SELECT * INTO f FROM stockext.feeds WHERE id = feed;
-        IF symbol IS NOT NULL AND NOT symbol = ANY (f.symbols) THEN
+        IF symbol IS NOT NULL AND NOT upper(symbol COLLATE "C") = ANY (f.symbols) THEN
             RAISE EXCEPTION 'feed % has no symbol "%"', feed, symbol
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('Feed %s polls %s.', feed, array_to_string(f.symbols, ', '));
@@ -354,7 +354,7 @@ BEGIN
     END IF;
     INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
                                       bars, slow, factor, level, cooldown)
-    VALUES (symbol, feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown)
+    VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown)
     RETURNING id INTO rule;
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
@@ -363,7 +363,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) IS
-'adds an alert rule on a symbol or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; a webhook URL needs a superuser';
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; a webhook URL needs a superuser';
 REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) FROM PUBLIC;
 
 -- Checks that a rule exists.

@@ -6,8 +6,9 @@
  *  - symbol_problem (bar.c) on the whole input: NULL exactly when it is 1
  *    to 32 bytes of ASCII letters, digits and . - ^ = _ / : (the rule of
  *    stockext.ticks), else the reason for the first rule broken.
- *  - pc_set_symbol keeps the first 32 bytes, NUL-terminated, and makes
- *    symbol_problem's reason the bar's problem.
+ *  - pc_set_symbol keeps the first 32 bytes, NUL-terminated, with the ASCII
+ *    letters before any NUL in upper case, and makes symbol_problem's
+ *    reason the bar's problem.
  *  - pc_set_zone on the input as a C string: the legacy US/ aliases mapped,
  *    the name kept (cut to 63 bytes), and no problem exactly when it is 1
  *    to 63 bytes of letters, digits and / _ + -; a problem already set stays.
@@ -53,7 +54,17 @@ check_symbol(const uint8_t *data, size_t size)
 	memset(&bar, 0x5a, sizeof(bar));
 	bar.problem = NULL;
 	pc_set_symbol(&bar, (const char *) data, size);
-	FUZZ_REQUIRE(memcmp(bar.symbol, data, kept) == 0 && bar.symbol[kept] == '\0' && bar.problem == why,
+	for (size_t i = 0; i < kept; i++)
+	{
+		uint8_t		c = data[i];
+
+		if (c >= 'a' && c <= 'z' && memchr(data, '\0', i) == NULL)
+			c = (uint8_t) (c - 'a' + 'A');
+		FUZZ_REQUIRE((uint8_t) bar.symbol[i] == c,
+					 "pc_set_symbol(\"%.*s\") kept \"%s\": byte %zu is not the input's, upper-cased",
+					 (int) size, (const char *) data, bar.symbol, i);
+	}
+	FUZZ_REQUIRE(bar.symbol[kept] == '\0' && bar.problem == why,
 				 "pc_set_symbol(\"%.*s\") kept \"%s\", problem \"%s\"", (int) size, (const char *) data,
 				 bar.symbol, bar.problem ? bar.problem : "(none)");
 }

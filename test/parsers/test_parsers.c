@@ -8,6 +8,7 @@
  * bars each, from test/fixtures/generate.py).  Prints "ok - ..." or
  * "not ok - ..." per check and exits 1 if any failed.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +509,125 @@ test_yahoo(void)
 	parse_result_free(&r);
 }
 
+/* A parsed bar's instant in microseconds since 2000-01-01 UTC, as PostgreSQL counts. */
+static int64_t
+bar_instant(const ParsedBar *b)
+{
+	time_t		t = b->epoch;
+
+	if (!b->has_epoch)
+	{
+		struct tm	tm = {0};
+
+		setenv("TZ", b->zone, 1);
+		tzset();
+		tm.tm_year = b->year - 1900;
+		tm.tm_mon = b->mon - 1;
+		tm.tm_mday = b->mday;
+		tm.tm_hour = b->hour;
+		tm.tm_min = b->min;
+		tm.tm_sec = b->sec;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	return ((int64_t) t - INT64_C(946684800)) * 1000000;
+}
+
+/*
+ * The grid of each resolution (gcd(resolution, 15 minutes)) holds every bar
+ * of every real-format fixture: minute bars, hourly bars starting at :30,
+ * and daily bars at midnight of the exchange's zone, converted as the
+ * worker converts them; and symbols come out in upper case.
+ */
+static void
+test_grid(void)
+{
+	static const struct
+	{
+		ParseFn		fn;
+		const char *file;
+		int64_t		seconds;
+	}			series[] = {
+		{parse_twelvedata, "twelvedata/AAPL_1min.json", 60},
+		{parse_twelvedata, "twelvedata/AAPL_1day.json", 86400},
+		{parse_twelvedata, "twelvedata/batch_1min.json", 60},
+		{parse_twelvedata, "twelvedata/utc_dst_nov_1min.json", 60},
+		{parse_twelvedata, "twelvedata/fallback_24h_1h.json", 3600},
+		{parse_twelvedata_exchange, "twelvedata/exchange_fallback_1h.json", 3600},
+		{parse_twelvedata_exchange, "twelvedata/exchange_dst_1min.json", 60},
+		{parse_alphavantage, "alphavantage/IBM_5min.json", 300},
+		{parse_alphavantage, "alphavantage/IBM_daily.json", 86400},
+		{parse_alphavantage, "alphavantage/dst_5min.json", 300},
+		{parse_yahoo, "yahoo/AAPL_1m.json", 60},
+		{parse_yahoo, "yahoo/AAPL_1d.json", 86400},
+		{parse_yahoo, "yahoo/BTC-USD_1h_fallback.json", 3600},
+	};
+	ParseResult r;
+	char		buf[BAR_REASON_LEN];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
+	{
+		int64_t		days = series[i].seconds / 86400;
+		int64_t		usecs = series[i].seconds % 86400 * 1000000;
+		size_t		off = 0;
+
+		parse_file(series[i].fn, series[i].file, 200, NULL, &r);
+		for (size_t j = 0; j < r.nbars; j++)
+			off += bar_grid_problem(bar_instant(&r.bars[j]), 0, (int32_t) days, usecs, buf, sizeof(buf)) != NULL;
+		ok(r.status == PARSE_OK && r.nbars > 0 && off == 0, "grid: the %zu bars of %s are on the grid of %" PRId64 " seconds (%zu off)",
+		   r.nbars, series[i].file, series[i].seconds, off);
+		parse_result_free(&r);
+	}
+
+	ok(bar_grid_step(INT64_C(60000000)) == INT64_C(60000000) && bar_grid_step(INT64_C(120000000)) == INT64_C(60000000) &&
+	   bar_grid_step(INT64_C(3600000000)) == INT64_C(900000000) && bar_grid_step(0) == INT64_C(900000000) &&
+	   bar_grid_step(INT64_C(7000000)) == INT64_C(1000000) && bar_grid_step(INT64_C(-500000)) == INT64_C(500000),
+	   "grid: steps are gcd(resolution, 15 minutes): 1 min, 2 min -> 1 min, 1 h -> 15 min, 1 day, 7 s -> 1 s, 0.5 s");
+	/* 2026-11-20 23:33:02.77 UTC in a minute series, the bar of the report. */
+	why = bar_grid_problem(INT64_C(848532782770000), 0, 0, INT64_C(60000000), buf, sizeof(buf));
+	ok(why != NULL && strcmp(why, "ts is not on the grid of resolution 1 minute (whole multiples of 1 minute since 1970-01-01 00:00 UTC)") == 0,
+	   "grid: 23:33:02.77 is off a minute series' grid (%s)", why ? why : "(none)");
+	why = bar_grid_problem(INT64_C(848532660000000), 0, 0, INT64_C(90) * 60000000, buf, sizeof(buf));
+	ok(why != NULL && strstr(why, "resolution 90 minutes (whole multiples of 15 minutes") != NULL,
+	   "grid: 23:31 is off a 90-minute series' grid (%s)", why ? why : "(none)");
+	why = bar_grid_problem(1, 1, 2, INT64_C(1500000), buf, sizeof(buf));
+	ok(why != NULL && strstr(why, "resolution 1 month 2 days 1.5 seconds (whole multiples of 1.5 seconds") != NULL,
+	   "grid: mixed resolutions are named whole (%s)", why ? why : "(none)");
+	ok(bar_grid_problem(INT64_MAX, 0, 1, 0, buf, sizeof(buf)) != NULL &&
+	   strcmp(bar_grid_problem(INT64_MIN, 0, 0, 60000000, buf, sizeof(buf)), "ts is not finite") == 0,
+	   "grid: infinite instants are on no grid");
+
+	parse_text(parse_twelvedata,
+			   "{\"meta\":{\"symbol\":\"aapl\"},\"values\":[{\"datetime\":\"2025-06-10 13:30:00\",\"open\":\"1\",\"high\":\"1\",\"low\":\"1\",\"close\":\"1\",\"volume\":\"1\"}],\"status\":\"ok\"}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(r.bars[0].symbol, "AAPL") == 0 && r.bars[0].problem == NULL,
+	   "symbols: twelvedata meta.symbol \"aapl\" comes out as AAPL (%s)", r.nbars ? r.bars[0].symbol : "");
+	parse_result_free(&r);
+	parse_text(parse_twelvedata,
+			   "{\"brk.b\":{\"meta\":{},\"values\":[{\"datetime\":\"2025-06-10 13:30:00\",\"open\":\"1\",\"high\":\"1\",\"low\":\"1\",\"close\":\"1\",\"volume\":\"1\"}],\"status\":\"ok\"},"
+			   "\"nope\":{\"code\":404,\"message\":\"not found\",\"status\":\"error\"}}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(r.bars[0].symbol, "BRK.B") == 0 && r.nsymbol_errors == 1 &&
+	   strcmp(r.symbol_errors[0].symbol, "NOPE") == 0,
+	   "symbols: twelvedata batch keys and failed symbols come out in upper case");
+	parse_result_free(&r);
+	parse_text(parse_alphavantage,
+			   "{\"Meta Data\":{\"2. Symbol\":\"ibm\",\"6. Time Zone\":\"US/Eastern\"},\"Time Series (5min)\":"
+			   "{\"2025-06-10 09:30:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\",\"4. close\":\"1\",\"5. volume\":\"1\"}}}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(r.bars[0].symbol, "IBM") == 0, "symbols: alphavantage \"ibm\" comes out as IBM (%s)",
+	   r.nbars ? r.bars[0].symbol : "");
+	parse_result_free(&r);
+	parse_text(parse_yahoo,
+			   "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"eurusd=x\",\"dataGranularity\":\"1m\"},\"timestamp\":[1749562200],"
+			   "\"indicators\":{\"quote\":[{\"open\":[1],\"high\":[1],\"low\":[1],\"close\":[1],\"volume\":[1]}]}}],\"error\":null}}",
+			   200, &r);
+	ok(r.nbars == 1 && strcmp(r.bars[0].symbol, "EURUSD=X") == 0, "symbols: yahoo \"eurusd=x\" comes out as EURUSD=X (%s)",
+	   r.nbars ? r.bars[0].symbol : "");
+	parse_result_free(&r);
+}
+
 static void
 test_big(const char *provider, ParseFn fn)
 {
@@ -694,5 +814,6 @@ main(int argc, char **argv)
 	test_big("alphavantage", parse_alphavantage);
 	test_big("yahoo", parse_yahoo);
 	test_urls();
+	test_grid();
 	return failures ? 1 : 0;
 }
