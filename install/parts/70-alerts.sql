@@ -359,6 +359,7 @@ BEGIN
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
     END IF;
+    PERFORM stockext.activate_on_first_use();
     RETURN rule;
 END
 $$;
@@ -392,6 +393,7 @@ BEGIN
     PERFORM stockext.check_webhook_privilege();
     PERFORM stockext.check_rule_exists(rule);
     PERFORM stockext.set_webhook(rule, NULL, url);
+    PERFORM stockext.activate_on_first_use();
 END
 $$;
 COMMENT ON FUNCTION stockext.set_alert_webhook(integer, text) IS
@@ -477,6 +479,7 @@ BEGIN
     ELSE
         DELETE FROM stockext.feed_notifications n WHERE n.feed_id = feed;
     END IF;
+    PERFORM stockext.activate_on_first_use();
 END
 $$;
 COMMENT ON FUNCTION stockext.set_feed_notifications(integer, boolean, boolean, boolean, text) IS
@@ -638,6 +641,7 @@ DECLARE
     a       stockext.alerts;
     fired   integer := 0;
 BEGIN
+    PERFORM stockext.check_live();
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     FOR k IN
         WITH claimed AS (DELETE FROM stockext.alert_queue q
@@ -703,6 +707,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- A copy posts nothing: the live database does.
+    IF stockext.idle_reason() IS NOT NULL THEN
+        RETURN;
+    END IF;
     -- The lock of evaluate_alerts: one claimer at a time.
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     UPDATE stockext.alerts a
