@@ -34,6 +34,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
@@ -242,6 +243,8 @@ set_state(bool busy, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* A database or host name cut off mid-character is cut before it. */
+	buf[pg_mbcliplen(buf, strlen(buf), strlen(buf))] = '\0';
 	SpinLockAcquire(&shared->mutex);
 	strlcpy(shared->slots[my_slot].state, buf, STATE_LEN);
 	shared->slots[my_slot].since = GetCurrentTimestamp();
@@ -674,6 +677,15 @@ poll_feed(Feed *f, MemoryContext ctx)
 				(errmsg("stockext could not record the failure of feed %d: %s", f->id, error)));
 }
 
+/* Sleeps until the next round: stockext.worker_naptime, or a wake-up. */
+static void
+nap(void)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
 /*
  * Logs when the worker goes quiet, changes its reason, or goes live again:
  * once per change, not every round.  Returns the reason now, kept in
@@ -758,9 +770,7 @@ stockext_worker_main(Datum arg)
 			/* A copy: no poll, no alert, no webhook; look again next round. */
 			set_state(false, "idle, %s: SELECT stockext.activate() makes it live", due.idle);
 			MemoryContextReset(iter_ctx);
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
+			nap();
 			continue;
 		}
 		foreach(lc, due.feeds)
@@ -783,9 +793,7 @@ stockext_worker_main(Datum arg)
 		alerts_worker_step(iter_ctx);
 		MemoryContextReset(iter_ctx);
 		set_state(false, "waiting for due feeds");
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		nap();
 	}
 }
 
