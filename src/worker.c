@@ -13,6 +13,11 @@
  * failed poll is caught, recorded in stockext.errors, logged as a WARNING
  * and backed off: an ERROR must not end the loop.  The launcher restarts
  * workers that die; the postmaster restarts the launcher.
+ *
+ * A worker whose database is not the live one (stockext.idle_reason(): a
+ * restored dump, a template copy, a base backup, or never activated) stays
+ * quiet: it polls nothing, evaluates no alert and posts no webhook, and
+ * looks again every round, so stockext.activate() starts it at once.
  */
 #include "postgres.h"
 
@@ -29,7 +34,10 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -58,7 +66,8 @@
 PGDLLEXPORT void stockext_launcher_main(Datum arg);
 PGDLLEXPORT void stockext_worker_main(Datum arg);
 
-#define STATE_LEN 96
+/* Room for an idle worker's reason, which names a database and a host. */
+#define STATE_LEN 256
 
 /* What one launcher or worker is doing, for stockext.worker_status(). */
 typedef struct WorkerSlot
@@ -66,6 +75,7 @@ typedef struct WorkerSlot
 	pid_t		pid;			/* 0: free */
 	bool		is_launcher;
 	Oid			dboid;
+	Latch	   *latch;			/* sets off its next round */
 	TimestampTz since;
 	char		state[STATE_LEN];
 } WorkerSlot;
@@ -177,6 +187,7 @@ claim_slot(bool launcher, Oid dboid)
 			s->pid = MyProcPid;
 			s->is_launcher = launcher;
 			s->dboid = dboid;
+			s->latch = MyLatch;
 			s->since = GetCurrentTimestamp();
 			strlcpy(s->state, "starting", STATE_LEN);
 			my_slot = i;
@@ -201,6 +212,8 @@ set_state(bool busy, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* A database or host name cut off mid-character is cut before it. */
+	buf[pg_mbcliplen(buf, strlen(buf), strlen(buf))] = '\0';
 	SpinLockAcquire(&shared->mutex);
 	strlcpy(shared->slots[my_slot].state, buf, STATE_LEN);
 	shared->slots[my_slot].since = GetCurrentTimestamp();
@@ -406,12 +419,34 @@ extension_exists(void)
 
 typedef struct DueFeeds
 {
-	MemoryContext ctx;			/* where the list is copied */
+	MemoryContext ctx;			/* where the list and idle are copied */
 	List	   *feeds;
 	bool		exists;			/* false: the extension is gone */
+	char	   *idle;			/* why the database is quiet; NULL: live */
 } DueFeeds;
 
-/* The feeds due now, in order of due time. */
+/*
+ * stockext.idle_reason(), copied into ctx; needs SPI.  A database still on
+ * 0.1.0 has no such function and, as before, is live.
+ */
+static char *
+idle_reason(MemoryContext ctx)
+{
+	List	   *name = list_make2(makeString("stockext"), makeString("idle_reason"));
+	Oid			noargs[1] = {InvalidOid};
+	bool		isnull;
+	Datum		reason;
+
+	if (!OidIsValid(LookupFuncName(name, 0, noargs, true)))
+		return NULL;
+	if (SPI_execute("SELECT stockext.idle_reason()", true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "stockext.idle_reason failed");
+	reason = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : MemoryContextStrdup(ctx, TextDatumGetCString(reason));
+}
+
+/* The feeds due now, in order of due time; none in a quiet database. */
 static void
 due_feeds(void *arg)
 {
@@ -424,6 +459,12 @@ due_feeds(void *arg)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		due->idle = idle_reason(ctx);
+		if (due->idle != NULL)
+		{
+			SPI_finish();
+			return;
+		}
 		if (SPI_execute("SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw"
 						" FROM stockext.feeds f"
 						" LEFT JOIN stockext.feed_state s ON s.feed_id = f.id"
@@ -605,12 +646,45 @@ poll_feed(Feed *f, MemoryContext ctx)
 				(errmsg("stockext could not record the failure of feed %d: %s", f->id, error)));
 }
 
+/* Sleeps until the next round: stockext.worker_naptime, or a wake-up. */
+static void
+nap(void)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
+/*
+ * Logs when the worker goes quiet, changes its reason, or goes live again:
+ * once per change, not every round.  Returns the reason now, kept in
+ * TopMemoryContext (NULL: live).
+ */
+static char *
+note_idle(const char *datname, const char *idle, char *was_idle)
+{
+	if (idle != NULL && (was_idle == NULL || strcmp(idle, was_idle) != 0))
+		ereport(LOG,
+				(errmsg("stockext worker for database \"%s\" is idle: %s", datname, idle),
+				 errdetail("It polls no feed, evaluates no alert and posts no webhook."),
+				 errhint("If this database is the live one, run SELECT stockext.activate() in it.")));
+	else if (idle == NULL)
+		ereport(LOG,
+				(errmsg("stockext worker for database \"%s\" is live: it polls its feeds", datname)));
+	else
+		return was_idle;
+	if (was_idle != NULL)
+		pfree(was_idle);
+	return idle ? MemoryContextStrdup(TopMemoryContext, idle) : NULL;
+}
+
 void
 stockext_worker_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	MemoryContext iter_ctx;
 	char	   *datname;
+	char	   *was_idle = NULL;	/* in TopMemoryContext: the reason last logged */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -625,7 +699,7 @@ stockext_worker_main(Datum arg)
 									 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		DueFeeds	due = {iter_ctx, NIL, true};
+		DueFeeds	due = {iter_ctx, NIL, true, NULL};
 		List	   *http_feeds = NIL;
 		ListCell   *lc;
 		char	   *error;
@@ -658,6 +732,16 @@ stockext_worker_main(Datum arg)
 			ereport(DEBUG1, (errmsg("stockext worker exits: extension not in this database")));
 			proc_exit(0);
 		}
+		if (due.idle != NULL || was_idle != NULL)
+			was_idle = note_idle(datname, due.idle, was_idle);
+		if (due.idle != NULL)
+		{
+			/* A copy: no poll, no alert, no webhook; look again next round. */
+			set_state(false, "idle, %s: SELECT stockext.activate() makes it live", due.idle);
+			MemoryContextReset(iter_ctx);
+			nap();
+			continue;
+		}
 		foreach(lc, due.feeds)
 		{
 			Feed	   *f = lfirst(lc);
@@ -678,9 +762,7 @@ stockext_worker_main(Datum arg)
 		alerts_worker_step(iter_ctx);
 		MemoryContextReset(iter_ctx);
 		set_state(false, "waiting for due feeds");
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 stockext_worker_naptime_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		nap();
 	}
 }
 
@@ -755,27 +837,53 @@ stockext_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 /* ---------- SQL interface ---------- */
 
-static bool wake_at_commit = false;
+/* Whom to wake when the current transaction commits. */
+static bool wake_launcher = false;
+static bool wake_worker = false;
 
 static void
-wake_launcher_at_commit(XactEvent event, void *arg pg_attribute_unused())
+wake_at_commit(XactEvent event, void *arg pg_attribute_unused())
 {
-	Latch	   *latch;
+	Latch	   *latches[2] = {NULL, NULL};
 
-	if (!wake_at_commit)
+	if (!wake_launcher && !wake_worker)
 		return;
 	if (event == XACT_EVENT_COMMIT)
 	{
 		SpinLockAcquire(&shared->mutex);
-		shared->rescan = true;
-		latch = shared->launcher_latch;
+		if (wake_launcher)
+		{
+			shared->rescan = true;
+			latches[0] = shared->launcher_latch;
+		}
+		for (int i = 0; wake_worker && i < shared->nslots; i++)
+			if (shared->slots[i].pid != 0 && !shared->slots[i].is_launcher &&
+				shared->slots[i].dboid == MyDatabaseId)
+				latches[1] = shared->slots[i].latch;
 		SpinLockRelease(&shared->mutex);
-		if (latch)
-			SetLatch(latch);
+		for (int i = 0; i < 2; i++)
+			if (latches[i])
+				SetLatch(latches[i]);
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE)
-		wake_at_commit = false;
+		wake_launcher = wake_worker = false;
+}
+
+/* Arms wake_at_commit; false without shared memory (not preloaded). */
+static bool
+wake_at_commit_armed(void)
+{
+	static bool registered = false;
+
+	if (shared == NULL)
+		return false;
+	if (!registered)
+	{
+		RegisterXactCallback(wake_at_commit, NULL);
+		registered = true;
+	}
+	return true;
 }
 
 /* Asks the launcher to look for databases when this transaction commits. */
@@ -783,16 +891,18 @@ PG_FUNCTION_INFO_V1(stockext_wake_launcher);
 Datum
 stockext_wake_launcher(PG_FUNCTION_ARGS)
 {
-	static bool registered = false;
+	if (wake_at_commit_armed())
+		wake_launcher = true;
+	PG_RETURN_VOID();
+}
 
-	if (shared == NULL)
-		PG_RETURN_VOID();
-	if (!registered)
-	{
-		RegisterXactCallback(wake_launcher_at_commit, NULL);
-		registered = true;
-	}
-	wake_at_commit = true;
+/* Asks this database's worker to start a round when this transaction commits. */
+PG_FUNCTION_INFO_V1(stockext_wake_worker);
+Datum
+stockext_wake_worker(PG_FUNCTION_ARGS)
+{
+	if (wake_at_commit_armed())
+		wake_worker = true;
 	PG_RETURN_VOID();
 }
 

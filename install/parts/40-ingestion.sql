@@ -244,6 +244,7 @@ BEGIN
     IF api_key IS NOT NULL THEN
         PERFORM stockext.set_api_key(feed, api_key);
     END IF;
+    PERFORM stockext.activate_on_first_use();
     RETURN feed;
 END
 $$;
@@ -436,7 +437,8 @@ SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
        s.last_poll, s.last_success, s.last_error, s.last_error_message,
        coalesce(s.consecutive_failures, 0) AS consecutive_failures,
        s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
-       newest.ts AS newest_bar, now() - newest.ts AS lag
+       newest.ts AS newest_bar, now() - newest.ts AS lag,
+       (SELECT stockext.idle_reason()) AS idle_reason
 FROM stockext.feeds f
 LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
 LEFT JOIN LATERAL (
@@ -447,7 +449,7 @@ LEFT JOIN LATERAL (
                         ORDER BY t.ts DESC LIMIT 1) AS last
 ) AS newest ON true;
 COMMENT ON VIEW stockext.feed_status IS
-'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now';
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, and why it is not polled if this database is quiet (a copy, or not activated)';
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
 
 -- The simulated market: a deterministic random walk per (seed, symbol).

@@ -359,6 +359,7 @@ BEGIN
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
     END IF;
+    PERFORM stockext.activate_on_first_use();
     RETURN rule;
 END
 $$;
@@ -397,6 +398,7 @@ BEGIN
     PERFORM stockext.check_webhook_privilege();
     PERFORM stockext.check_rule_exists(rule);
     PERFORM stockext.set_webhook(rule, NULL, url);
+    PERFORM stockext.activate_on_first_use();
 END
 $$;
 COMMENT ON FUNCTION stockext.set_alert_webhook(integer, text) IS
@@ -482,6 +484,7 @@ BEGIN
     ELSE
         DELETE FROM stockext.feed_notifications n WHERE n.feed_id = feed;
     END IF;
+    PERFORM stockext.activate_on_first_use();
 END
 $$;
 COMMENT ON FUNCTION stockext.set_feed_notifications(integer, boolean, boolean, boolean, text) IS
@@ -649,6 +652,7 @@ BEGIN
                   DETAIL = format('max_bars is %s.', max_bars),
                   HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
     END IF;
+    PERFORM stockext.check_live();
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     FOR k IN
         WITH claimed AS (DELETE FROM stockext.alert_queue q
@@ -714,6 +718,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- A copy posts nothing: the live database does.
+    IF stockext.idle_reason() IS NOT NULL THEN
+        RETURN;
+    END IF;
     -- The lock of evaluate_alerts: one claimer at a time.
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     UPDATE stockext.alerts a
