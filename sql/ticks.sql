@@ -9,7 +9,8 @@ SELECT count(*) AS functions_left FROM pg_proc WHERE pronamespace = 'stockext'::
 CREATE EXTENSION stockext;
 SELECT extname, extversion, extnamespace::regnamespace FROM pg_extension WHERE extname = 'stockext';
 
--- Partitions: default plus the current month and the next two.
+-- Partitions: only the default one.  Monthly ones are made when bars need
+-- them (ingestion, backfill, create_partitions, maintain_partitions).
 SELECT count(*) AS monthly_partitions
 FROM pg_inherits WHERE inhparent = 'stockext.ticks'::regclass
   AND inhrelid <> 'stockext.ticks_default'::regclass;
