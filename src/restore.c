@@ -8,18 +8,24 @@
  * <partition> ADD CONSTRAINT <partition>_pkey PRIMARY KEY" and "ALTER INDEX
  * stockext.ticks_pkey ATTACH PARTITION <partition>_pkey".  stockext.ticks
  * itself is a member, made with its key by CREATE EXTENSION, so the ATTACH
- * already gives the partition a copy of the key and the dump's ADD
- * CONSTRAINT then fails ("multiple primary keys").
+ * would give the partition a copy of the key and the dump's ADD CONSTRAINT
+ * would then fail ("multiple primary keys").
  *
- * Two event triggers let the dump's statements go through unchanged:
- *  - after an ATTACH of that shape in a restore session, the parent's key
+ * An event trigger at ddl_command_start lets the dump's statements go
+ * through unchanged:
+ *  - before an ATTACH of that shape in a restore session, the parent's key
  *    is dropped (stockext.restore_drop_key), so the partitions restored
  *    from then on get only the key the dump adds;
  *  - before the dump's ALTER INDEX ... ATTACH PARTITION on the parent key
  *    that is no longer there, the key is made again and the partitions'
  *    keys attached to it (stockext.restore_add_key).
- * Both need the statement's parse tree (ONLY, which partition, which index),
- * which a plpgsql event trigger cannot see; the SQL functions do the rest.
+ * Both run before the statement locks anything: the key goes and comes
+ * with the parent locked exclusively, and a session reading ticks (the
+ * worker, say) while holding nothing the restore waits for cannot deadlock
+ * with it, as it would if the restore asked for that lock while already
+ * holding the partition it attaches.  Both need the statement's parse tree
+ * (ONLY, which partition, which index), which a plpgsql event trigger
+ * cannot see; the SQL functions do the rest.
  */
 #include "postgres.h"
 
@@ -49,20 +55,13 @@ is_member_partitioned(Oid relid)
 		&& getExtensionOfObject(RelationRelationId, relid) == ext;
 }
 
-/*
- * The ATTACH PARTITION command of an ALTER TABLE or ALTER INDEX that does
- * nothing else, or NULL.
- */
+/* The ATTACH PARTITION command of an ALTER statement that does nothing else, or NULL. */
 static PartitionCmd *
-attach_command(Node *parsetree, ObjectType objtype)
+attach_command(AlterTableStmt *stmt)
 {
-	AlterTableStmt *stmt;
 	AlterTableCmd *cmd;
 
-	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
-		return NULL;
-	stmt = (AlterTableStmt *) parsetree;
-	if (stmt->objtype != objtype || list_length(stmt->cmds) != 1)
+	if (list_length(stmt->cmds) != 1)
 		return NULL;
 	cmd = linitial_node(AlterTableCmd, stmt->cmds);
 	if (cmd->subtype != AT_AttachPartition)
@@ -84,19 +83,16 @@ call_restore_function(const char *sql, Oid rel, Datum arg2, Oid arg2type)
 }
 
 /*
- * After "ALTER TABLE ONLY <member> ATTACH PARTITION <table>" in a restore
- * session: pg_dump and pg_restore run with check_function_bodies off
- * (inside CREATE EXTENSION it is off too, hence the second test).
+ * "ALTER TABLE ONLY <member> ATTACH PARTITION <table>" in a restore session:
+ * pg_dump and pg_restore run with check_function_bodies off.
  */
 static void
-attach_table_end(Node *parsetree)
+attach_table(AlterTableStmt *stmt, PartitionCmd *cmd)
 {
-	PartitionCmd *cmd = attach_command(parsetree, OBJECT_TABLE);
-	AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
 	Oid			parent;
 	Oid			part;
 
-	if (cmd == NULL || stmt->relation->inh || check_function_bodies || creating_extension)
+	if (stmt->relation->inh || check_function_bodies)
 		return;
 	parent = RangeVarGetRelid(stmt->relation, NoLock, true);
 	part = RangeVarGetRelid(cmd->name, NoLock, true);
@@ -108,21 +104,17 @@ attach_table_end(Node *parsetree)
 }
 
 /*
- * Before "ALTER INDEX <missing> ATTACH PARTITION <index>" where <index> is on
- * a partition of a member and <missing> would be in the member's schema.
+ * "ALTER INDEX <missing> ATTACH PARTITION <index>" where <index> is on a
+ * partition of a member and <missing> would be in the member's schema.
  */
 static void
-attach_index_start(Node *parsetree)
+attach_index(AlterTableStmt *stmt, PartitionCmd *cmd)
 {
-	PartitionCmd *cmd = attach_command(parsetree, OBJECT_INDEX);
-	RangeVar   *target;
+	RangeVar   *target = stmt->relation;
 	Oid			index;
 	Oid			table;
 	Oid			parent;
 
-	if (cmd == NULL || creating_extension)
-		return;
-	target = ((AlterTableStmt *) parsetree)->relation;
 	if (OidIsValid(RangeVarGetRelid(target, NoLock, true)))
 		return;
 	index = RangeVarGetRelid(cmd->name, NoLock, true);
@@ -141,21 +133,29 @@ attach_index_start(Node *parsetree)
 }
 
 /*
- * Event trigger at the end of ALTER TABLE and at the start of ALTER INDEX:
- * lets a dump's partitions of stockext.ticks be restored (see above).
+ * Event trigger at the start of ALTER TABLE and ALTER INDEX: lets a dump's
+ * partitions of stockext.ticks be restored (see above).  Not inside an
+ * extension script, where check_function_bodies is off too.
  */
 PG_FUNCTION_INFO_V1(stockext_restore_trigger);
 Datum
 stockext_restore_trigger(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
+	AlterTableStmt *stmt;
+	PartitionCmd *cmd;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "stockext_restore_trigger: not fired by an event trigger");
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "ddl_command_end") == 0)
-		attach_table_end(trigdata->parsetree);
-	else if (strcmp(trigdata->event, "ddl_command_start") == 0)
-		attach_index_start(trigdata->parsetree);
+	if (creating_extension || strcmp(trigdata->event, "ddl_command_start") != 0
+		|| trigdata->parsetree == NULL || !IsA(trigdata->parsetree, AlterTableStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterTableStmt *) trigdata->parsetree;
+	cmd = attach_command(stmt);
+	if (cmd != NULL && stmt->objtype == OBJECT_TABLE)
+		attach_table(stmt, cmd);
+	else if (cmd != NULL && stmt->objtype == OBJECT_INDEX)
+		attach_index(stmt, cmd);
 	PG_RETURN_VOID();
 }

@@ -119,28 +119,29 @@ BEGIN
 
     IF wait THEN
         PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
-        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
-    ELSE
-        IF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
-            RETURN NULL;
-        END IF;
-        BEGIN
-            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
-        EXCEPTION WHEN lock_not_available THEN
-            RETURN NULL;
-        END;
+    ELSIF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+        RETURN NULL;
     END IF;
-
     -- While a restore has taken the primary key off ticks (see
     -- stockext.restore_drop_key) a new partition would get none: put it
-    -- back first.  That needs ticks exclusively, which a writer calling
-    -- without waiting may not ask for.
+    -- back first.  That takes ticks exclusively, so not while holding the
+    -- default partition (a reader of ticks may be waiting for it), and not
+    -- for a writer calling without waiting.
     IF NOT EXISTS (SELECT FROM pg_constraint c
                    WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p') THEN
         IF NOT wait THEN
             RETURN NULL;
         END IF;
         PERFORM stockext.restore_add_key('stockext.ticks', 'ticks_pkey');
+    END IF;
+    IF wait THEN
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
     END IF;
 
     month := first;
@@ -181,15 +182,17 @@ REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, bool
 -- CREATE TABLE and "ALTER TABLE ONLY stockext.ticks ATTACH PARTITION"
 -- before the data, then adds the partition's own primary key and attaches
 -- it to ticks_pkey.  But CREATE EXTENSION made ticks with its key, so the
--- ATTACH already copies the key into the partition and the dump's own then
--- fails.  src/restore.c has event triggers that see those statements and
--- call the two functions below around them.
+-- ATTACH would copy the key into the partition and the dump's own would
+-- then fail.  src/restore.c has an event trigger that sees those statements
+-- and calls the two functions below before them.
 
--- After a restore attached an empty partition to parent: drops parent's
+-- Before a restore attaches an empty table to parent: drops parent's
 -- primary key, so the partitions restored from here on get only the key the
 -- dump adds to each.  The partitions that had a copy of it (the default
 -- partition; months made before the restore) get one of their own, which
--- stockext.restore_add_key attaches again.
+-- stockext.restore_add_key attaches again.  First the lock
+-- stockext.create_partitions takes, so that it never makes a partition
+-- while the key is away.
 CREATE FUNCTION stockext.restore_drop_key(parent regclass, attached regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -200,6 +203,7 @@ DECLARE
     parts regclass[];
     names name[];
 BEGIN
+    PERFORM pg_advisory_xact_lock(parent::oid::bigint);
     SELECT c.conname, c.conindid, pg_get_constraintdef(c.oid) AS def INTO key
     FROM pg_constraint c WHERE c.conrelid = parent AND c.contype = 'p';
     IF NOT FOUND OR pg_relation_size(attached) > 0 THEN
@@ -208,7 +212,7 @@ BEGIN
     SELECT array_agg(c.conrelid::regclass ORDER BY c.conrelid), array_agg(c.conname ORDER BY c.conrelid)
       INTO parts, names
     FROM pg_inherits h JOIN pg_constraint c ON c.conindid = h.inhrelid AND c.contype = 'p'
-    WHERE h.inhparent = key.conindid AND c.conrelid <> attached;
+    WHERE h.inhparent = key.conindid;
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', parent, key.conname);
     FOR i IN 1 .. coalesce(cardinality(parts), 0) LOOP
         EXECUTE format('ALTER TABLE ONLY %s ADD CONSTRAINT %I %s', parts[i], names[i], key.def);
@@ -216,7 +220,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.restore_drop_key(regclass, regclass) IS
-'internal: during a restore, drops the primary key of a partitioned table of the extension that a restored partition is attached to; its other partitions keep keys of their own';
+'internal: during a restore, drops the primary key of a partitioned table of the extension that a restored partition is about to be attached to; its partitions keep keys of their own';
 REVOKE ALL ON FUNCTION stockext.restore_drop_key(regclass, regclass) FROM PUBLIC;
 
 -- Makes parent's primary key, called name, again: with ONLY, then with the
@@ -266,13 +270,10 @@ RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'stockext_restore_trigger'
 LANGUAGE C;
 COMMENT ON FUNCTION stockext.restore_trigger() IS
-'event trigger: lets pg_dump''s partitions of stockext.ticks be restored, dropping its primary key after the first ATTACH PARTITION of a restore and making it again before the dump attaches the partitions'' keys';
+'event trigger: lets pg_dump''s partitions of stockext.ticks be restored, dropping its primary key before the first ATTACH PARTITION of a restore and making it again before the dump attaches the partitions'' keys';
 REVOKE ALL ON FUNCTION stockext.restore_trigger() FROM PUBLIC;
-CREATE EVENT TRIGGER stockext_restore_attach ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
-    EXECUTE FUNCTION stockext.restore_trigger();
-CREATE EVENT TRIGGER stockext_restore_index ON ddl_command_start
-    WHEN TAG IN ('ALTER INDEX')
+CREATE EVENT TRIGGER stockext_restore ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER INDEX')
     EXECUTE FUNCTION stockext.restore_trigger();
 
 ------------------------------------------------------------------------------
