@@ -19,13 +19,13 @@
  *  - before the dump's ALTER INDEX ... ATTACH PARTITION on the parent key
  *    that is no longer there, the key is made again and the partitions'
  *    keys attached to it (stockext.restore_add_key).
- * Both run before the statement locks anything: the key goes and comes
- * with the parent locked exclusively, and a session reading ticks (the
- * worker, say) while holding nothing the restore waits for cannot deadlock
- * with it, as it would if the restore asked for that lock while already
- * holding the partition it attaches.  Both need the statement's parse tree
- * (ONLY, which partition, which index), which a plpgsql event trigger
- * cannot see; the SQL functions do the rest.
+ * Both run before the statement locks anything, and take the parent
+ * exclusively first, so a session reading ticks meanwhile (the worker) only
+ * makes the restore wait.  Taking the parent after the ATTACH has locked
+ * the default partition would deadlock with a reader holding the parent and
+ * waiting for that partition.  Both need the statement's parse tree (ONLY,
+ * which partition, which index), which a plpgsql event trigger cannot see;
+ * the SQL functions do the rest.
  */
 #include "postgres.h"
 
