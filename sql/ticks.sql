@@ -10,7 +10,8 @@ SELECT to_regnamespace('stockext') IS NULL AS schema_gone;
 CREATE EXTENSION stockext;
 SELECT extname, extversion, extnamespace::regnamespace FROM pg_extension WHERE extname = 'stockext';
 
--- Partitions: default plus the current month and the next two.
+-- Partitions: only the default one.  Monthly ones are made when bars need
+-- them (ingestion, backfill, create_partitions, maintain_partitions).
 SELECT count(*) AS monthly_partitions
 FROM pg_inherits WHERE inhparent = 'stockext.ticks'::regclass
   AND inhrelid <> 'stockext.ticks_default'::regclass;

@@ -129,11 +129,24 @@ BEGIN
 
     IF wait THEN
         PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
-        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
-    ELSE
-        IF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+    ELSIF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+        RETURN NULL;
+    END IF;
+    -- While a restore has taken the primary key off ticks (see
+    -- stockext.restore_drop_key) a new partition would get none: put it
+    -- back first.  That takes ticks exclusively, so not while holding the
+    -- default partition (a reader of ticks may be waiting for it), and not
+    -- for a writer calling without waiting.
+    IF NOT EXISTS (SELECT FROM pg_constraint c
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p') THEN
+        IF NOT wait THEN
             RETURN NULL;
         END IF;
+        PERFORM stockext.restore_add_key('stockext.ticks', 'ticks_pkey');
+    END IF;
+    IF wait THEN
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
         BEGIN
             LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
         EXCEPTION WHEN lock_not_available THEN
@@ -161,11 +174,117 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) IS
-'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs';
+'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs or a restore has yet to put the primary key of ticks back';
 REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
 
--- The current month and the next two exist from the start.
-SELECT stockext.create_partitions(now(), now() + interval '2 months');
+-- No monthly partition exists at CREATE EXTENSION: they are not members of
+-- the extension, so that pg_dump keeps them with their bars, and one made
+-- here would clash with the dump's own when a restore runs in another month.
+-- The worker creates the months a batch needs before storing it, backfill
+-- likewise, maintain_partitions() those ahead; until then bars land in
+-- ticks_default, and create_partitions() moves them out.
+
+------------------------------------------------------------------------------
+-- Bars: pg_dump and pg_restore
+------------------------------------------------------------------------------
+
+-- pg_dump writes each monthly partition out (they are not members) as
+-- CREATE TABLE and "ALTER TABLE ONLY stockext.ticks ATTACH PARTITION"
+-- before the data, then adds the partition's own primary key and attaches
+-- it to ticks_pkey.  But CREATE EXTENSION made ticks with its key, so the
+-- ATTACH would copy the key into the partition and the dump's own would
+-- then fail.  src/restore.c has an event trigger that sees those statements
+-- and calls the two functions below before them.
+
+-- Before a restore attaches an empty table to parent: drops parent's
+-- primary key, so the partitions restored from here on get only the key the
+-- dump adds to each.  The partitions that had a copy of it (the default
+-- partition; months made before the restore) get one of their own, which
+-- stockext.restore_add_key attaches again.  First the lock
+-- stockext.create_partitions takes, so that it never makes a partition
+-- while the key is away.
+CREATE FUNCTION stockext.restore_drop_key(parent regclass, attached regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key   record;
+    parts regclass[];
+    names name[];
+BEGIN
+    PERFORM pg_advisory_xact_lock(parent::oid::bigint);
+    SELECT c.conname, c.conindid, pg_get_constraintdef(c.oid) AS def INTO key
+    FROM pg_constraint c WHERE c.conrelid = parent AND c.contype = 'p';
+    IF NOT FOUND OR pg_relation_size(attached) > 0 THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(c.conrelid::regclass ORDER BY c.conrelid), array_agg(c.conname ORDER BY c.conrelid)
+      INTO parts, names
+    FROM pg_inherits h JOIN pg_constraint c ON c.conindid = h.inhrelid AND c.contype = 'p'
+    WHERE h.inhparent = key.conindid;
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', parent, key.conname);
+    FOR i IN 1 .. coalesce(cardinality(parts), 0) LOOP
+        EXECUTE format('ALTER TABLE ONLY %s ADD CONSTRAINT %I %s', parts[i], names[i], key.def);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.restore_drop_key(regclass, regclass) IS
+'internal: during a restore, drops the primary key of a partitioned table of the extension that a restored partition is about to be attached to; its partitions keep keys of their own';
+REVOKE ALL ON FUNCTION stockext.restore_drop_key(regclass, regclass) FROM PUBLIC;
+
+-- Makes parent's primary key, called name, again: with ONLY, then with the
+-- key of every partition that has one attached.  It is valid once the last
+-- partition's key is attached: the dump attaches the others as it makes
+-- them.  Returns false when parent has its key already (another session of
+-- a pg_restore -j made it) or no partition has one to copy.
+CREATE FUNCTION stockext.restore_add_key(parent regclass, name name)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keyed CONSTANT text := 'SELECT c.conrelid::regclass AS rel, c.conindid::regclass AS idx,
+                                   pg_get_constraintdef(c.oid) AS def
+                            FROM pg_inherits h JOIN pg_constraint c ON c.conrelid = h.inhrelid AND c.contype = ''p''
+                            WHERE h.inhparent = $1 ORDER BY c.conrelid';
+    part  record;
+    def   text;
+    key   regclass;
+BEGIN
+    -- The lock stockext.create_partitions takes.  Then the partitions before
+    -- the parent: another session of a pg_restore -j may still be loading
+    -- one, and it needs the parent (for the partition constraint) to finish.
+    PERFORM pg_advisory_xact_lock(parent::oid::bigint);
+    FOR part IN EXECUTE keyed USING parent LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE MODE', part.rel);
+        def := part.def;
+    END LOOP;
+    IF def IS NULL OR EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = parent AND c.contype = 'p') THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('ALTER TABLE ONLY %s ADD CONSTRAINT %I %s', parent, name, def);
+    SELECT c.conindid INTO key FROM pg_constraint c WHERE c.conrelid = parent AND c.contype = 'p';
+    FOR part IN EXECUTE keyed USING parent LOOP
+        EXECUTE format('ALTER INDEX %s ATTACH PARTITION %s', key, part.idx);
+    END LOOP;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION stockext.restore_add_key(regclass, name) IS
+'internal: makes the primary key of a partitioned table of the extension again after a restore dropped it, attaching the keys its partitions have';
+REVOKE ALL ON FUNCTION stockext.restore_add_key(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION stockext.restore_trigger()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'stockext_restore_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION stockext.restore_trigger() IS
+'event trigger: lets pg_dump''s partitions of stockext.ticks be restored, dropping its primary key before the first ATTACH PARTITION of a restore and making it again before the dump attaches the partitions'' keys';
+REVOKE ALL ON FUNCTION stockext.restore_trigger() FROM PUBLIC;
+CREATE EVENT TRIGGER stockext_restore ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER INDEX')
+    EXECUTE FUNCTION stockext.restore_trigger();
 
 ------------------------------------------------------------------------------
 -- Bars: the write path

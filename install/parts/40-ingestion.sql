@@ -39,8 +39,8 @@ COMMENT ON TABLE stockext.feed_keys IS
 REVOKE ALL ON stockext.feed_keys FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.feed_keys', '');
 
--- What the worker last did with each feed.  Runtime state, not dumped: a
--- feed without a row here is due at once.
+-- What the worker last did with each feed.  A feed without a row here is
+-- due at once.
 CREATE TABLE stockext.feed_state (
     feed_id              integer PRIMARY KEY REFERENCES stockext.feeds ON DELETE CASCADE,
     last_poll            timestamptz,
@@ -54,6 +54,7 @@ CREATE TABLE stockext.feed_state (
 COMMENT ON TABLE stockext.feed_state IS
 'per feed: when it was last polled, last succeeded and failed, its failure streak and when it is due next';
 REVOKE ALL ON stockext.feed_state FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.feed_state', '');
 
 CREATE TABLE stockext.rejects (
     at         timestamptz NOT NULL DEFAULT now(),
@@ -72,6 +73,7 @@ CREATE TABLE stockext.rejects (
 COMMENT ON TABLE stockext.rejects IS
 'bars that failed validation, with the reason; the rest of their batch was stored';
 REVOKE ALL ON stockext.rejects FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.rejects', '');
 CREATE INDEX rejects_at ON stockext.rejects (at);
 
 CREATE TABLE stockext.raw_replies (
@@ -82,6 +84,7 @@ CREATE TABLE stockext.raw_replies (
 COMMENT ON TABLE stockext.raw_replies IS
 'raw reply of each successful poll of the feeds that keep them (keep_raw), for audits and re-parsing; pruned after the feed''s raw_retention';
 REVOKE ALL ON stockext.raw_replies FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.raw_replies', '');
 CREATE INDEX raw_replies_feed_at ON stockext.raw_replies (feed_id, at);
 
 -- Keeps a raw reply and prunes the feed's replies older than its retention.
@@ -109,6 +112,7 @@ CREATE TABLE stockext.errors (
 COMMENT ON TABLE stockext.errors IS
 'failed polls: when, which feed and provider, the HTTP status if any, and what went wrong';
 REVOKE ALL ON stockext.errors FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.errors', '');
 CREATE INDEX errors_at ON stockext.errors (at);
 
 -- Resolutions each provider serves.  The simulated feed serves any whole

@@ -43,6 +43,7 @@ COMMENT ON TABLE stockext.rollup_widths IS
 'the rolled-up widths: table name, bucket alignment (origin as local wall-clock time in time_zone) and the one ticks resolution each reads';
 REVOKE ALL ON stockext.rollup_widths FROM PUBLIC;
 GRANT SELECT ON stockext.rollup_widths TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.rollup_widths', '');
 
 -- The rollups, partitioned by width: stockext.bars_30m is the 30-minute
 -- partition.  The key leads with (symbol, bucket) so each partition serves
@@ -316,7 +317,8 @@ COMMENT ON FUNCTION stockext.rollup_lock() IS
 'internal: takes the transaction-level lock that serializes rollup refreshes and rebuilds';
 REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 
--- Claims every pending invalidation (DELETE ... RETURNING, so a key
+-- First recomputes the widths a restore loaded (rollup_rebuilds).  Then
+-- claims every pending invalidation (DELETE ... RETURNING, so a key
 -- written by a transaction still in progress stays for the next refresh),
 -- re-aggregates exactly those (symbol, width, bucket) keys from the ticks
 -- in the same snapshot, upserts them (rewriting only rows whose values
@@ -333,10 +335,23 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
+DECLARE
+    w       interval;
+    rebuilt bigint := 0;
 BEGIN
     PERFORM stockext.rollup_lock();
+    -- Widths a restore loaded are computed from the bars, once the restore
+    -- has put the primary key of ticks back (until then it may still be
+    -- loading bars).
+    IF EXISTS (SELECT FROM stockext.rollup_rebuilds)
+       AND EXISTS (SELECT FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p' AND i.indisvalid) THEN
+        FOR w IN SELECT r.width FROM stockext.rollup_rebuilds r ORDER BY r.width LOOP
+            rebuilt := rebuilt + stockext.rebuild_rollups(w);
+        END LOOP;
+    END IF;
     IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
-        buckets := 0; upserted := 0; deleted := 0;
+        buckets := 0; upserted := rebuilt; deleted := 0;
         RETURN;
     END IF;
 WITH claimed AS (
@@ -361,7 +376,7 @@ WITH claimed AS (
                       WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted), (SELECT count(*) FROM emptied)
+SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted) + rebuilt, (SELECT count(*) FROM emptied)
     INTO buckets, upserted, deleted;
 END
 $$
@@ -369,7 +384,7 @@ $f$, stockext.rollup_fresh_sql('keys'));
 END
 $do$;
 COMMENT ON FUNCTION stockext.refresh_rollups() IS
-'re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+'recomputes the widths a restore loaded, then re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
 REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
 
 -- Recomputes one width (or all) from scratch.  TRUNCATE: readers of the
@@ -397,6 +412,7 @@ BEGIN
         DELETE FROM stockext.rollup_invalidations i WHERE i.width = rebuild_rollups.width;
         EXECUTE format('TRUNCATE stockext.%I', part);
     END IF;
+    DELETE FROM stockext.rollup_rebuilds r WHERE rebuild_rollups.width IS NULL OR r.width = rebuild_rollups.width;
     EXECUTE format($q$
 INSERT INTO stockext.rollups
 SELECT s.symbol, s.bucket, %s, s.width
@@ -412,6 +428,100 @@ COMMENT ON FUNCTION stockext.rebuild_rollups(interval) IS
 'recomputes the rollups of one width, or of all widths when NULL, from stockext.ticks; returns the rows written';
 REVOKE ALL ON FUNCTION stockext.rebuild_rollups(interval) FROM PUBLIC;
 
+-- Widths whose rollups the next refresh computes from scratch: those a
+-- restore loaded (pg_dump keeps stockext.rollup_widths, not the rollups,
+-- which are members of the extension and follow from the bars).
+CREATE TABLE stockext.rollup_rebuilds (
+    width interval PRIMARY KEY REFERENCES stockext.rollup_widths ON DELETE CASCADE
+);
+COMMENT ON TABLE stockext.rollup_rebuilds IS
+'widths whose rollups stockext.refresh_rollups() recomputes from the ticks before anything else: widths loaded by a restore';
+REVOKE ALL ON stockext.rollup_rebuilds FROM PUBLIC;
+GRANT SELECT ON stockext.rollup_rebuilds TO PUBLIC;
+
+-- One row while rollup_widths holds just what CREATE EXTENSION wrote there;
+-- the first change deletes it.  A restore loads its rollup_widths into a
+-- fresh CREATE EXTENSION: the dumped rows then replace the installed ones
+-- instead of clashing with them, and a default width the source dropped
+-- stays dropped.
+CREATE TABLE stockext.rollup_widths_installed (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single)
+);
+COMMENT ON TABLE stockext.rollup_widths_installed IS
+'internal: one row while stockext.rollup_widths holds the widths CREATE EXTENSION wrote, unchanged';
+REVOKE ALL ON stockext.rollup_widths_installed FROM PUBLIC;
+
+-- Keeps each width's table and view in step with its row of rollup_widths,
+-- whoever writes the row: add_rollup and drop_rollup, or a restore.
+--  - Before a restore loads rows into a rollup_widths as installed (pg_dump
+--    and pg_restore run with check_function_bodies off), the installed
+--    rows go.
+--  - A new row gets its partition stockext.<name> of stockext.rollups and
+--    its real-time view stockext.<name>_live, and waits in rollup_rebuilds
+--    until its rollups are computed.
+--  - A deleted row takes its table, its view and its pending invalidations.
+--  - Any change ends the installed state.
+CREATE FUNCTION stockext.rollup_widths_sync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ext_member boolean;
+BEGIN
+    IF TG_LEVEL = 'STATEMENT' THEN
+        IF TG_WHEN = 'AFTER' THEN
+            DELETE FROM stockext.rollup_widths_installed;
+        ELSIF NOT current_setting('check_function_bodies')::boolean
+              AND EXISTS (SELECT FROM stockext.rollup_widths_installed) THEN
+            DELETE FROM stockext.rollup_widths;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM stockext.rollup_invalidations i WHERE i.width = OLD.width;
+        EXECUTE format('ALTER EXTENSION stockext DROP VIEW stockext.%I', OLD.name || '_live');
+        EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', OLD.name);
+        EXECUTE format('DROP VIEW stockext.%I', OLD.name || '_live');
+        EXECUTE format('DROP TABLE stockext.%I', OLD.name);
+        RETURN NULL;
+    END IF;
+    EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', NEW.name, NEW.width);
+    EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', NEW.name,
+                   format('%s bars per symbol and bucket; see stockext.rollups', NEW.width));
+    EXECUTE format('CREATE VIEW stockext.%I AS
+                    SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
+                    FROM stockext.rollups_live WHERE width = %L', NEW.name || '_live', NEW.width);
+    EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', NEW.name || '_live',
+                   format('%s bars including the buckets not refreshed yet (real-time)', NEW.width));
+    -- Inside CREATE EXTENSION the new objects belong to the extension by
+    -- themselves; added later they are made members, so DROP EXTENSION
+    -- takes them along.
+    SELECT EXISTS (SELECT FROM pg_depend
+                   WHERE classid = 'pg_class'::regclass
+                     AND objid = format('stockext.%I', NEW.name)::regclass
+                     AND refclassid = 'pg_extension'::regclass AND deptype = 'e')
+      INTO ext_member;
+    IF NOT ext_member THEN
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', NEW.name);
+        EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', NEW.name || '_live');
+    END IF;
+    -- Readable by the roles that can read the bars.
+    PERFORM stockext.sync_rollup_privileges();
+    INSERT INTO stockext.rollup_rebuilds (width) VALUES (NEW.width);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.rollup_widths_sync() IS
+'trigger: makes and drops the table and view of each width of stockext.rollup_widths with its row, and lets a restore''s rows replace the ones CREATE EXTENSION wrote';
+
+CREATE TRIGGER rollup_widths_load BEFORE INSERT ON stockext.rollup_widths
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.rollup_widths_sync();
+CREATE TRIGGER rollup_widths_objects AFTER INSERT OR DELETE ON stockext.rollup_widths
+    FOR EACH ROW EXECUTE FUNCTION stockext.rollup_widths_sync();
+CREATE TRIGGER rollup_widths_changed AFTER INSERT OR UPDATE OR DELETE ON stockext.rollup_widths
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.rollup_widths_sync();
+
 -- Adds a rolled-up width: its partition stockext.<name>, its real-time view
 -- stockext.<name>_live, filled from the ticks already stored.
 CREATE FUNCTION stockext.add_rollup(name name, width interval,
@@ -423,7 +533,6 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ext_member boolean;
     taken      text;
 BEGIN
     IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL THEN
@@ -466,31 +575,13 @@ BEGIN
                   DETAIL = format('stockext.%I already exists.', taken),
                   HINT = 'Choose another name.';
     END IF;
+    -- A width added is a change: the insert is no restore's load (even in
+    -- an extension script, where check_function_bodies is off).  The
+    -- row's trigger makes the table and the view.
+    DELETE FROM stockext.rollup_widths_installed;
     INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution)
     VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
             source_resolution);
-    EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', name, width);
-    EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', name,
-                   format('%s bars per symbol and bucket; see stockext.rollups', width));
-    EXECUTE format('CREATE VIEW stockext.%I AS
-                    SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
-                    FROM stockext.rollups_live WHERE width = %L', name || '_live', width);
-    EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', name || '_live',
-                   format('%s bars including the buckets not refreshed yet (real-time)', width));
-    -- Inside CREATE EXTENSION the new objects belong to the extension by
-    -- themselves; added later they are made members, so DROP EXTENSION
-    -- takes them along.
-    SELECT EXISTS (SELECT FROM pg_depend
-                   WHERE classid = 'pg_class'::regclass
-                     AND objid = format('stockext.%I', name)::regclass
-                     AND refclassid = 'pg_extension'::regclass AND deptype = 'e')
-      INTO ext_member;
-    IF NOT ext_member THEN
-        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', name);
-        EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', name || '_live');
-    END IF;
-    -- Readable by the roles that can read the bars.
-    PERFORM stockext.sync_rollup_privileges();
     RETURN stockext.rebuild_rollups(width);
 END
 $$;
@@ -533,21 +624,15 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    part name;
 BEGIN
     PERFORM stockext.rollup_lock();
-    DELETE FROM stockext.rollup_widths w WHERE w.width = drop_rollup.width RETURNING w.name INTO part;
+    -- The row's trigger drops the table, the view and pending invalidations.
+    DELETE FROM stockext.rollup_widths w WHERE w.width = drop_rollup.width;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no rollup of width "%"', width
             USING ERRCODE = 'undefined_object',
                   HINT = 'The rolled-up widths are listed in stockext.rollup_widths.';
     END IF;
-    DELETE FROM stockext.rollup_invalidations i WHERE i.width = drop_rollup.width;
-    EXECUTE format('ALTER EXTENSION stockext DROP VIEW stockext.%I', part || '_live');
-    EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', part);
-    EXECUTE format('DROP VIEW stockext.%I', part || '_live');
-    EXECUTE format('DROP TABLE stockext.%I', part);
 END
 $$;
 COMMENT ON FUNCTION stockext.drop_rollup(interval) IS
@@ -557,6 +642,7 @@ REVOKE ALL ON FUNCTION stockext.drop_rollup(interval) FROM PUBLIC;
 SELECT stockext.add_rollup('bars_30m', '30 minutes');
 SELECT stockext.add_rollup('bars_1h', '1 hour');
 SELECT stockext.add_rollup('bars_1d', '1 day');
+INSERT INTO stockext.rollup_widths_installed DEFAULT VALUES;
 
 -- One row per bucket of the given width whose start lies in [start, stop).
 -- A rolled-up width reads stockext.rollups_live (so it is always current);

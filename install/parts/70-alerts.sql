@@ -85,6 +85,8 @@ COMMENT ON COLUMN stockext.alerts.observed IS
 'the value the condition saw: percent change, volume, close, fast SMA or volatility';
 COMMENT ON COLUMN stockext.alerts.notified_at IS 'when NOTIFY stockext_alerts was sent';
 REVOKE ALL ON stockext.alerts FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('stockext.alerts_id_seq', '');
 CREATE INDEX alerts_pending ON stockext.alerts (next_attempt_at) WHERE delivery = 'pending';
 CREATE INDEX alerts_unnotified ON stockext.alerts (id) WHERE notified_at IS NULL;
 
@@ -100,6 +102,7 @@ CREATE TABLE stockext.alert_queue (
 COMMENT ON TABLE stockext.alert_queue IS
 'bars inserted or changed since the last stockext.evaluate_alerts() that a rule watches';
 REVOKE ALL ON stockext.alert_queue FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.alert_queue', '');
 
 -- The (symbol, resolution) series each active rule watches.
 CREATE VIEW stockext.alert_targets AS
