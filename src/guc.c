@@ -34,6 +34,9 @@ int			stockext_worker_naptime_ms = 1000;
 int			stockext_max_backoff_s = 3600;
 int			stockext_max_gap_fill_days = 31;
 
+int			stockext_alert_close_grace_s = 10;
+int			stockext_alert_max_age_bars = 3;
+
 /* stockext.database_names must be a list of names. */
 static bool
 check_database_names(char **newval, void **extra, GucSource source)
@@ -127,4 +130,20 @@ stockext_define_gucs(void)
 							"Most days of history a worker fetches to fill a gap after a restart.", NULL,
 							&stockext_max_gap_fill_days, 31, 0, 3660,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * Alert timing.  Superuser-settable rather than server-wide so that an
+	 * evaluation can be tried with other values, and a database can have
+	 * its own (ALTER DATABASE ... SET, which the worker reads).
+	 */
+	DefineCustomIntVariable("stockext.alert_close_grace",
+							"How long after a bar ends, and after the next poll of its feed, alerts take it as closed.",
+							"Covers the provider's delay in serving a bar's final values; a bar is also closed as soon as the next bar of its series is stored.",
+							&stockext_alert_close_grace_s, 10, 0, 7 * 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.alert_max_age_bars",
+							"How many bar widths late a bar may land and still be evaluated by alert rules without max_age.",
+							"Counted after the bar's close, the poll interval of its feed and stockext.alert_close_grace; later bars are history (backfill, gap fill) and fire no alert.",
+							&stockext_alert_max_age_bars, 3, 0, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 }

@@ -31,6 +31,10 @@ extern int	stockext_worker_naptime_ms;
 extern int	stockext_max_backoff_s;
 extern int	stockext_max_gap_fill_days;
 
+/* Alerts: grace after a bar's close, in seconds; lateness allowed, in bars. */
+extern int	stockext_alert_close_grace_s;
+extern int	stockext_alert_max_age_bars;
+
 extern void stockext_define_gucs(void);
 
 #endif							/* STOCKEXT_GUC_H */
