@@ -183,9 +183,9 @@ COMMENT ON FUNCTION stockext.alert_settings() IS
 -- that cooldowns count in bar time, stores what fires, then sends NOTIFY
 -- stockext_alerts for every alert and feed event not yet announced.
 --
--- A bar is closed once a later bar of its series is stored, or once it has
--- ended, the feeds serving it have had a poll interval to bring its final
--- values, and stockext.alert_close_grace (the provider's delay) has passed.
+-- A bar is closed once a later bar of its series is stored, or once a poll
+-- of a feed serving it succeeded stockext.alert_close_grace (the provider's
+-- delay) after its end (bars of no feed: once that much time has passed).
 -- Closed bars are evaluated by every rule and leave the queue; a bar still
 -- forming stays queued (one waiting row) and only rules with on_forming
 -- evaluate it, once per write.  A bar that landed later after its close
@@ -207,7 +207,7 @@ DECLARE
     chk     record;
     a       stockext.alerts;
     poll    interval;
-    polling interval;
+    polled  boolean;
     closed  boolean;
     late    boolean;
 BEGIN
@@ -233,18 +233,21 @@ BEGIN
             DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.row_ids);
             CONTINUE;
         END IF;
-        -- The poll interval of the feeds serving the series: how late their
-        -- bars land (poll), and how long after its end a bar may still
-        -- change (polling: a paused feed brings nothing more).  No feed
-        -- (bars written by hand): zero.
+        -- The feeds serving the series: their poll interval is how late
+        -- their bars may land, and a poll of one of them that succeeded
+        -- the grace after the bar's end has brought its final values (a
+        -- paused or failing feed has not: its last bar waits).  Bars of no
+        -- feed (written by hand) close by the clock.
         SELECT coalesce(max(f.poll_every), interval '0'),
-               coalesce(max(f.poll_every) FILTER (WHERE NOT f.paused), interval '0')
-          INTO poll, polling
+               CASE WHEN count(*) = 0 THEN now() >= k.ts + k.resolution + cfg.close_grace
+                    ELSE coalesce(bool_or(NOT f.paused AND s.last_success >= k.ts + k.resolution + cfg.close_grace),
+                                  false) END
+          INTO poll, polled
         FROM stockext.feeds f
+        LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
         WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
-        closed := now() >= k.ts + k.resolution + polling + cfg.close_grace
-                  OR EXISTS (SELECT FROM stockext.ticks t
-                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
+        closed := polled OR EXISTS (SELECT FROM stockext.ticks t
+                                    WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
         IF NOT closed THEN
             waiting := waiting + 1;
             -- Unchanged since on_forming rules saw it: nothing to do yet.

@@ -154,10 +154,10 @@ FROM generate_series(10, 13) i;
 SELECT * FROM stockext.evaluate_alerts();
 SELECT * FROM fired_h WHERE rule_id = :r_age;
 
--- A feed's poll interval counts: a bar may land that much later, and it
--- closes by the clock only after the feed's next poll (which brings its
--- final values).  Bars of 40 and 39 minutes ago crossing 100, first with
--- no feed: stale.
+-- A feed's poll interval counts: its bars may land that much later.  And
+-- a bar of a feed closes by the clock only once a poll of the feed has
+-- succeeded after its end (bringing its final values).  Bars of 40 and 39
+-- minutes ago crossing 100, first with no feed: stale.
 SELECT stockext.add_alert('price_cross', 'HPOL', level => 100) AS r_pol \gset
 SELECT pg_temp.bar('HPOL', date_trunc('minute', now()) - i * interval '1 minute', CASE WHEN i = 40 THEN 99 ELSE 101 END)
 FROM generate_series(39, 40) i;
@@ -177,9 +177,15 @@ SELECT * FROM fired_h WHERE rule_id = :r_pol;
 SELECT pg_temp.bar('HPOL', date_trunc('minute', now()) - interval '38 minutes', 99);
 SELECT * FROM stockext.evaluate_alerts();
 SELECT * FROM fired_h WHERE rule_id = :r_pol;
--- Paused, the feed brings nothing more: the newest bar is closed by the
--- clock (and still in time: its feed's bars come hourly).
+-- Paused, the feed brings nothing: its last bar keeps waiting (for the
+-- values a resumed feed brings), however long ago it ended.
 SELECT stockext.pause_feed(:hfeed);
+SELECT * FROM stockext.evaluate_alerts();
+-- Active again (without the immediate poll of resume_feed), a successful
+-- poll closes it.
+UPDATE stockext.feeds SET paused = false WHERE id = :hfeed;
+SELECT * FROM stockext.evaluate_alerts();
+SELECT stockext.record_poll(:hfeed, 0, NULL, NULL, '1 hour');
 SELECT * FROM stockext.evaluate_alerts();
 SELECT * FROM fired_h WHERE rule_id = :r_pol;
 RESET stockext.alert_close_grace;

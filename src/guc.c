@@ -137,8 +137,8 @@ stockext_define_gucs(void)
 	 * its own (ALTER DATABASE ... SET, which the worker reads).
 	 */
 	DefineCustomIntVariable("stockext.alert_close_grace",
-							"How long after a bar ends, and after the next poll of its feed, alerts take it as closed.",
-							"Covers the provider's delay in serving a bar's final values; a bar is also closed as soon as the next bar of its series is stored.",
+							"How long after a bar ends a provider serves its final values.",
+							"Alert rules take a bar as closed once the next bar of its series is stored, or once a poll of its feed succeeded this long after its end (a bar of no feed: once this long has passed).",
 							&stockext_alert_close_grace_s, 10, 0, 7 * 86400,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("stockext.alert_max_age_bars",
