@@ -138,7 +138,7 @@ stockext_define_gucs(void)
 	 */
 	DefineCustomIntVariable("stockext.alert_close_grace",
 							"How long after a bar ends a provider serves its final values.",
-							"Alert rules take a bar as closed once the next bar of its series is stored, or once a poll of its feed succeeded this long after its end (a bar of no feed: once this long has passed).",
+							"Alert rules take a bar as closed once the next bar of its series is stored, once it was written this long after its end, or once a poll of its feed succeeded this long after its end (a bar of no feed: once this long has passed).",
 							&stockext_alert_close_grace_s, 10, 0, 7 * 86400,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("stockext.alert_max_age_bars",

@@ -669,9 +669,10 @@ COMMENT ON FUNCTION stockext.alert_settings() IS
 -- that cooldowns count in bar time, stores what fires, then sends NOTIFY
 -- stockext_alerts for every alert and feed event not yet announced.
 --
--- A bar is closed once a later bar of its series is stored, or once a poll
--- of a feed serving it succeeded stockext.alert_close_grace (the provider's
--- delay) after its end (bars of no feed: once that much time has passed).
+-- A bar is closed once a later bar of its series is stored, once it was
+-- written stockext.alert_close_grace (the provider's delay) after its end,
+-- or once a poll of a feed serving it succeeded that long after its end
+-- (bars of no feed: once that much time has passed).
 -- Closed bars are evaluated by every rule and leave the queue; a bar still
 -- forming stays queued (one waiting row) and only rules with on_forming
 -- evaluate it, once per write.  A bar that landed later after its close
@@ -732,8 +733,11 @@ BEGIN
         FROM stockext.feeds f
         LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
         WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
-        closed := polled OR EXISTS (SELECT FROM stockext.ticks t
-                                    WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
+        -- Or the bar was written the grace after its end (history), or
+        -- the next bar of its series is stored.
+        closed := polled OR k.landed >= k.ts + k.resolution + cfg.close_grace
+                  OR EXISTS (SELECT FROM stockext.ticks t
+                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
         IF NOT closed THEN
             waiting := waiting + 1;
             -- Unchanged since on_forming rules saw it: nothing to do yet.
