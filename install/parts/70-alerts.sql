@@ -691,10 +691,15 @@ DECLARE
     cfg     record;
     k       record;
     r       stockext.alert_rules;
+    rules   stockext.alert_rules[];
     chk     record;
     a       stockext.alerts;
+    -- Of the series being evaluated (bars come series by series).
+    s_sym   text;
+    s_res   interval;
     poll    interval;
-    polled  boolean;
+    fed     boolean;
+    success timestamptz;
     closed  boolean;
     late    boolean;
 BEGIN
@@ -703,58 +708,74 @@ BEGIN
     waiting := 0;
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
     cfg := stockext.alert_settings();
+    -- The writes claimed are deleted at once; a bar's waiting row (held)
+    -- stays until the bar closes, so that a live series costs one row.
     FOR k IN
+        WITH picked AS (SELECT o.ctid AS row_id, o.waiting FROM stockext.alert_queue o
+                        ORDER BY o.ts LIMIT max_bars),
+             writes AS (DELETE FROM stockext.alert_queue q USING picked p
+                        WHERE q.ctid = p.row_id AND NOT p.waiting
+                        RETURNING q.symbol, q.resolution, q.ts, q.landed_at),
+             held AS (SELECT p.row_id, q.symbol, q.resolution, q.ts, q.landed_at
+                      FROM picked p JOIN stockext.alert_queue q ON q.ctid = p.row_id
+                      WHERE p.waiting)
         SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed,
-               bool_and(c.waiting) AS seen, array_agg(c.row_id) AS row_ids
-        FROM (SELECT o.ctid AS row_id, o.symbol, o.resolution, o.ts, o.landed_at, o.waiting
-              FROM stockext.alert_queue o ORDER BY o.ts LIMIT max_bars) c
+               count(c.row_id) = count(*) AS seen,
+               array_agg(c.row_id) FILTER (WHERE c.row_id IS NOT NULL) AS held,
+               EXISTS (SELECT FROM stockext.ticks t
+                       WHERE t.symbol = c.symbol AND t.resolution = c.resolution AND t.ts = c.ts) AS stored
+        FROM (SELECT NULL::tid AS row_id, w.* FROM writes w UNION ALL SELECT * FROM held) c
         GROUP BY c.symbol, c.resolution, c.ts
         ORDER BY c.symbol, c.resolution, c.ts
     LOOP
+        IF k.symbol IS DISTINCT FROM s_sym OR k.resolution IS DISTINCT FROM s_res THEN
+            s_sym := k.symbol;
+            s_res := k.resolution;
+            rules := ARRAY(SELECT ru FROM stockext.alert_rules ru
+                           JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
+                           WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution
+                           ORDER BY ru.id);
+            -- The feeds serving the series: their poll interval is how late
+            -- their bars may land, and a poll of one of them that succeeded
+            -- the grace after a bar's end has brought its final values (a
+            -- paused or failing feed has not: the bar it left forming waits).
+            SELECT coalesce(max(f.poll_every), interval '0'), count(*) > 0,
+                   max(fs.last_success) FILTER (WHERE NOT f.paused)
+              INTO poll, fed, success
+            FROM stockext.feeds f
+            LEFT JOIN stockext.feed_state fs ON fs.feed_id = f.id
+            WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
+        END IF;
         -- A bar deleted since, or no longer watched (its rules removed or
         -- paused while it waited): nothing to evaluate.
-        IF NOT EXISTS (SELECT FROM stockext.ticks t
-                       WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts = k.ts)
-           OR NOT EXISTS (SELECT FROM stockext.alert_targets tg
-                          WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution) THEN
-            DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.row_ids);
+        IF NOT k.stored OR cardinality(rules) = 0 THEN
+            IF k.held IS NOT NULL THEN
+                DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+            END IF;
             CONTINUE;
         END IF;
-        -- The feeds serving the series: their poll interval is how late
-        -- their bars may land, and a poll of one of them that succeeded
-        -- the grace after the bar's end has brought its final values (a
-        -- paused or failing feed has not: its last bar waits).  Bars of no
-        -- feed (written by hand) close by the clock.
-        SELECT coalesce(max(f.poll_every), interval '0'),
-               CASE WHEN count(*) = 0 THEN now() >= k.ts + k.resolution + cfg.close_grace
-                    ELSE coalesce(bool_or(NOT f.paused AND s.last_success >= k.ts + k.resolution + cfg.close_grace),
-                                  false) END
-          INTO poll, polled
-        FROM stockext.feeds f
-        LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
-        WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
-        -- Or the bar was written the grace after its end (history), or
-        -- the next bar of its series is stored.
-        closed := polled OR k.landed >= k.ts + k.resolution + cfg.close_grace
+        -- Closed (see above): written late, polled since, or followed.
+        closed := k.landed >= k.ts + k.resolution + cfg.close_grace
+                  OR coalesce(CASE WHEN fed THEN success ELSE now() END >= k.ts + k.resolution + cfg.close_grace,
+                              false)
                   OR EXISTS (SELECT FROM stockext.ticks t
                              WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
-        IF NOT closed THEN
+        IF closed AND k.held IS NOT NULL THEN
+            DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+        ELSIF NOT closed THEN
             waiting := waiting + 1;
             -- Unchanged since on_forming rules saw it: nothing to do yet.
             CONTINUE WHEN k.seen;
-        END IF;
-        DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.row_ids);
-        IF NOT closed THEN
-            INSERT INTO stockext.alert_queue (symbol, resolution, ts, landed_at, waiting)
-            VALUES (k.symbol, k.resolution, k.ts, k.landed, true);
+            IF k.held IS NULL THEN
+                INSERT INTO stockext.alert_queue (symbol, resolution, ts, landed_at, waiting)
+                VALUES (k.symbol, k.resolution, k.ts, k.landed, true);
+            ELSE
+                UPDATE stockext.alert_queue q SET landed_at = k.landed WHERE q.ctid = ANY (k.held);
+            END IF;
         END IF;
         late := false;
-        FOR r IN
-            SELECT ru.* FROM stockext.alert_rules ru
-            JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
-            WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution AND (closed OR ru.on_forming)
-            ORDER BY ru.id
-        LOOP
+        FOREACH r IN ARRAY rules LOOP
+            CONTINUE WHEN NOT (closed OR r.on_forming);
             IF NOT r.on_history
                AND k.landed > k.ts + k.resolution
                               + coalesce(r.max_age, poll + cfg.close_grace + cfg.max_age_bars * k.resolution) THEN
