@@ -14,11 +14,13 @@ SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NV
                          '1 minute', '5 seconds')
 WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
 
--- Alerts: two rules on the simulated feed's live bars (history loaded above
--- came before them, so only new bars are evaluated): a move of 0.25 % over
--- 5 minutes either way, and a volume spike (3 times the mean of the 10 bars
--- before), each at most once per 15 minutes of bars per symbol.  The worker
--- evaluates them after every poll; LISTEN stockext_alerts to see them live.
+-- Alerts: two rules on the simulated feed's live bars, each evaluated once
+-- the bar has closed (the poll after the minute brings the next bar): a
+-- move of 0.25 % over 5 minutes either way, and a volume spike (3 times the
+-- mean of the 10 bars before), each at most once per 15 minutes of bars
+-- per symbol.  History fires nothing: the bars loaded above, and those a
+-- re-run fills in, land too long after they closed.  The worker evaluates
+-- after every poll; LISTEN stockext_alerts to see them live.
 SELECT stockext.add_alert('pct_change', feed => f.id, bars => 5, threshold => 0.25,
                           cooldown => '15 minutes'),
        stockext.add_alert('volume_spike', feed => f.id, bars => 10, factor => 3,

@@ -45,7 +45,7 @@ SELECT paused, idle_reason FROM stockext.feed_status WHERE id = :feed;
 -- In a copy, a new feed, rule or webhook warns and activates nothing.
 SELECT stockext.add_feed('simulated', ARRAY['COPY.B'], '1 minute', '1 minute') AS feed_b \gset
 SELECT stockext.pause_feed(:feed_b);
-SELECT stockext.add_alert('price_cross', 'COPY.A', level => 10) AS rule \gset
+SELECT stockext.add_alert('price_cross', 'COPY.A', level => 10, on_history => true) AS rule \gset
 SELECT stockext.set_alert_webhook(:rule, 'http://127.0.0.1:9/copy');
 SELECT stockext.set_feed_notifications(:feed);
 SELECT database_oid, database_name, host FROM stockext.activation;
@@ -53,7 +53,7 @@ SELECT database_oid, database_name, host FROM stockext.activation;
 -- Its alerts are not evaluated, announced or posted.
 SELECT stockext.upsert_bar('COPY.A', '2024-05-06 13:30+00', '1 minute', 9, 9, 9, 9, 1);
 SELECT stockext.upsert_bar('COPY.A', '2024-05-06 13:31+00', '1 minute', 9, 11, 9, 11, 1);
-SELECT stockext.evaluate_alerts();
+SELECT fired FROM stockext.evaluate_alerts();
 SELECT count(*) AS queued FROM stockext.alert_queue;
 INSERT INTO stockext.alerts (kind, rule_id, symbol, message, delivery, next_attempt_at)
 VALUES ('alert', :rule, 'COPY.A', 'copied with the database', 'pending', now());
@@ -86,7 +86,7 @@ FROM stockext.activation;
 SELECT idle_reason FROM stockext.feed_status WHERE id = :feed;
 SELECT stockext.activate();
 -- The queued bar fires now; both alerts are due for their webhook.
-SELECT stockext.evaluate_alerts() AS fired;
+SELECT fired FROM stockext.evaluate_alerts();
 SELECT count(*) AS due FROM stockext.due_deliveries('{}', 10);
 -- Live, a new feed warns of nothing.
 BEGIN;

@@ -20,7 +20,7 @@ SELECT count(*) AS widths FROM stockext.rollup_widths;
 SELECT stockext.evaluate_alerts(-1);
 \set VERBOSITY default
 SELECT stockext.evaluate_alerts(-1);
-SELECT stockext.evaluate_alerts(0) AS fired;
+SELECT fired FROM stockext.evaluate_alerts(0);
 
 -- A NULL feed or rule (was: "feed NULL does not exist").
 \set VERBOSITY sqlstate

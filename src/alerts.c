@@ -13,15 +13,21 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "alerts.h"
 #include "guc.h"
 #include "http.h"
 #include "worker.h"
 
-/* Queued bars evaluated per round: a backfill's many cannot stall polling. */
+/*
+ * Queued bars evaluated per round: a backfill's many cannot stall polling.
+ * The call reads no column of the result, so it works with the
+ * evaluate_alerts of 0.1.0 (an integer) until ALTER EXTENSION UPDATE.
+ */
 #define MAX_BARS_PER_ROUND 2000
 
 /* Concurrent webhook posts per worker. */
@@ -51,6 +57,24 @@ typedef struct Round
 	MemoryContext ctx;
 	List	   *due;			/* of Due, to start */
 } Round;
+
+/* The alert timing settings as stockext.evaluate_alerts uses them. */
+PG_FUNCTION_INFO_V1(stockext_alert_settings);
+Datum
+stockext_alert_settings(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Interval   *grace = palloc0(sizeof(Interval));
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	grace->time = (int64) stockext_alert_close_grace_s * USECS_PER_SEC;
+	values[0] = IntervalPGetDatum(grace);
+	values[1] = Int32GetDatum(stockext_alert_max_age_bars);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
 
 static void
 evaluate(void *arg pg_attribute_unused())

@@ -36,6 +36,9 @@ int			stockext_max_gap_fill_days = 31;
 
 bool		stockext_allow_drop = false;
 
+int			stockext_alert_close_grace_s = 10;
+int			stockext_alert_max_age_bars = 3;
+
 /* stockext.database_names must be a list of names. */
 static bool
 check_database_names(char **newval, void **extra pg_attribute_unused(), GucSource source pg_attribute_unused())
@@ -136,4 +139,20 @@ stockext_define_gucs(void)
 							 "Off: DROP EXTENSION stockext is refused while stockext.ticks holds bars, unless it says CASCADE.",
 							 &stockext_allow_drop, false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * Alert timing.  Superuser-settable rather than server-wide so that an
+	 * evaluation can be tried with other values, and a database can have
+	 * its own (ALTER DATABASE ... SET, which the worker reads).
+	 */
+	DefineCustomIntVariable("stockext.alert_close_grace",
+							"How long after a bar ends a provider serves its final values.",
+							"Alert rules take a bar as closed once the next bar of its series is stored, once it was written this long after its end, or once a poll of its feed succeeded this long after its end (a bar of no feed: once this long has passed).",
+							&stockext_alert_close_grace_s, 10, 0, 7 * 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.alert_max_age_bars",
+							"How many bar widths late a bar may land and still be evaluated by alert rules without max_age.",
+							"Counted after the bar's close, the poll interval of its feed and stockext.alert_close_grace; later bars are history (backfill, gap fill) and fire no alert.",
+							&stockext_alert_max_age_bars, 3, 0, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 }

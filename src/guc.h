@@ -34,6 +34,10 @@ extern int	stockext_max_gap_fill_days;
 /* DROP EXTENSION stockext may delete stored bars without CASCADE. */
 extern bool stockext_allow_drop;
 
+/* Alerts: grace after a bar's close, in seconds; lateness allowed, in bars. */
+extern int	stockext_alert_close_grace_s;
+extern int	stockext_alert_max_age_bars;
+
 extern void stockext_define_gucs(void);
 
 #endif							/* STOCKEXT_GUC_H */

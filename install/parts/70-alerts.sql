@@ -4,7 +4,8 @@
 
 -- Rules: a condition on the bars of one symbol, or of every symbol of a
 -- feed, at one resolution.  Parameters a condition does not use are NULL;
--- stockext.check_alert() says what each one needs.
+-- stockext.check_alert() says what each one needs.  on_forming, on_history
+-- and max_age came in 0.2.0, hence last (an updated table has them there).
 CREATE TABLE stockext.alert_rules (
     id         serial      PRIMARY KEY,
     symbol     text,
@@ -20,12 +21,21 @@ CREATE TABLE stockext.alert_rules (
     cooldown   interval    NOT NULL,
     paused     boolean     NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now(),
+    on_forming boolean     NOT NULL DEFAULT false,
+    on_history boolean     NOT NULL DEFAULT false,
+    max_age    interval,
     CONSTRAINT alert_rules_target CHECK (symbol IS NOT NULL OR feed_id IS NOT NULL),
     CONSTRAINT alert_rules_condition_known
         CHECK (condition IN ('pct_change', 'volume_spike', 'price_cross', 'sma_cross', 'volatility'))
 );
 COMMENT ON TABLE stockext.alert_rules IS
 'alert rules evaluated on new bars; change them with add_alert, pause_alert, resume_alert, remove_alert';
+COMMENT ON COLUMN stockext.alert_rules.on_forming IS
+'evaluate bars still forming too (their alerts say so); otherwise only closed bars';
+COMMENT ON COLUMN stockext.alert_rules.on_history IS
+'evaluate bars however late they land (backfill, gap fill); otherwise bars later than max_age are skipped';
+COMMENT ON COLUMN stockext.alert_rules.max_age IS
+'latest a bar may land after its close and still be evaluated; NULL: the poll interval of its feed, stockext.alert_close_grace and stockext.alert_max_age_bars bar widths';
 REVOKE ALL ON stockext.alert_rules FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules_id_seq', '');
@@ -74,6 +84,7 @@ CREATE TABLE stockext.alerts (
     last_error      text,
     next_attempt_at timestamptz,
     delivered_at    timestamptz,
+    forming         boolean     NOT NULL DEFAULT false,
     CONSTRAINT alerts_kind_known
         CHECK (kind IN ('alert', 'feed_success', 'feed_failing', 'feed_recovered')),
     CONSTRAINT alerts_delivery_known CHECK (delivery IN ('none', 'pending', 'delivered', 'failed')),
@@ -84,23 +95,30 @@ COMMENT ON TABLE stockext.alerts IS
 COMMENT ON COLUMN stockext.alerts.observed IS
 'the value the condition saw: percent change, volume, close, fast SMA or volatility';
 COMMENT ON COLUMN stockext.alerts.notified_at IS 'when NOTIFY stockext_alerts was sent';
+COMMENT ON COLUMN stockext.alerts.forming IS
+'the bar was still forming when it fired the rule (a rule with on_forming); observed is its value then';
 REVOKE ALL ON stockext.alerts FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.alerts_id_seq', '');
 CREATE INDEX alerts_pending ON stockext.alerts (next_attempt_at) WHERE delivery = 'pending';
 CREATE INDEX alerts_unnotified ON stockext.alerts (id) WHERE notified_at IS NULL;
 
--- Bars written since the last evaluation that some rule watches.  Filled by
+-- Bars written that some rule watches and has not evaluated yet.  Filled by
 -- the statement triggers below in the writing transaction, so a bar is
 -- claimed once its transaction has committed, whatever the commit order;
--- an evaluation deletes what it claims.
+-- an evaluation deletes the bars it claims that have closed, and keeps one
+-- row (waiting) of each bar still forming.  landed_at is when the write
+-- happened (the clock, not the transaction's start: a long backfill's last
+-- bars land when they are written), against which a bar is history or not.
 CREATE TABLE stockext.alert_queue (
     symbol     text        NOT NULL,
     resolution interval    NOT NULL,
-    ts         timestamptz NOT NULL
+    ts         timestamptz NOT NULL,
+    landed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    waiting    boolean     NOT NULL DEFAULT false
 );
 COMMENT ON TABLE stockext.alert_queue IS
-'bars inserted or changed since the last stockext.evaluate_alerts() that a rule watches';
+'bars an alert rule watches that were inserted or changed and are not evaluated yet: new writes (landed_at: when) and bars waiting to close (waiting)';
 REVOKE ALL ON stockext.alert_queue FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_queue', '');
 
@@ -290,7 +308,8 @@ REVOKE ALL ON FUNCTION stockext.set_webhook(integer, integer, text) FROM PUBLIC;
 
 -- Adds a rule and returns its id.  A rule on a feed watches the feed's
 -- symbols (or the one named) at the feed's resolution; a rule on a symbol
--- alone watches that resolution, 1 minute unless given.
+-- alone watches that resolution, 1 minute unless given.  It evaluates
+-- closed bars that landed in time, unless on_forming or on_history.
 CREATE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
                                    feed integer DEFAULT NULL,
                                    resolution interval DEFAULT NULL,
@@ -301,7 +320,10 @@ CREATE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
                                    factor float8 DEFAULT NULL,
                                    level float8 DEFAULT NULL,
                                    cooldown interval DEFAULT '0',
-                                   webhook_url text DEFAULT NULL)
+                                   webhook_url text DEFAULT NULL,
+                                   on_forming boolean DEFAULT false,
+                                   on_history boolean DEFAULT false,
+                                   max_age interval DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -355,9 +377,23 @@ BEGIN
         RAISE EXCEPTION 'resolution must be a positive interval'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF on_forming IS NULL OR on_history IS NULL THEN
+        RAISE EXCEPTION 'on_forming and on_history must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF max_age <= interval '0' THEN
+        RAISE EXCEPTION 'max_age must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('max_age is %s.', max_age);
+    END IF;
+    IF max_age IS NOT NULL AND on_history THEN
+        RAISE EXCEPTION 'a rule with on_history takes no max_age'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A rule with on_history evaluates bars however late they land.';
+    END IF;
     INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
-                                      bars, slow, factor, level, cooldown)
-    VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown)
+                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age)
+    VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown,
+            on_forming, on_history, max_age)
     RETURNING id INTO rule;
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
@@ -366,9 +402,9 @@ BEGIN
     RETURN rule;
 END
 $$;
-COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) IS
-'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; a webhook URL needs a superuser';
-REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text) FROM PUBLIC;
+COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval) IS
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history; a webhook URL needs a superuser';
+REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval) FROM PUBLIC;
 
 -- Checks that a rule exists.
 CREATE FUNCTION stockext.check_rule_exists(rule integer)
@@ -452,7 +488,8 @@ REVOKE ALL ON FUNCTION stockext.remove_alert(integer) FROM PUBLIC;
 
 CREATE VIEW stockext.alert_rule_list AS
 SELECT r.id, r.symbol, r.feed_id, r.resolution, r.condition, r.direction, r.threshold,
-       r.bars, r.slow, r.factor, r.level, r.cooldown, r.paused, r.created_at,
+       r.bars, r.slow, r.factor, r.level, r.cooldown, r.on_forming, r.on_history, r.max_age,
+       r.paused, r.created_at,
        EXISTS (SELECT FROM stockext.webhooks w WHERE w.rule_id = r.id) AS has_webhook,
        (SELECT count(*) FROM stockext.alerts a WHERE a.rule_id = r.id) AS fired,
        (SELECT max(a.fired_at) FROM stockext.alerts a WHERE a.rule_id = r.id) AS last_fired
@@ -630,24 +667,52 @@ COMMENT ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz
 'internal: evaluates an alert rule on the bar of a symbol at ts: observed value, whether it fires, and the message';
 REVOKE ALL ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) FROM PUBLIC;
 
--- Evaluates the queued bars (the oldest max_bars of them; NULL: all)
--- against the rules watching them, oldest bar first per series so that
--- cooldowns count in bar time, stores what fires, then sends NOTIFY
--- stockext_alerts for every alert and feed event not yet announced.  One
--- evaluation at a time (a transaction-level advisory lock): the worker after
--- each poll, a bounded batch so that a large backfill cannot hold up its
--- polls, or anyone calling it.
-CREATE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL)
-RETURNS integer
+-- The settings evaluate_alerts reads; from C, so that they are defined
+-- (the library loaded) in any session.
+CREATE FUNCTION stockext.alert_settings(OUT close_grace interval, OUT max_age_bars integer)
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockext_alert_settings';
+COMMENT ON FUNCTION stockext.alert_settings() IS
+'stockext.alert_close_grace as an interval and stockext.alert_max_age_bars, as alert evaluation uses them';
+
+-- Evaluates the queued bars (the oldest max_bars rows of the queue; NULL:
+-- all) against the rules watching them, oldest bar first per series so
+-- that cooldowns count in bar time, stores what fires, then sends NOTIFY
+-- stockext_alerts for every alert and feed event not yet announced.
+--
+-- A bar is closed once a later bar of its series is stored, once it was
+-- written stockext.alert_close_grace (the provider's delay) after its end,
+-- or once a poll of a feed serving it succeeded that long after its end
+-- (bars of no feed: once that much time has passed).
+-- Closed bars are evaluated by every rule and leave the queue; a bar still
+-- forming stays queued (one waiting row) and only rules with on_forming
+-- evaluate it, once per write.  A bar that landed later after its close
+-- than a rule's max_age is history to that rule, which skips it (counted
+-- in stale) unless it has on_history.
+--
+-- One evaluation at a time (a transaction-level advisory lock): the worker
+-- in each round, a bounded batch so that a large backfill cannot hold up
+-- its polls, or anyone calling it.
+CREATE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL,
+                                         OUT fired integer, OUT stale integer, OUT waiting integer)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    cfg     record;
     k       record;
     r       stockext.alert_rules;
+    rules   stockext.alert_rules[];
     chk     record;
     a       stockext.alerts;
-    fired   integer := 0;
+    -- Of the series being evaluated (bars come series by series).
+    s_sym   text;
+    s_res   interval;
+    poll    interval;
+    fed     boolean;
+    success timestamptz;
+    closed  boolean;
+    late    boolean;
 BEGIN
     IF max_bars < 0 THEN
         RAISE EXCEPTION 'max_bars must not be negative'
@@ -656,25 +721,88 @@ BEGIN
                   HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
     END IF;
     PERFORM stockext.check_live();
+    fired := 0;
+    stale := 0;
+    waiting := 0;
     PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
+    cfg := stockext.alert_settings();
+    -- The writes claimed are deleted at once; a bar's waiting row (held)
+    -- stays until the bar closes, so that a live series costs one row.
     FOR k IN
-        WITH claimed AS (DELETE FROM stockext.alert_queue q
-                         WHERE q.ctid IN (SELECT o.ctid FROM stockext.alert_queue o
-                                          ORDER BY o.ts LIMIT max_bars)
-                         RETURNING q.symbol, q.resolution, q.ts)
-        SELECT DISTINCT cl.symbol, cl.resolution, cl.ts FROM claimed cl
-        WHERE EXISTS (SELECT FROM stockext.ticks t
-                      WHERE t.symbol = cl.symbol AND t.resolution = cl.resolution AND t.ts = cl.ts)
-        ORDER BY 1, 2, 3
+        WITH picked AS (SELECT o.ctid AS row_id, o.waiting FROM stockext.alert_queue o
+                        ORDER BY o.ts LIMIT max_bars),
+             writes AS (DELETE FROM stockext.alert_queue q USING picked p
+                        WHERE q.ctid = p.row_id AND NOT p.waiting
+                        RETURNING q.symbol, q.resolution, q.ts, q.landed_at),
+             held AS (SELECT p.row_id, q.symbol, q.resolution, q.ts, q.landed_at
+                      FROM picked p JOIN stockext.alert_queue q ON q.ctid = p.row_id
+                      WHERE p.waiting)
+        SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed,
+               count(c.row_id) = count(*) AS seen,
+               array_agg(c.row_id) FILTER (WHERE c.row_id IS NOT NULL) AS held,
+               EXISTS (SELECT FROM stockext.ticks t
+                       WHERE t.symbol = c.symbol AND t.resolution = c.resolution AND t.ts = c.ts) AS stored
+        FROM (SELECT NULL::tid AS row_id, w.* FROM writes w UNION ALL SELECT * FROM held) c
+        GROUP BY c.symbol, c.resolution, c.ts
+        ORDER BY c.symbol, c.resolution, c.ts
     LOOP
-        FOR r IN
-            SELECT ru.* FROM stockext.alert_rules ru
-            JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
-            WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution
-            ORDER BY ru.id
-        LOOP
+        IF k.symbol IS DISTINCT FROM s_sym OR k.resolution IS DISTINCT FROM s_res THEN
+            s_sym := k.symbol;
+            s_res := k.resolution;
+            rules := ARRAY(SELECT ru FROM stockext.alert_rules ru
+                           JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
+                           WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution
+                           ORDER BY ru.id);
+            -- The feeds serving the series: their poll interval is how late
+            -- their bars may land, and a poll of one of them that succeeded
+            -- the grace after a bar's end has brought its final values (a
+            -- paused or failing feed has not: the bar it left forming waits).
+            SELECT coalesce(max(f.poll_every), interval '0'), count(*) > 0,
+                   max(fs.last_success) FILTER (WHERE NOT f.paused)
+              INTO poll, fed, success
+            FROM stockext.feeds f
+            LEFT JOIN stockext.feed_state fs ON fs.feed_id = f.id
+            WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
+        END IF;
+        -- A bar deleted since, or no longer watched (its rules removed or
+        -- paused while it waited): nothing to evaluate.
+        IF NOT k.stored OR cardinality(rules) = 0 THEN
+            IF k.held IS NOT NULL THEN
+                DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+            END IF;
+            CONTINUE;
+        END IF;
+        -- Closed (see above): written late, polled since, or followed.
+        closed := k.landed >= k.ts + k.resolution + cfg.close_grace
+                  OR coalesce(CASE WHEN fed THEN success ELSE now() END >= k.ts + k.resolution + cfg.close_grace,
+                              false)
+                  OR EXISTS (SELECT FROM stockext.ticks t
+                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
+        IF closed AND k.held IS NOT NULL THEN
+            DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+        ELSIF NOT closed THEN
+            waiting := waiting + 1;
+            -- Unchanged since on_forming rules saw it: nothing to do yet.
+            CONTINUE WHEN k.seen;
+            IF k.held IS NULL THEN
+                INSERT INTO stockext.alert_queue (symbol, resolution, ts, landed_at, waiting)
+                VALUES (k.symbol, k.resolution, k.ts, k.landed, true);
+            ELSE
+                UPDATE stockext.alert_queue q SET landed_at = k.landed WHERE q.ctid = ANY (k.held);
+            END IF;
+        END IF;
+        late := false;
+        FOREACH r IN ARRAY rules LOOP
+            CONTINUE WHEN NOT (closed OR r.on_forming);
+            IF NOT r.on_history
+               AND k.landed > k.ts + k.resolution
+                              + coalesce(r.max_age, poll + cfg.close_grace + cfg.max_age_bars * k.resolution) THEN
+                late := true;
+                CONTINUE;
+            END IF;
             -- Cooldown in bar time: no two alerts of a rule and symbol
-            -- whose bars are closer than it (late bars included).
+            -- whose bars are closer than it (late bars included).  A bar
+            -- that fired while forming does not fire again once closed.
             CONTINUE WHEN EXISTS (
                 SELECT FROM stockext.alerts p
                 WHERE p.rule_id = r.id AND p.symbol = k.symbol
@@ -682,18 +810,22 @@ BEGIN
             chk := stockext.alert_check(r, k.symbol, k.ts);
             CONTINUE WHEN NOT chk.fires;
             INSERT INTO stockext.alerts (kind, rule_id, feed_id, symbol, resolution, bar_ts, observed,
-                                         message, delivery, next_attempt_at)
+                                         message, delivery, next_attempt_at, forming)
             VALUES ('alert', r.id, r.feed_id, k.symbol, k.resolution, k.ts, chk.observed,
-                    format('%s %s bar of %s UTC: %s', k.symbol, stockext.resolution_label(k.resolution),
-                           to_char(k.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), chk.what),
+                    format('%s %s bar of %s UTC%s: %s', k.symbol, stockext.resolution_label(k.resolution),
+                           to_char(k.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+                           CASE WHEN closed THEN '' ELSE ' (still forming)' END, chk.what),
                     CASE WHEN EXISTS (SELECT FROM stockext.webhooks w WHERE w.rule_id = r.id)
                          THEN 'pending' ELSE 'none' END,
-                    now())
+                    now(), NOT closed)
             ON CONFLICT ON CONSTRAINT alerts_once_per_bar DO NOTHING;
             IF FOUND THEN
                 fired := fired + 1;
             END IF;
         END LOOP;
+        IF late THEN
+            stale := stale + 1;
+        END IF;
     END LOOP;
     FOR a IN
         WITH announced AS (UPDATE stockext.alerts SET notified_at = now()
@@ -703,13 +835,12 @@ BEGIN
         PERFORM pg_notify('stockext_alerts', json_build_object(
             'id', a.id, 'kind', a.kind, 'rule', a.rule_id, 'feed', a.feed_id,
             'symbol', a.symbol, 'resolution', stockext.resolution_label(a.resolution), 'bar_ts', to_char(a.bar_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            'observed', a.observed, 'message', a.message)::text);
+            'forming', a.forming, 'observed', a.observed, 'message', a.message)::text);
     END LOOP;
-    RETURN fired;
 END
 $$;
 COMMENT ON FUNCTION stockext.evaluate_alerts(integer) IS
-'evaluates the bars written since the last call (at most max_bars of them, oldest first; NULL: all) against the alert rules, stores the alerts that fire and sends NOTIFY stockext_alerts for them and for new feed events; returns how many alerts fired (the worker calls it after each poll)';
+'evaluates the queued bars (at most max_bars queue rows, oldest first; NULL: all) against the alert rules, stores the alerts that fire and sends NOTIFY stockext_alerts for them and for new feed events; returns the alerts fired, the bars skipped as history by some rule (stale) and the bars left queued until they close (waiting); the worker calls it every round';
 REVOKE ALL ON FUNCTION stockext.evaluate_alerts(integer) FROM PUBLIC;
 
 -- Webhook deliveries due now (pending, next attempt reached, not among
