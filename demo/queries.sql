@@ -4,10 +4,13 @@ SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols, min(ts), max(ts) FRO
 
 -- Ingestion: the worker, its feeds and the newest bars it stored.
 SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
-SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag
+SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag, idle_reason
 FROM stockext.feed_status;
--- Each provider's requests in the last minute and day against its limits
--- (the simulated feed makes none).
+-- This database is the live one (activated by its first feed): a restored,
+-- template or base-backup copy of it stays quiet until stockext.activate().
+SELECT database_name, host, activated_at, stockext.idle_reason() IS NULL AS live FROM stockext.activation;
+-- Each provider's requests in the last 60 seconds and 24 hours (sliding
+-- windows) against its limits (the simulated feed makes none).
 SELECT * FROM stockext.provider_requests();
 SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
 FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
@@ -68,11 +71,27 @@ WHERE spike
 ORDER BY ts DESC, symbol
 LIMIT 5;
 
--- Alerts: the rules, and the latest alerts fired on the live feed.
-SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, fired, last_fired
+-- Alerts: the rules, and the latest alerts fired on the live feed.  A rule
+-- evaluates a bar once it has closed (forming bars only with on_forming),
+-- and bars that land late (backfill, gap fill) are history: no alert.
+SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, on_forming, on_history, max_age, fired, last_fired
 FROM stockext.alert_rule_list ORDER BY id;
-SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, message, delivery
+SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, forming, message, delivery
 FROM stockext.alerts ORDER BY id DESC LIMIT 10;
+-- Evaluating now: alerts fired, bars skipped as history, bars still forming.
+SELECT * FROM stockext.evaluate_alerts();
+
+-- Safety: bars sit on their resolution's grid, symbols are upper case, and
+-- DROP EXTENSION is refused while bars are stored (caught here).
+SELECT stockext.ts_problem('2026-12-06 23:33:02.77+00', '1 minute') AS off_grid;
+SELECT count(*) AS bars_of_aapl FROM stockext.bars('aapl', '1 day', now() - interval '3 days', now());
+DO $$
+BEGIN
+    DROP EXTENSION stockext;
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    RAISE NOTICE 'DROP EXTENSION stockext: %', SQLERRM;
+END
+$$;
 -- Rollups: pg_cron refreshes them every minute (stockext:stockext:refresh).
 SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'stockext:%' ORDER BY jobname;
 SELECT * FROM stockext.refresh_rollups();

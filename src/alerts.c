@@ -21,7 +21,7 @@
 #include "alerts.h"
 #include "guc.h"
 #include "http.h"
-#include "worker.h"
+#include "poll.h"
 
 /*
  * Queued bars evaluated per round: a backfill's many cannot stall polling.

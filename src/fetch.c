@@ -33,9 +33,9 @@
 #include "guc.h"
 #include "http.h"
 #include "ingest.h"
+#include "poll.h"
 #include "provider.h"
 #include "rate_limit.h"
-#include "worker.h"
 
 #define URL_MAX 8192
 
