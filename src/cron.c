@@ -31,7 +31,8 @@ stockext_drop_jobs_trigger(PG_FUNCTION_ARGS)
 	if (!drops_stockext(trigdata->parsetree))
 		PG_RETURN_VOID();
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT stockext.cron_run(stockext.cron_unschedule_sql(), true)",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "stockext_drop_jobs_trigger: could not unschedule the jobs");

@@ -76,7 +76,8 @@ call_restore_function(const char *sql, Oid rel, Datum arg2, Oid arg2type)
 	Oid			types[2] = {REGCLASSOID, arg2type};
 	Datum		values[2] = {ObjectIdGetDatum(rel), arg2};
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "stockext_restore_trigger: \"%s\" failed", sql);
 	SPI_finish();

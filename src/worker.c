@@ -104,9 +104,7 @@ typedef struct StockextShared
 static StockextShared *shared = NULL;
 static int	my_slot = -1;
 
-#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
@@ -120,7 +118,6 @@ shared_size(void)
 					mul_size(max_worker_processes + 1, sizeof(WorkerSlot)));
 }
 
-#if PG_VERSION_NUM >= 150000
 static void
 stockext_shmem_request(void)
 {
@@ -129,7 +126,6 @@ stockext_shmem_request(void)
 	RequestAddinShmemSpace(shared_size());
 	rate_limit_shmem_request();
 }
-#endif
 
 static void
 stockext_shmem_startup(void)
@@ -891,13 +887,8 @@ stockext_worker_init(void)
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-#if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = stockext_shmem_request;
-#else
-	RequestAddinShmemSpace(shared_size());
-	rate_limit_shmem_request();
-#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = stockext_shmem_startup;
 	prev_process_utility_hook = ProcessUtility_hook;
