@@ -30,8 +30,10 @@ for suite in "$SE_ROOT"/test/suites/*; do
 	fi
 	se_log "suite $name"
 	out=$SE_TMP/suite-$name.out
+	began=$SECONDS
 	"$suite" 2>&1 | tee "$out"
 	status=${PIPESTATUS[0]}
+	se_log "suite $name took $((SECONDS - began)) s"
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")
 	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
