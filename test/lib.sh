@@ -11,9 +11,11 @@ SE_PG_MAJOR=${SE_PG_MAJOR:-15}
 SE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
 # clang and libclang-rt-dev (compiler-rt's libFuzzer, ASan and UBSan
-# runtimes, only recommended by clang's packages) build test/fuzz.
+# runtimes, only recommended by clang's packages) build test/fuzz;
+# libkrb5-dev has the GSSAPI headers that PostgreSQL's server headers
+# include when Citus is built (test/citus-lib.sh).
 SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
-  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev valgrind"
+  libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev valgrind libkrb5-dev"
 
 # The version being built: default_version of stockext.control.
 SE_EXTVERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SE_ROOT/stockext.control")
