@@ -14,6 +14,7 @@ itself: nothing is loaded from elsewhere.
 """
 import argparse
 import asyncio
+import contextlib
 import datetime
 import decimal
 import json
@@ -37,7 +38,8 @@ CHARTS = os.path.join(HERE, "node_modules", "lightweight-charts", "dist",
 CHANNEL = "stockext_alerts"
 log = logging.getLogger("stockext_api")
 
-# SQLSTATEs that mean "the request is wrong", with the HTTP status to answer.
+# SQLSTATEs answered with a status of their own: the request is wrong (4xx),
+# or asks more than the statement timeout allows (503).
 CLIENT_ERRORS = {
     "P0002": 404,   # no_data_found: a symbol without a single bar
     "22023": 400,   # invalid_parameter_value
@@ -47,6 +49,7 @@ CLIENT_ERRORS = {
     "22015": 400,   # interval_field_overflow
     "22P02": 400,   # invalid_text_representation
     "54000": 400,   # program_limit_exceeded: more buckets than bars() serves
+    "57014": 503,   # query_canceled: the statement timeout
 }
 
 
@@ -87,37 +90,44 @@ def create_app(dsn, max_rows=5000):
     def connect():
         return psycopg.connect(dsn, options=options, autocommit=True, connect_timeout=10)
 
-    def query(sql, params=None):
+    @contextlib.contextmanager
+    def session():
+        """A connection for one request; database errors that mean a bad
+        request become ApiError."""
         try:
             with connect() as conn:
-                cur = conn.execute(sql, params or {})
-                names = [d.name for d in cur.description]
-                return [{n: plain(v) for n, v in zip(names, row)} for row in cur.fetchall()]
-        except psycopg.errors.Error as e:
+                yield conn
+        except psycopg.Error as e:
             status = CLIENT_ERRORS.get(e.sqlstate)
             if status is None:
                 raise
             raise ApiError(status, e.diag.message_primary or str(e))
 
-    def check_range(width, start, stop, limit):
-        """The request's buckets, counted before bars() computes them."""
+    def query(conn, sql, params=None):
+        cur = conn.execute(sql, params or {})
+        names = [d.name for d in cur.description]
+        return [{n: plain(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+
+    def check_limit(limit):
         if limit > max_rows:
             raise ApiError(400, f"limit {limit} is above the {max_rows} rows a request may return")
-        row = query("""SELECT extract(epoch FROM %(stop)s::timestamptz - %(start)s::timestamptz)
-                              / nullif(extract(epoch FROM %(width)s::interval), 0) AS buckets""",
-                    {"width": width, "start": start, "stop": stop})[0]
+
+    def window(conn, width, start, stop, limit):
+        """start and stop as given, or the last limit buckets up to now; a
+        range of more buckets than limit is refused before bars() computes
+        them."""
+        check_limit(limit)
+        row = query(conn, """
+            SELECT w.start, w.stop,
+                   extract(epoch FROM w.stop - w.start) / nullif(extract(epoch FROM %(width)s::interval), 0) AS buckets
+            FROM (SELECT coalesce(%(start)s::timestamptz,
+                                  coalesce(%(stop)s::timestamptz, now()) - %(width)s::interval * %(limit)s) AS start,
+                         coalesce(%(stop)s::timestamptz, now()) AS stop) w""",
+                    {"width": width, "start": start, "stop": stop, "limit": limit})[0]
         if row["buckets"] is not None and row["buckets"] > limit:
             raise ApiError(400, f"the range holds up to {math.ceil(row['buckets'])} buckets of "
                                 f"{width}, more than the limit of {limit} rows: ask a shorter "
                                 f"range, a wider width or a higher limit (at most {max_rows})")
-
-    def window(width, start, stop, limit):
-        """start and stop as given, or the last limit buckets up to now."""
-        row = query("""SELECT coalesce(%(stop)s::timestamptz, now()) AS stop,
-                              coalesce(%(start)s::timestamptz,
-                                       coalesce(%(stop)s::timestamptz, now()) - %(width)s::interval * %(limit)s) AS start""",
-                    {"width": width, "start": start, "stop": stop, "limit": limit})[0]
-        check_range(width, row["start"], row["stop"], limit)
         return row["start"], row["stop"]
 
     @app.exception_handler(ApiError)
@@ -146,7 +156,8 @@ def create_app(dsn, max_rows=5000):
     @app.get("/api/symbols", summary="symbols with bars, and the feeds polling them")
     def symbols():
         # A loose index scan on the key of ticks: one probe per symbol.
-        rows = query("""
+        with session() as conn:
+            rows = query(conn, """
             WITH RECURSIVE s AS (
                 SELECT min(symbol) AS symbol FROM stockext.ticks
                 UNION ALL
@@ -160,15 +171,17 @@ def create_app(dsn, max_rows=5000):
 
     @app.get("/api/feeds", summary="the feeds with their status (stockext.feed_status)")
     def feeds():
-        return {"feeds": query("SELECT * FROM stockext.feed_status ORDER BY id")}
+        with session() as conn:
+            return {"feeds": query(conn, "SELECT * FROM stockext.feed_status ORDER BY id")}
 
     @app.get("/api/bars", summary="OHLCV bars of any width (stockext.bars)")
     def bars(symbol: str = symbol_q, width: str = width_q,
              start: Optional[datetime.datetime] = start_q, stop: Optional[datetime.datetime] = stop_q,
              fill: str = Query("none", regex="^(none|null|previous|locf)$", description="none, null, previous or locf"),
              limit: int = limit_q(1000)):
-        start, stop = window(width, start, stop, limit)
-        rows = query("""SELECT * FROM stockext.bars(%(symbol)s, %(width)s::interval, %(start)s, %(stop)s, %(fill)s)
+        with session() as conn:
+            start, stop = window(conn, width, start, stop, limit)
+            rows = query(conn, """SELECT * FROM stockext.bars(%(symbol)s, %(width)s::interval, %(start)s, %(stop)s, %(fill)s)
                         LIMIT %(limit)s""",
                      {"symbol": symbol, "width": width, "start": start, "stop": stop, "fill": fill, "limit": limit})
         return {"symbol": symbol.upper(), "width": width, "start": start, "stop": stop, "bars": rows}
@@ -179,7 +192,6 @@ def create_app(dsn, max_rows=5000):
                    sma_n: int = 20, ema_n: int = 20, rsi_n: int = 14, fast_n: int = 12, slow_n: int = 26,
                    signal_n: int = 9, bb_n: int = 20, bb_k: float = 2.0, spike_n: int = 3,
                    spike_factor: float = 2.0, limit: int = limit_q(1000)):
-        start, stop = window(width, start, stop, limit)
         params = {"symbol": symbol, "width": width, "start": start, "stop": stop, "limit": limit,
                   "sma_n": sma_n, "ema_n": ema_n, "rsi_n": rsi_n, "fast_n": fast_n, "slow_n": slow_n,
                   "signal_n": signal_n, "bb_n": bb_n, "bb_k": bb_k, "spike_n": spike_n,
@@ -188,12 +200,15 @@ def create_app(dsn, max_rows=5000):
             # int4 parameters: a larger number is refused here, not by the driver.
             if not 1 <= params[name] <= 10000:
                 raise ApiError(400, f"{name} must be between 1 and 10000, not {params[name]}")
-        rows = query("""SELECT * FROM stockext.indicators(%(symbol)s, %(width)s::interval, %(start)s, %(stop)s,
+        with session() as conn:
+            params["start"], params["stop"] = window(conn, width, start, stop, limit)
+            rows = query(conn, """SELECT * FROM stockext.indicators(%(symbol)s, %(width)s::interval, %(start)s, %(stop)s,
                             sma_n => %(sma_n)s, ema_n => %(ema_n)s, rsi_n => %(rsi_n)s, fast_n => %(fast_n)s,
                             slow_n => %(slow_n)s, signal_n => %(signal_n)s, bb_n => %(bb_n)s, bb_k => %(bb_k)s,
                             spike_n => %(spike_n)s, spike_factor => %(spike_factor)s)
                         LIMIT %(limit)s""", params)
-        return {"symbol": symbol.upper(), "width": width, "start": start, "stop": stop, "rows": rows}
+        return {"symbol": symbol.upper(), "width": width, "start": params["start"], "stop": params["stop"],
+                "rows": rows}
 
     @app.get("/api/alerts", summary="fired alerts and feed events, newest first (stockext.alert_list)")
     def alerts(symbol: Optional[str] = Query(None, min_length=1, max_length=32),
@@ -202,11 +217,11 @@ def create_app(dsn, max_rows=5000):
                after: int = Query(0, ge=0, description="only alerts with a larger id"),
                before: Optional[int] = Query(None, ge=1, description="only alerts with a smaller id"),
                limit: int = limit_q(100)):
-        if limit > max_rows:
-            raise ApiError(400, f"limit {limit} is above the {max_rows} rows a request may return")
+        check_limit(limit)
         if start is not None and stop is not None and start > stop:
             raise ApiError(400, "the range ends before it starts")
-        rows = query("""SELECT * FROM stockext.alert_list a
+        with session() as conn:
+            rows = query(conn, """SELECT * FROM stockext.alert_list a
                         WHERE (%(symbol)s::text IS NULL OR a.symbol = upper(%(symbol)s::text))
                           AND (%(start)s::timestamptz IS NULL OR a.bar_ts >= %(start)s::timestamptz)
                           AND (%(stop)s::timestamptz IS NULL OR a.bar_ts < %(stop)s::timestamptz)
