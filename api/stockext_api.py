@@ -35,7 +35,6 @@ from fastapi.staticfiles import StaticFiles
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHARTS = os.path.join(HERE, "node_modules", "lightweight-charts", "dist",
                       "lightweight-charts.standalone.production.js")
-CHANNEL = "stockext_alerts"
 log = logging.getLogger("stockext_api")
 
 # SQLSTATEs answered with a status of their own: the request is wrong (4xx),
@@ -316,7 +315,7 @@ class AlertHub:
                     return
             try:
                 with psycopg.connect(self.dsn, options=self.options, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute("LISTEN " + CHANNEL)   # a constant: channel names cannot be parameters
+                    conn.execute("LISTEN stockext_alerts")
                     delay = 1
                     pgconn = conn.pgconn
                     while True:
@@ -330,7 +329,7 @@ class AlertHub:
                             while (n := pgconn.notifies()) is not None:
                                 self.publish(n.extra.decode())
             except psycopg.Error as e:
-                log.warning("LISTEN %s: %s; again in %d s", CHANNEL, e, delay)
+                log.warning("LISTEN stockext_alerts: %s; again in %d s", e, delay)
                 threading.Event().wait(delay)
                 delay = min(delay * 2, 30)
 

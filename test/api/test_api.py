@@ -199,7 +199,10 @@ while time.time() < deadline and event is None:
                 event = p
                 break
     buf = buf.split(b"\n\n")[-1] if event is None else buf
+who = db(ADMIN_DSN, "SELECT array_agg(DISTINCT usename::text) FROM pg_stat_activity WHERE query = 'LISTEN stockext_alerts'")[0][0]
 sock.close()
+check("the service's database sessions (its LISTEN) are the reader role's", who == [READER_DSN.split("user=")[1].split()[0]],
+      f"{who}")
 if check("GET /api/alerts/stream delivers an alert fired during the test (within 60 s)", event is not None):
     status, body = get_json("/api/alerts", after=event["id"] - 1, before=event["id"] + 1)
     rows = body.get("alerts", [])
