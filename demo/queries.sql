@@ -108,3 +108,13 @@ SELECT t.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.n
 FROM (SELECT symbol, date_bin('30 minutes', ts, '2000-01-03') AS last
       FROM stockext.ticks ORDER BY ts DESC, symbol LIMIT 1) t,
      stockext.bars(t.symbol, '30 minutes', t.last - interval '90 minutes', t.last + interval '90 minutes', 'previous') b;
+
+-- BI: every indicator as a plain column (what Metabase or Grafana charts,
+-- and the dashboard draws): 15-minute bars of the last hours, the first
+-- rows' indicators warmed up on the bars before.
+SELECT bucket, round(close::numeric, 2) AS close, round(sma::numeric, 2) AS sma_20,
+       round(ema::numeric, 2) AS ema_20, round(rsi::numeric, 1) AS rsi_14,
+       round(macd_histogram::numeric, 4) AS macd_hist, round(bb_upper::numeric, 2) AS bb_upper,
+       volume_spike
+FROM stockext.indicators('AAPL', '15 minutes', now() - interval '2 hours', now())
+ORDER BY bucket DESC LIMIT 6;

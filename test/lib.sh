@@ -13,9 +13,20 @@ SE_SYS_BIN=/usr/lib/postgresql/$SE_PG_MAJOR/bin
 # clang and libclang-rt-dev (compiler-rt's libFuzzer, ASan and UBSan
 # runtimes, only recommended by clang's packages) build test/fuzz;
 # libkrb5-dev has the GSSAPI headers that PostgreSQL's server headers
-# include when Citus is built (test/citus-lib.sh).
+# include when Citus is built (test/citus-lib.sh).  The REST API and its
+# dashboard need SE_API_PACKAGES (the demo and the suite 70-api install
+# them), the browser test chromium besides.
 SE_PACKAGES="postgresql-$SE_PG_MAJOR postgresql-server-dev-$SE_PG_MAJOR postgresql-$SE_PG_MAJOR-cron
   libcurl4-openssl-dev libjson-c-dev make gcc python3 procps curl clang libclang-rt-dev valgrind libkrb5-dev"
+SE_API_PACKAGES="python3-fastapi python3-uvicorn python3-psycopg"
+
+# se_npm_ci: the dashboard's npm packages in api/node_modules, from the
+# committed package-lock.json (npm from Debian's packages if missing).
+# --omit=dev leaves out playwright-core, which only the browser test needs.
+se_npm_ci() {
+	command -v npm >/dev/null || se_install_deps nodejs npm
+	(cd "$SE_ROOT/api" && npm ci --no-audit --no-fund --loglevel=error "$@" >/dev/null) || se_die "npm ci in api/ failed"
+}
 
 # The version being built: default_version of stockext.control.
 SE_EXTVERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SE_ROOT/stockext.control")
@@ -23,10 +34,11 @@ SE_EXTVERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SE_ROOT/stockext.c
 se_log() { printf '== %s\n' "$*" >&2; }
 se_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Installs the Debian packages that are missing (apt-get as root, or sudo).
+# se_install_deps [PACKAGE...]: installs the Debian packages that are
+# missing, of $SE_PACKAGES by default (apt-get as root, or sudo).
 se_install_deps() {
 	local missing=() p
-	for p in $SE_PACKAGES; do
+	for p in ${*:-$SE_PACKAGES}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0

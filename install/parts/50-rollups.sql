@@ -647,8 +647,8 @@ INSERT INTO stockext.rollup_widths_installed DEFAULT VALUES;
 -- One row per bucket of the given width whose start lies in [start, stop).
 -- A rolled-up width reads stockext.rollups_live (so it is always current);
 -- any other width is computed from the ticks, aligned to the default origin
--- in UTC, reading the finest resolution below the width that the symbol has
--- in the range.  fill: 'none' leaves empty buckets out, 'null' returns them
+-- in UTC, reading the finest resolution at or below the width that the
+-- symbol has in the range (a width equal to it gives the bars themselves).  fill: 'none' leaves empty buckets out, 'null' returns them
 -- with NULLs, 'previous' (or 'locf') returns them as a flat candle at the
 -- previous close (open = high = low = close, volume 0, n 0).  A symbol
 -- without a single bar raises no_data_found.
@@ -715,7 +715,7 @@ BEGIN
         origin := '2000-01-03 00:00';
         tz := 'UTC';
         SELECT min(t.resolution) INTO src FROM stockext.ticks t
-        WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution < width;
+        WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution <= width;
         data_sql := format($q$
             SELECT s.bucket, %s
             FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, t.*
