@@ -1,6 +1,8 @@
 /*
  * provider_common.c
- *		Number, time and result helpers shared by the provider parsers.
+ *		Number, time, result and URL helpers shared by the providers, and
+ *		provider_url(), which builds any HTTP provider's request through its
+ *		url operation.
  *
  * Plain C over json-c (see provider.h).  Providers send numbers both as JSON
  * numbers and as strings; one strict reader handles both, so an empty or
