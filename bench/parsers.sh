@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc -std=gnu99 -O2 -I"$root/src" -o "$tmp/parse_bench" "$root/bench/parse_bench.c" \
-	"$root"/src/provider_*.c "$root/src/bar.c" -ljson-c -lm
+	"$root"/src/provider_*.c "$root/src/bar.c" -ljson-c -lcurl -lm
 printf '%-13s %9s %9s %11s %11s %10s %10s\n' provider "json-c ms" "parse ms" "parse/json" "bars/s" "json-c MB" "parse MB"
 for p in twelvedata alphavantage yahoo; do
 	python3 "$root/test/fixtures/generate.py" big "$p" 50000 >"$tmp/$p.json"

@@ -1,13 +1,16 @@
 /*
  * fetch.c
- *		Polling the HTTP providers (TwelveData, Alpha Vantage, Yahoo).
+ *		Polling the feeds of every provider, through the Provider interface.
  *
  * A round: plan each due feed's requests (key, how many bars to ask for)
  * in a transaction; take the requests from the providers' shared allowance;
  * run them all at once over libcurl's multi interface; as each reply
  * arrives, parse it (plain C), copy the bars into palloc'd memory, free
  * every libcurl and json-c byte, and only then store it in a transaction of
- * its own.  A feed's outcome is recorded when its last reply is in.
+ * its own.  A local provider (the simulated feed) takes the same road
+ * without HTTP: each of its requests is stored by its store() in a
+ * transaction of its own.  A feed's outcome is recorded when its last reply
+ * is in.
  *
  * API keys appear only in the request URL handed to libcurl; messages and
  * the log get url_redact()'s copy.
@@ -34,33 +37,12 @@
 #include "http.h"
 #include "ingest.h"
 #include "poll.h"
-#include "provider.h"
+#include "providers.h"
 #include "rate_limit.h"
-
-#define URL_MAX 8192
 
 /* Bars asked for when a symbol has none stored yet. */
 #define FIRST_POLL_BARS 100
 #define MAX_POLL_BARS 5000
-
-typedef struct ProviderInfo
-{
-	const char *name;
-	ProviderKind kind;
-	char	  **base_url;
-	int		   *per_minute;
-	int		   *per_day;
-	bool		batch;			/* one request serves all the symbols */
-} ProviderInfo;
-
-static const ProviderInfo providers[] = {
-	{"twelvedata", PROVIDER_TWELVEDATA, &stockext_twelvedata_url,
-	&stockext_twelvedata_per_minute, &stockext_twelvedata_per_day, true},
-	{"alphavantage", PROVIDER_ALPHAVANTAGE, &stockext_alphavantage_url,
-	&stockext_alphavantage_per_minute, &stockext_alphavantage_per_day, false},
-	{"yahoo", PROVIDER_YAHOO, &stockext_yahoo_url,
-	&stockext_yahoo_per_minute, &stockext_yahoo_per_day, false},
-};
 
 struct FeedPoll;
 
@@ -69,14 +51,14 @@ typedef struct Call
 {
 	struct FeedPoll *poll;
 	char	   *symbol;			/* the symbol asked for; NULL for a batch */
-	char	   *url;			/* holds the key: never shown */
+	char	   *url;			/* holds the key: never shown; NULL: local */
 	char	   *shown;			/* the URL with the key redacted */
 } Call;
 
 typedef struct FeedPoll
 {
 	Feed	   *feed;
-	const ProviderInfo *pi;
+	const Provider *provider;
 	MemoryContext ctx;
 	List	   *calls;
 	int			pending;
@@ -96,24 +78,27 @@ typedef struct Reply
 	char	   *raw;			/* the body, when it is kept */
 	/* what to store it under */
 	int			feed_id;
-	const ProviderInfo *pi;
+	const Provider *provider;
 	Interval   *resolution;
+	/* a local provider's request: its store() makes the bars */
+	const Feed *local_feed;
+	const char *local_symbol;
 	int64		stored;
 	/* where read_reply's time went, for fetch_history's DEBUG1 line */
 	double		parse_ms;
 	double		convert_ms;
 } Reply;
 
-static const ProviderInfo *
-provider_info(const char *name)
+static const Provider *
+http_provider(const char *name)
 {
-	for (size_t i = 0; i < lengthof(providers); i++)
-		if (strcmp(providers[i].name, name) == 0)
-			return &providers[i];
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("provider \"%s\" is not an HTTP provider", name)));
-	pg_unreachable();
+	const Provider *p = provider_find(name);
+
+	if (p == NULL || p->url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("provider \"%s\" is not an HTTP provider", name)));
+	return p;
 }
 
 static int
@@ -136,8 +121,7 @@ parsed_instant(const ParsedBar *pb, TimestampTz *ts)
 	{
 		if (pb->epoch < -(INT64CONST(1) << 40) || pb->epoch > (INT64CONST(1) << 40))
 			return false;
-		*ts = (pb->epoch - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
-			* USECS_PER_SEC;
+		*ts = time_t_to_timestamptz((pg_time_t) pb->epoch);
 		return IS_VALID_TIMESTAMP(*ts);
 	}
 	tz = pg_tzset(pb->zone);
@@ -223,7 +207,7 @@ outcome_text(HttpOutcome outcome)
  * byte is gone before anything can raise an error past this function.
  */
 static void
-read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
+read_reply(HttpRequest *req, const Provider *p, const char *symbol,
 		   bool keep_raw, const char *shown, Reply *r)
 {
 	ParseResult pr;
@@ -238,18 +222,7 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 		return;
 	}
 	INSTR_TIME_SET_CURRENT(t0);
-	switch (pi->kind)
-	{
-		case PROVIDER_TWELVEDATA:
-			parse_twelvedata(req->body, req->len, (int) req->status, symbol, &pr);
-			break;
-		case PROVIDER_ALPHAVANTAGE:
-			parse_alphavantage(req->body, req->len, (int) req->status, symbol, &pr);
-			break;
-		default:
-			parse_yahoo(req->body, req->len, (int) req->status, symbol, &pr);
-			break;
-	}
+	p->parse(req->body, req->len, (int) req->status, symbol, &pr);
 	INSTR_TIME_SET_CURRENT(t1);
 	r->parse_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 	PG_TRY();
@@ -275,15 +248,21 @@ read_reply(HttpRequest *req, const ProviderInfo *pi, const char *symbol,
 	r->parse_ms += INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 }
 
-/* Stores a reply's bars, its symbol errors and raw body; in a transaction. */
+/*
+ * Stores a reply's bars, its symbol errors and raw body, or has a local
+ * provider store its request; in a transaction.
+ */
 static void
 store_reply(void *arg)
 {
 	Reply	   *r = arg;
 	ListCell   *lc;
 
-	r->stored = ingest_bars(r->bars, r->nbars, r->resolution, r->pi->name,
-							r->feed_id, NULL);
+	if (r->local_feed != NULL)
+		r->stored = r->provider->store(r->local_feed, r->local_symbol);
+	else
+		r->stored = ingest_bars(r->bars, r->nbars, r->resolution, r->provider->name,
+								r->feed_id, NULL);
 	if (r->symbol_errors == NIL && r->raw == NULL)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -291,7 +270,7 @@ store_reply(void *arg)
 	foreach(lc, r->symbol_errors)
 	{
 		Oid			types[4] = {INT4OID, TEXTOID, INT4OID, TEXTOID};
-		Datum		args[4] = {Int32GetDatum(r->feed_id), CStringGetTextDatum(r->pi->name),
+		Datum		args[4] = {Int32GetDatum(r->feed_id), CStringGetTextDatum(r->provider->name),
 		Int32GetDatum(r->http_status), CStringGetTextDatum(lfirst(lc))};
 		char		nulls[4] = {r->feed_id ? ' ' : 'n', ' ', ' ', ' '};
 
@@ -379,33 +358,60 @@ bars_wanted(Feed *f)
 	return (int) Max(2, Min(wanted, MAX_POLL_BARS));
 }
 
+/*
+ * The request URL of req, palloc'd in ctx, and its redacted copy for
+ * messages; errors when the provider cannot build it.
+ */
+static void
+request_url(const Provider *p, const ProviderRequest *req, MemoryContext ctx,
+			int feed_id, char **url, char **shown)
+{
+	char	   *built;
+	const char *why = provider_url(p, req, &built);
+	size_t		len;
+
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 feed_id ? errmsg("cannot build a request to \"%s\" for feed %d", p->name, feed_id)
+				 : errmsg("cannot build a request to \"%s\"", p->name),
+				 errdetail("%s", why)));
+	/* libcurl's copy is freed before anything here can raise an error. */
+	len = strlen(built);
+	*url = MemoryContextAllocExtended(ctx, len + 1, MCXT_ALLOC_NO_OOM);
+	*shown = MemoryContextAllocExtended(ctx, URL_REDACT_SIZE(len), MCXT_ALLOC_NO_OOM);
+	if (*url != NULL && *shown != NULL)
+	{
+		memcpy(*url, built, len + 1);
+		url_redact(built, *shown, URL_REDACT_SIZE(len));
+	}
+	free(built);
+	if (*url == NULL || *shown == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+}
+
 static Call *
 plan_call(FeedPoll *fp, const char *const *symbols, int nsymbols, int outputsize,
 		  const char *key)
 {
-	ProviderRequest req = {0};
-	char	   *url = MemoryContextAlloc(fp->ctx, URL_MAX);
-	char	   *shown = MemoryContextAlloc(fp->ctx, URL_MAX);
 	Call	   *c = MemoryContextAllocZero(fp->ctx, sizeof(Call));
-	const char *why;
 
-	req.base_url = *fp->pi->base_url;
-	req.symbols = symbols;
-	req.nsymbols = nsymbols;
-	req.interval_secs = resolution_seconds(&fp->feed->resolution);
-	req.outputsize = outputsize;
-	req.api_key = key;
-	why = provider_url(fp->pi->kind, &req, url, URL_MAX);
-	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot build a request to \"%s\" for feed %d", fp->pi->name, fp->feed->id),
-				 errdetail("%s", why)));
-	url_redact(url, shown, URL_MAX);
 	c->poll = fp;
 	c->symbol = nsymbols == 1 ? MemoryContextStrdup(fp->ctx, symbols[0]) : NULL;
-	c->url = url;
-	c->shown = shown;
+	if (fp->provider->url != NULL)
+	{
+		ProviderRequest req = {0};
+
+		req.base_url = fp->provider->settings->url;
+		req.symbols = symbols;
+		req.nsymbols = nsymbols;
+		req.interval_secs = resolution_seconds(&fp->feed->resolution);
+		req.outputsize = outputsize;
+		req.api_key = key;
+		request_url(fp->provider, &req, fp->ctx, fp->feed->id, &c->url, &c->shown);
+	}
 	return c;
 }
 
@@ -419,18 +425,19 @@ plan_feed(void *arg)
 	int			outputsize;
 	MemoryContext old;
 
+	const Provider *p = fp->provider;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	key = api_key(f->id, f->provider);
-	outputsize = bars_wanted(f);
+	key = p->takes_key ? api_key(f->id, f->provider) : NULL;
+	/* A local provider reads what it has stored itself. */
+	outputsize = p->url != NULL ? bars_wanted(f) : 0;
 	old = MemoryContextSwitchTo(fp->ctx);
-	if (fp->pi->batch)
-		fp->calls = list_make1(plan_call(fp, (const char *const *) f->symbols, f->nsymbols,
-										 outputsize, key));
-	else
-		for (int i = 0; i < f->nsymbols; i++)
-			fp->calls = lappend(fp->calls, plan_call(fp, (const char *const *) &f->symbols[i], 1,
-													 outputsize, key));
+	/* As many requests as the provider needs: max_symbols symbols each. */
+	for (int i = 0; i < f->nsymbols; i += p->max_symbols)
+		fp->calls = lappend(fp->calls,
+							plan_call(fp, (const char *const *) &f->symbols[i],
+									  Min(p->max_symbols, f->nsymbols - i), outputsize, key));
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 }
@@ -453,7 +460,7 @@ finish_poll(FeedPoll *fp)
 
 	if (fp->error != NULL)
 		ereport(WARNING,
-				(errmsg("stockext feed %d (%s) failed: %s", fp->feed->id, fp->pi->name, fp->error)));
+				(errmsg("stockext feed %d (%s) failed: %s", fp->feed->id, fp->feed->provider, fp->error)));
 	error = in_transaction(record_outcome, fp, fp->ctx);
 	if (error != NULL)
 		ereport(WARNING,
@@ -468,7 +475,7 @@ call_done(Call *c, Reply *r)
 	if (r->error == NULL)
 	{
 		r->feed_id = fp->feed->id;
-		r->pi = fp->pi;
+		r->provider = fp->provider;
 		r->resolution = &fp->feed->resolution;
 		r->error = in_transaction(store_reply, r, fp->ctx);
 		fp->stored += r->stored;
@@ -498,7 +505,9 @@ run_requests(HttpClient *client, List *polls)
 		{
 			Call	   *c = lfirst(cc);
 
-			if (client == NULL || http_add(client, c->url, fp->pi->kind == PROVIDER_YAHOO, c) == NULL)
+			if (c->url == NULL)
+				call_done(c, &(Reply) {.local_feed = fp->feed, .local_symbol = c->symbol});
+			else if (client == NULL || http_add(client, c->url, fp->provider->browser_ua, c) == NULL)
 				call_done(c, &(Reply) {.error = psprintf("cannot start a request (GET %s)", c->shown)});
 		}
 	}
@@ -509,7 +518,7 @@ run_requests(HttpClient *client, List *polls)
 			Call	   *c = req->user;
 			Reply		r = {0};
 
-			read_reply(req, c->poll->pi, c->symbol, c->poll->feed->keep_raw, c->shown, &r);
+			read_reply(req, c->poll->provider, c->symbol, c->poll->feed->keep_raw, c->shown, &r);
 			call_done(c, &r);
 		}
 		if (http_wait(client, 100) == 0)
@@ -530,24 +539,30 @@ fetch_feeds(List *feeds, MemoryContext ctx)
 	{
 		Feed	   *f = lfirst(lc);
 		FeedPoll   *fp = MemoryContextAllocZero(ctx, sizeof(FeedPoll));
+		const ProviderSettings *set;
 		bool		daily;
 
 		fp->feed = f;
-		fp->pi = provider_info(f->provider);
+		fp->provider = provider_find(f->provider);
 		fp->ctx = ctx;
-		fp->error = in_transaction(plan_feed, fp, ctx);
-		if (fp->error == NULL && f->nsymbols > *fp->pi->per_minute)
+		if (fp->provider == NULL)
+			fp->error = psprintf("provider \"%s\" is unknown", f->provider);
+		else
+			fp->error = in_transaction(plan_feed, fp, ctx);
+		/* Limits hold for HTTP providers; a local one has no settings. */
+		set = fp->provider ? fp->provider->settings : NULL;
+		if (fp->error == NULL && set != NULL && f->nsymbols > set->per_minute)
 			fp->error = psprintf("a poll needs %d requests but stockext.%s_requests_per_minute is %d",
-								 f->nsymbols, fp->pi->name, *fp->pi->per_minute);
-		if (fp->error == NULL &&
-			!rate_limit_take(fp->pi->kind, f->nsymbols, *fp->pi->per_minute,
-							 *fp->pi->per_day, &daily))
+								 f->nsymbols, f->provider, set->per_minute);
+		if (fp->error == NULL && set != NULL &&
+			!rate_limit_take(provider_index(fp->provider), f->nsymbols, set->per_minute,
+							 set->per_day, &daily))
 		{
 			/* Over the last minute's allowance: due again next round. */
 			if (!daily)
 				continue;
 			fp->error = psprintf("the daily request limit of %s (stockext.%s_requests_per_day = %d) is spent",
-								 fp->pi->name, fp->pi->name, *fp->pi->per_day);
+								 f->provider, f->provider, set->per_day);
 		}
 		if (fp->error != NULL)
 		{
@@ -591,22 +606,23 @@ fetch_planned(List *polls)
 
 /* Waits for the provider's allowance; errors when the day's is spent. */
 static void
-wait_for_allowance(const ProviderInfo *pi)
+wait_for_allowance(const Provider *p)
 {
+	const ProviderSettings *set = p->settings;
 	bool		daily;
 	bool		told = false;
 
-	while (!rate_limit_take(pi->kind, 1, *pi->per_minute, *pi->per_day, &daily))
+	while (!rate_limit_take(provider_index(p), 1, set->per_minute, set->per_day, &daily))
 	{
-		if (daily || *pi->per_minute == 0)
+		if (daily || set->per_minute == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("request limit of provider \"%s\" reached", pi->name),
+					 errmsg("request limit of provider \"%s\" reached", p->name),
 					 errdetail("stockext.%s_requests_per_day is %d and stockext.%s_requests_per_minute is %d.",
-							   pi->name, *pi->per_day, pi->name, *pi->per_minute)));
+							   p->name, set->per_day, p->name, set->per_minute)));
 		if (!told)
 			ereport(NOTICE,
-					(errmsg("waiting for the per-minute allowance of provider \"%s\"", pi->name)));
+					(errmsg("waiting for the per-minute allowance of provider \"%s\"", p->name)));
 		told = true;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000, PG_WAIT_EXTENSION);
@@ -620,7 +636,7 @@ PG_FUNCTION_INFO_V1(stockext_fetch_history);
 Datum
 stockext_fetch_history(PG_FUNCTION_ARGS)
 {
-	const ProviderInfo *pi = provider_info(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	const Provider *p = http_provider(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	TimestampTz start = PG_GETARG_TIMESTAMPTZ(2);
 	TimestampTz stop = PG_GETARG_TIMESTAMPTZ(3);
@@ -629,9 +645,8 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	HttpOptions opts = {0};
 	HttpClient *client;
 	HttpRequest *done = NULL;
-	char	   *url = palloc(URL_MAX);
-	char	   *shown = palloc(URL_MAX);
-	const char *why;
+	char	   *url;
+	char	   *shown;
 	Reply		r = {0};
 	instr_time	t0,
 				t1;
@@ -646,36 +661,30 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	symbol_normalize(symbol);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	key = api_key(0, pi->name);
+	key = p->takes_key ? api_key(0, p->name) : NULL;
 	/* SPI_finish frees what was allocated since SPI_connect. */
 	req.api_key = key ? MemoryContextStrdup(caller, key) : NULL;
 	SPI_finish();
-	req.base_url = *pi->base_url;
+	req.base_url = p->settings->url;
 	req.symbols = (const char *const *) &symbol;
 	req.nsymbols = 1;
 	req.interval_secs = resolution_seconds(res);
 	req.start = timestamptz_to_time_t(start);
 	req.stop = timestamptz_to_time_t(stop);
-	why = provider_url(pi->kind, &req, url, URL_MAX);
-	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot build a request to \"%s\"", pi->name),
-				 errdetail("%s", why)));
-	url_redact(url, shown, URL_MAX);
-	wait_for_allowance(pi);
+	request_url(p, &req, CurrentMemoryContext, 0, &url, &shown);
+	wait_for_allowance(p);
 
 	opts.connect_timeout_ms = stockext_http_connect_timeout;
 	opts.total_timeout_ms = stockext_http_timeout;
 	INSTR_TIME_SET_CURRENT(t0);
 	client = http_client_new(&opts);
-	if (client == NULL || http_add(client, url, pi->kind == PROVIDER_YAHOO, NULL) == NULL)
+	if (client == NULL || http_add(client, url, p->browser_ua, NULL) == NULL)
 	{
 		if (client != NULL)
 			http_client_free(client);
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("cannot start a request to \"%s\"", pi->name)));
+				 errmsg("cannot start a request to \"%s\"", p->name)));
 	}
 	PG_TRY();
 	{
@@ -690,22 +699,22 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	http_client_free(client);
 	if (done == NULL)
-		elog(ERROR, "request to \"%s\" vanished", pi->name);
+		elog(ERROR, "request to \"%s\" vanished", p->name);
 	INSTR_TIME_SET_CURRENT(t1);
 	transfer_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 	body_len = done->len;
-	read_reply(done, pi, symbol, false, shown, &r);
+	read_reply(done, p, symbol, false, shown, &r);
 	if (r.error != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("backfill from \"%s\" failed: %s", pi->name, r.error)));
+				 errmsg("backfill from \"%s\" failed: %s", p->name, r.error)));
 	/* Errors naming symbols are all this reply holds when it has no bars. */
 	if (r.nbars == 0 && r.symbol_errors != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("backfill from \"%s\" failed: %s", pi->name, (char *) linitial(r.symbol_errors))));
+				 errmsg("backfill from \"%s\" failed: %s", p->name, (char *) linitial(r.symbol_errors))));
 	INSTR_TIME_SET_CURRENT(t0);
-	stored = ingest_bars(r.bars, r.nbars, res, pi->name, 0, NULL);
+	stored = ingest_bars(r.bars, r.nbars, res, p->name, 0, NULL);
 	INSTR_TIME_SET_CURRENT(t1);
 	elog(DEBUG1, "fetch_history: %d bars, %zu bytes of body: transfer (with decompression) %.1f ms, parse %.1f ms, conversion %.1f ms, write %.1f ms",
 		 r.nbars, body_len, transfer_ms, r.parse_ms, r.convert_ms,
@@ -713,7 +722,7 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(stored);
 }
 
-/* Each provider's requests in the last minute and day, against its limits. */
+/* Each HTTP provider's requests in the last minute and day, against its limits. */
 PG_FUNCTION_INFO_V1(stockext_provider_requests);
 Datum
 stockext_provider_requests(PG_FUNCTION_ARGS)
@@ -721,19 +730,22 @@ stockext_provider_requests(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (size_t i = 0; i < lengthof(providers); i++)
+	for (int i = 0; i < provider_count; i++)
 	{
+		const Provider *p = provider_list[i];
 		Datum		values[5];
 		bool		nulls[5] = {false};
 		int			minute_count,
 					day_count;
 
-		rate_limit_counts(providers[i].kind, &minute_count, &day_count);
-		values[0] = CStringGetTextDatum(providers[i].name);
+		if (p->settings == NULL)
+			continue;
+		rate_limit_counts(i, &minute_count, &day_count);
+		values[0] = CStringGetTextDatum(p->name);
 		values[1] = Int32GetDatum(minute_count);
-		values[2] = Int32GetDatum(*providers[i].per_minute);
+		values[2] = Int32GetDatum(p->settings->per_minute);
 		values[3] = Int32GetDatum(day_count);
-		values[4] = Int32GetDatum(*providers[i].per_day);
+		values[4] = Int32GetDatum(p->settings->per_day);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

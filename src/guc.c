@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "guc.h"
@@ -54,53 +55,40 @@ check_database_names(char **newval, void **extra pg_attribute_unused(), GucSourc
 	return ok;
 }
 
-static void
-define_url(const char *name, const char *desc, char **var, const char *dflt)
+/* A setting's name, kept for the life of the process as GUCs need. */
+static char *
+setting_name(const Provider *p, const char *suffix)
 {
-	DefineCustomStringVariable(name, desc,
-							   "Request paths are appended to it; point it at a proxy or a test server.",
-							   var, dflt, PGC_SUSET, 0, NULL, NULL, NULL);
+	return MemoryContextStrdup(TopMemoryContext, psprintf("stockext.%s_%s", p->name, suffix));
 }
 
-static void
-define_limit(const char *name, const char *desc, int *var, int dflt)
+void
+stockext_define_provider_gucs(const Provider *p)
 {
-	DefineCustomIntVariable(name, desc,
+	ProviderSettings *set = p->settings;
+
+	DefineCustomStringVariable(setting_name(p, "url"),
+							   MemoryContextStrdup(TopMemoryContext,
+												   psprintf("Base URL of the %s.", p->api_title)),
+							   "Request paths are appended to it; point it at a proxy or a test server.",
+							   &set->url, p->default_url, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(setting_name(p, "requests_per_minute"),
+							MemoryContextStrdup(TopMemoryContext,
+												psprintf("Most %s requests in any 60 seconds.", p->title)),
 							"Shared by all workers; 0 forbids requests to this provider.",
-							var, dflt, 0, 1000000, PGC_SIGHUP, 0,
+							&set->per_minute, p->default_per_minute, 0, 1000000, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable(setting_name(p, "requests_per_day"),
+							MemoryContextStrdup(TopMemoryContext,
+												psprintf("Most %s requests in any 24 hours.", p->title)),
+							"Shared by all workers; 0 forbids requests to this provider.",
+							&set->per_day, p->default_per_day, 0, 1000000, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 }
 
 void
 stockext_define_gucs(void)
 {
-	define_url("stockext.twelvedata_url", "Base URL of the TwelveData API.",
-			   &stockext_twelvedata_url, "https://api.twelvedata.com");
-	define_url("stockext.alphavantage_url", "Base URL of the Alpha Vantage API.",
-			   &stockext_alphavantage_url, "https://www.alphavantage.co");
-	define_url("stockext.yahoo_url", "Base URL of the Yahoo Finance chart API.",
-			   &stockext_yahoo_url, "https://query1.finance.yahoo.com");
-
-	/* Defaults are the free plans' limits; Yahoo publishes none. */
-	define_limit("stockext.twelvedata_requests_per_minute",
-				 "Most TwelveData requests in any 60 seconds.",
-				 &stockext_twelvedata_per_minute, 8);
-	define_limit("stockext.twelvedata_requests_per_day",
-				 "Most TwelveData requests in any 24 hours.",
-				 &stockext_twelvedata_per_day, 800);
-	define_limit("stockext.alphavantage_requests_per_minute",
-				 "Most Alpha Vantage requests in any 60 seconds.",
-				 &stockext_alphavantage_per_minute, 5);
-	define_limit("stockext.alphavantage_requests_per_day",
-				 "Most Alpha Vantage requests in any 24 hours.",
-				 &stockext_alphavantage_per_day, 25);
-	define_limit("stockext.yahoo_requests_per_minute",
-				 "Most Yahoo Finance requests in any 60 seconds.",
-				 &stockext_yahoo_per_minute, 30);
-	define_limit("stockext.yahoo_requests_per_day",
-				 "Most Yahoo Finance requests in any 24 hours.",
-				 &stockext_yahoo_per_day, 2000);
-
 	DefineCustomIntVariable("stockext.http_connect_timeout",
 							"Longest wait for a provider connection.", NULL,
 							&stockext_http_connect_timeout, 5000, 100, 600000,

@@ -5,18 +5,7 @@
 #ifndef STOCKEXT_GUC_H
 #define STOCKEXT_GUC_H
 
-/* Provider endpoints; request paths are appended to them. */
-extern char *stockext_twelvedata_url;
-extern char *stockext_alphavantage_url;
-extern char *stockext_yahoo_url;
-
-/* Requests allowed per provider in any 60 seconds and any 24 hours (0: none). */
-extern int	stockext_twelvedata_per_minute;
-extern int	stockext_twelvedata_per_day;
-extern int	stockext_alphavantage_per_minute;
-extern int	stockext_alphavantage_per_day;
-extern int	stockext_yahoo_per_minute;
-extern int	stockext_yahoo_per_day;
+#include "provider.h"
 
 /* HTTP timeouts, in milliseconds. */
 extern int	stockext_http_connect_timeout;
@@ -39,5 +28,12 @@ extern int	stockext_alert_close_grace_s;
 extern int	stockext_alert_max_age_bars;
 
 extern void stockext_define_gucs(void);
+
+/*
+ * An HTTP provider's settings, into p->settings: stockext.<name>_url and
+ * stockext.<name>_requests_per_minute and _per_day (0 forbids requests),
+ * with the provider's defaults.
+ */
+extern void stockext_define_provider_gucs(const Provider *p);
 
 #endif							/* STOCKEXT_GUC_H */

@@ -1,6 +1,11 @@
 /*
  * provider.h
- *		Market-data providers: request URLs and parsing of their replies.
+ *		Market-data providers: one interface (Provider), request URLs and
+ *		parsing of their replies.
+ *
+ * Each provider file (provider_twelvedata.c, provider_alphavantage.c,
+ * provider_yahoo.c, simulated.c) defines one const Provider: its facts and
+ * its operations.  providers.c lists them; nothing else names a provider.
  *
  * The parsers are plain C over json-c: no palloc, no ereport, no SPI, so
  * they are unit-tested outside the server (test/parsers) and never leave
@@ -33,12 +38,7 @@
 
 #include "bar.h"
 
-typedef enum ProviderKind
-{
-	PROVIDER_TWELVEDATA,
-	PROVIDER_ALPHAVANTAGE,
-	PROVIDER_YAHOO
-} ProviderKind;
+struct Feed;					/* poll.h: a local provider's store() reads it */
 
 /* What a reply meant, decided from the HTTP status and the body. */
 typedef enum ParseStatus
@@ -95,12 +95,127 @@ typedef struct ParseResult
 /* The most bars one reply may hold; more is PARSE_MALFORMED. */
 #define PROVIDER_MAX_BARS 1000000
 
+/* One request to build: see provider_url. */
+typedef struct ProviderRequest
+{
+	const char *base_url;		/* e.g. "https://api.twelvedata.com", no path */
+	const char *const *symbols; /* up to the provider's max_symbols */
+	int			nsymbols;
+	int			interval_secs;	/* bar length: 60, 300, ..., 86400 */
+	int64_t		start;			/* epoch seconds of the first bar wanted, */
+	int64_t		stop;			/* and past the last; both 0 = the newest */
+	int			outputsize;		/* bars wanted per symbol (newest ones) */
+	const char *api_key;		/* NULL when the provider takes none */
+} ProviderRequest;
+
+/* A request URL being built (provider_common.c, over libcurl's URL API). */
+typedef struct ProviderUrl ProviderUrl;
+
+/* A bar length a provider serves, and how it spells it. */
+typedef struct ProviderInterval
+{
+	int			secs;
+	const char *name;			/* the provider's spelling: "1min", "60m" */
+	int			history_days;	/* the longest range one history request
+								 * covers, in days; 0: history_bars bars */
+	bool		history_by_month;	/* history comes one calendar month (of
+									 * UTC) per request */
+} ProviderInterval;
+
 /*
- * Parse one reply.  http_status is the HTTP status code (0 when unknown);
- * symbol is the symbol that was asked for when the reply does not name it
- * (Alpha Vantage daily errors, Yahoo 404s), or NULL.  Never fails: every
- * outcome is described in *out, which must be freed with parse_result_free.
+ * The settings of an HTTP provider, stockext.<name>_url,
+ * stockext.<name>_requests_per_minute and _per_day (guc.c defines them from
+ * the facts below); owned by the provider file, read through Provider.
+ */
+typedef struct ProviderSettings
+{
+	char	   *url;
+	int			per_minute;
+	int			per_day;
+} ProviderSettings;
+
+/*
+ * One provider: what it is and what it does.  An HTTP provider has url and
+ * parse (and settings); a local one (the simulated feed) has store instead.
  *
+ * Operations added later are optional members, NULL where a provider does
+ * not offer them, so that adding one touches no other provider.  The shape
+ * reserved for issue #13:
+ *  - corporate actions: const char *(*actions_url) (const ProviderRequest *,
+ *    ProviderUrl *) and void (*parse_actions) (const char *body, size_t len,
+ *    int http_status, const char *symbol, ActionResult *out), ActionResult
+ *    holding splits (date, ratio) and dividends (ex-date, amount, currency)
+ *    as ParseResult holds bars: TwelveData /splits and /dividends, Alpha
+ *    Vantage function=SPLITS and DIVIDENDS, Yahoo's chart with
+ *    events=div,splits;
+ *  - trading calendar: bool (*session) (const char *symbol, int64_t day,
+ *    int64_t *open, int64_t *close), the exchange's session of a date, NULL
+ *    where the provider cannot tell (a caller then keeps polling around the
+ *    clock, as today).
+ */
+typedef struct Provider
+{
+	const char *name;			/* stockext.feeds.provider, settings' names */
+	const char *title;			/* in messages: "TwelveData" */
+	const char *api_title;		/* in settings: "TwelveData API" */
+
+	/*
+	 * Bar lengths served: the table intervals[0..nintervals), or, when it is
+	 * NULL, every whole number of seconds from min_secs to max_secs, which
+	 * "serves" describes ("whole numbers of seconds from 1 second to 7
+	 * days").
+	 */
+	const ProviderInterval *intervals;
+	int			nintervals;
+	int			min_secs;
+	int			max_secs;
+	const char *serves;
+
+	int			max_symbols;	/* symbols one request may name */
+	int			history_bars;	/* bars one history request returns at most */
+	bool		takes_key;		/* feeds carry an API key */
+	bool		browser_ua;		/* sends a browser's User-Agent (Yahoo
+								 * answers 429 to others) */
+
+	/* HTTP providers: settings and their defaults; NULL/0 for local ones. */
+	ProviderSettings *settings;
+	const char *default_url;
+	int			default_per_minute;
+	int			default_per_day;
+
+	/*
+	 * HTTP: adds the path and query of req to u, whose base (scheme, host,
+	 * base path) provider_url has set and checked.  Returns NULL, or a static
+	 * reason in the style of an error detail (an unsupported interval, too
+	 * many symbols).
+	 */
+	const char *(*url) (const ProviderRequest *req, ProviderUrl *u);
+
+	/*
+	 * HTTP: parses one reply.  http_status is the HTTP status code (0 when
+	 * unknown); symbol is the symbol that was asked for when the reply does
+	 * not name it (Alpha Vantage daily errors, Yahoo 404s), or NULL.  Never
+	 * fails: every outcome is described in *out, which must be freed with
+	 * parse_result_free.
+	 */
+	void		(*parse) (const char *body, size_t len, int http_status,
+						  const char *symbol, ParseResult *out);
+
+	/*
+	 * Local: stores the bars of symbol of feed (poll.h's Feed) from its
+	 * newest stored bar to now, in the caller's transaction, and returns the
+	 * rows stored.  Server side: it may raise errors.
+	 */
+	int64_t		(*store) (const struct Feed *feed, const char *symbol);
+} Provider;
+
+/* The HTTP providers (defined in their files). */
+extern const Provider provider_twelvedata;
+extern const Provider provider_alphavantage;
+extern const Provider provider_yahoo;
+
+/*
+ * The parsers of the HTTP providers, also called by name by the C tests.
  * parse_twelvedata reads replies to provider_url()'s requests, which ask
  * for timezone=UTC.  parse_twelvedata_zone reads a reply to a request that
  * asked for another zone: request_zone NULL means TwelveData's default
@@ -117,35 +232,25 @@ extern void parse_yahoo(const char *body, size_t len, int http_status,
 						const char *symbol, ParseResult *out);
 extern void parse_result_free(ParseResult *out);
 
-/* One request to build: see provider_url. */
-typedef struct ProviderRequest
-{
-	const char *base_url;		/* e.g. "https://api.twelvedata.com", no path */
-	const char *const *symbols; /* TwelveData takes several, the others one */
-	int			nsymbols;
-	int			interval_secs;	/* bar length: 60, 300, ..., 86400 */
-	int64_t		start;			/* epoch seconds of the first bar wanted, */
-	int64_t		stop;			/* and past the last; both 0 = the newest */
-	int			outputsize;		/* bars wanted per symbol (newest ones) */
-	const char *api_key;		/* NULL when the provider takes none */
-} ProviderRequest;
-
 /*
- * Writes the request URL for req into buf (NUL-terminated).  Returns NULL on
- * success, else a static reason in the style of an error detail (an
- * unsupported interval, too many symbols, a URL longer than bufsize).
+ * Builds the request URL of req for the HTTP provider p into *url (malloc'd,
+ * the caller frees it).  Returns NULL on success, else a static reason in
+ * the style of an error detail (a bad base URL, an unsupported interval, too
+ * many symbols), with *url NULL: never half a URL.
  */
-extern const char *provider_url(ProviderKind kind, const ProviderRequest *req,
-								char *buf, size_t bufsize);
+extern const char *provider_url(const Provider *p, const ProviderRequest *req, char **url);
 
-/* The provider's name for interval_secs, or NULL when it has none. */
-extern const char *provider_interval_name(ProviderKind kind, int interval_secs);
+/* The provider's spelling of interval_secs, or NULL when it has none. */
+extern const char *provider_interval_name(const Provider *p, int interval_secs);
 
 /*
  * Copies url into buf with the value of every apikey=, api_key= and token=
  * query parameter replaced by "***", for logs and error messages.  Always
- * NUL-terminates; truncates to bufsize - 1 bytes.
+ * NUL-terminates; truncates to bufsize - 1 bytes.  URL_REDACT_SIZE(len)
+ * bytes hold the whole redaction of a URL of len bytes: each "***" replaces
+ * a value after a name of at least 6 bytes and its '?' or '&'.
  */
 extern void url_redact(const char *url, char *buf, size_t bufsize);
+#define URL_REDACT_SIZE(len) ((len) + 3 * ((len) / 7 + 1) + 1)
 
 #endif							/* STOCKEXT_PROVIDER_H */

@@ -13,16 +13,11 @@
 
 #include "provider_common.h"
 
-static const IntervalName av_intervals[] = {
-	{60, "1min"}, {300, "5min"}, {900, "15min"}, {1800, "30min"}, {3600, "60min"},
-	{86400, "daily"},
+/* Intraday history comes one calendar month of UTC per request. */
+static const ProviderInterval av_intervals[] = {
+	{60, "1min", 0, true}, {300, "5min", 0, true}, {900, "15min", 0, true},
+	{1800, "30min", 0, true}, {3600, "60min", 0, true}, {86400, "daily", 0, false},
 };
-
-const char *
-alphavantage_interval_name(int secs)
-{
-	return pc_interval_name(av_intervals, sizeof(av_intervals) / sizeof(av_intervals[0]), secs);
-}
 
 /* Case-insensitive substring test on a NUL-terminated message. */
 static bool
@@ -204,24 +199,22 @@ parse_alphavantage(const char *body, size_t len, int http_status,
 	json_object_put(root);
 }
 
-const char *
-alphavantage_url(const ProviderRequest *req, char *buf, size_t size)
+static const char *
+av_url(const ProviderRequest *req, ProviderUrl *u)
 {
-	const char *interval = alphavantage_interval_name(req->interval_secs);
+	const char *interval = provider_interval_name(&provider_alphavantage, req->interval_secs);
 	bool		daily = req->interval_secs == 86400;
 	bool		range = req->start != 0 || req->stop != 0;
-	size_t		pos = 0;
 
 	if (interval == NULL)
 		return "Alpha Vantage has no bars of this length; it offers 1, 5, 15, 30 and 60 minutes and 1 day.";
 	if (req->nsymbols != 1)
 		return "An Alpha Vantage request takes exactly one symbol.";
-	if (!pc_append(buf, size, &pos, "%s/query?function=%s&symbol=", req->base_url,
-				   daily ? "TIME_SERIES_DAILY" : "TIME_SERIES_INTRADAY") ||
-		!pc_append_escaped(buf, size, &pos, req->symbols[0]))
-		return "The request URL is too long.";
-	if (!daily && !pc_append(buf, size, &pos, "&interval=%s", interval))
-		return "The request URL is too long.";
+	pc_url_path(u, "/query", NULL);
+	pc_url_param(u, "function", daily ? "TIME_SERIES_DAILY" : "TIME_SERIES_INTRADAY");
+	pc_url_param(u, "symbol", req->symbols[0]);
+	if (!daily)
+		pc_url_param(u, "interval", interval);
 	if (!daily && range)
 	{
 		ParsedBar	first,
@@ -232,14 +225,30 @@ alphavantage_url(const ProviderRequest *req, char *buf, size_t size)
 		pc_wall_from_epoch(&last, req->stop - 1, 0);
 		if (first.year != last.year || first.mon != last.mon)
 			return "Alpha Vantage returns intraday history one calendar month per request; split the range by month.";
-		if (!pc_append(buf, size, &pos, "&month=%04d-%02d", first.year, first.mon))
-			return "The request URL is too long.";
+		pc_url_param_raw(u, "month", "%04d-%02d", first.year, first.mon);
 	}
 	/* compact is the newest 100 bars; a range needs the whole series. */
-	if (!pc_append(buf, size, &pos, "&outputsize=%s",
-				   range || req->outputsize > 100 ? "full" : "compact"))
-		return "The request URL is too long.";
-	if (!pc_append_key(buf, size, &pos, req->api_key))
-		return "The request URL is too long.";
+	pc_url_param(u, "outputsize", range || req->outputsize > 100 ? "full" : "compact");
+	pc_url_key(u, req->api_key);
 	return NULL;
 }
+
+static ProviderSettings av_settings;
+
+const Provider provider_alphavantage = {
+	.name = "alphavantage",
+	.title = "Alpha Vantage",
+	.api_title = "Alpha Vantage API",
+	.intervals = av_intervals,
+	.nintervals = sizeof(av_intervals) / sizeof(av_intervals[0]),
+	.max_symbols = 1,
+	.history_bars = 5000,
+	.takes_key = true,
+	.settings = &av_settings,
+	.default_url = "https://www.alphavantage.co",
+	/* The free plan's limits. */
+	.default_per_minute = 5,
+	.default_per_day = 25,
+	.url = av_url,
+	.parse = parse_alphavantage,
+};

@@ -1,6 +1,8 @@
 /*
  * provider_common.c
- *		Number, time and result helpers shared by the provider parsers.
+ *		Number, time, result and URL helpers shared by the providers, and
+ *		provider_url(), which builds any HTTP provider's request through its
+ *		url operation.
  *
  * Plain C over json-c (see provider.h).  Providers send numbers both as JSON
  * numbers and as strings; one strict reader handles both, so an empty or
@@ -15,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
 
 #include "provider_common.h"
 
@@ -375,16 +380,6 @@ pc_volume(json_object *v, int64_t *vol)
 	}
 }
 
-static int
-days_in_month(int year, int mon)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
-		return 29;
-	return days[mon - 1];
-}
-
 /* n digits at s as a number, or -1. */
 static int
 digits(const char *s, int n)
@@ -400,6 +395,16 @@ digits(const char *s, int n)
 	return v;
 }
 
+/* Whether the day exists: timegm() moves a 31 April to 1 May. */
+static bool
+real_date(int year, int mon, int mday)
+{
+	ParsedBar	t;
+
+	pc_wall_from_epoch(&t, pc_utc_epoch(year, mon, mday, 0, 0, 0), 0);
+	return t.mday == mday;
+}
+
 bool
 pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only)
 {
@@ -411,7 +416,7 @@ pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only)
 	mon = digits(s + 5, 2);
 	mday = digits(s + 8, 2);
 	if (s[4] != '-' || s[7] != '-' || year < 1000 || mon < 1 || mon > 12 ||
-		mday < 1 || mday > days_in_month(year, mon))
+		mday < 1 || !real_date(year, mon, mday))
 		return false;
 	if (len > 10)
 	{
@@ -436,50 +441,36 @@ pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only)
 	return true;
 }
 
-/* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int64_t
 pc_utc_epoch(int year, int mon, int mday, int hour, int min, int sec)
 {
-	return days_from_civil(year, mon, mday) * 86400 + hour * 3600 + min * 60 + sec;
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = mday;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	return (int64_t) timegm(&tm);
 }
 
 void
 pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset)
 {
-	int64_t		t = epoch + offset;
-	int64_t		days = (t >= 0 ? t : t - 86399) / 86400;
-	int64_t		secs = t - days * 86400;
-	int64_t		z = days + 719468;
-	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t		doe = z - era * 146097;
-	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t		mp = (5 * doy + 2) / 153;
-	int			mday = (int) (doy - (153 * mp + 2) / 5 + 1);
-	int			mon = (int) (mp < 10 ? mp + 3 : mp - 9);
+	time_t		t = (time_t) (epoch + offset);
+	struct tm	tm;
 
-	bar->year = (int) (yoe + era * 400 + (mon <= 2));
-	bar->mon = mon;
-	bar->mday = mday;
-	bar->hour = (int) (secs / 3600);
-	bar->min = (int) (secs / 60 % 60);
-	bar->sec = (int) (secs % 60);
+	/* Callers pass epochs within 2^40 s of 1970: gmtime_r cannot fail. */
+	memset(&tm, 0, sizeof(tm));
+	gmtime_r(&t, &tm);
+	bar->year = tm.tm_year + 1900;
+	bar->mon = tm.tm_mon + 1;
+	bar->mday = tm.tm_mday;
+	bar->hour = tm.tm_hour;
+	bar->min = tm.tm_min;
+	bar->sec = tm.tm_sec;
 }
 
 void
@@ -514,59 +505,6 @@ pc_check_bar(ParsedBar *bar)
 	if (bar->problem == NULL)
 		bar->problem = bar_problem(bar->open, bar->high, bar->low, bar->close,
 								   bar->has_volume, bar->volume);
-}
-
-bool
-pc_append(char *buf, size_t size, size_t *pos, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	if (*pos >= size)
-		return false;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *pos, size - *pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= size - *pos)
-		return false;
-	*pos += (size_t) n;
-	return true;
-}
-
-bool
-pc_append_escaped(char *buf, size_t size, size_t *pos, const char *s)
-{
-	for (; *s; s++)
-	{
-		unsigned char c = (unsigned char) *s;
-		bool		ok;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			ok = pc_append(buf, size, pos, "%c", c);
-		else
-			ok = pc_append(buf, size, pos, "%%%02X", c);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-const char *
-pc_interval_name(const IntervalName *table, size_t n, int secs)
-{
-	for (size_t i = 0; i < n; i++)
-	{
-		if (table[i].secs == secs)
-			return table[i].name;
-	}
-	return NULL;
-}
-
-bool
-pc_append_key(char *buf, size_t size, size_t *pos, const char *api_key)
-{
-	return api_key == NULL ||
-		(pc_append(buf, size, pos, "&apikey=") && pc_append_escaped(buf, size, pos, api_key));
 }
 
 json_object *
@@ -629,61 +567,203 @@ url_redact(const char *url, char *buf, size_t bufsize)
 	buf[pos] = '\0';
 }
 
-const char *
-provider_url(ProviderKind kind, const ProviderRequest *req, char *buf, size_t bufsize)
-{
-	const char *problem = "The provider is unknown.";
-	ProviderRequest r = *req;
-	char		base[1024];
-	size_t		baselen;
+/* ---------- request URLs, over libcurl's URL API ---------- */
 
-	if (bufsize > 0)
-		buf[0] = '\0';
+/*
+ * The path and query are put together here from pieces escaped by
+ * curl_easy_escape, which keeps RFC 3986's unreserved characters and writes
+ * %XX (upper case) for every other byte; libcurl's URL API reads the base
+ * URL and checks the result.  Parts set one by one with curl_url_set would
+ * be normalised by libcurl (lower-case hex in 7.88, and with
+ * CURLU_URLENCODE spaces as '+' and '/' left alone), so the same request
+ * would be spelled differently from one libcurl to the next.
+ */
+struct ProviderUrl
+{
+	char	   *path;			/* malloc'd: the base path, then ours */
+	char	   *query;			/* malloc'd: the base query, then ours */
+	bool		failed;			/* out of memory */
+};
+
+/* Appends s (NULL: out of memory) to *text, joined by sep when not empty. */
+static void
+url_append(ProviderUrl *u, char **text, const char *sep, const char *s)
+{
+	size_t		had = strlen(*text);
+	char	   *grown;
+
+	if (u->failed || s == NULL)
+	{
+		u->failed = true;
+		return;
+	}
+	if (had == 0)
+		sep = "";
+	grown = realloc(*text, had + strlen(sep) + strlen(s) + 1);
+	if (grown == NULL)
+	{
+		u->failed = true;
+		return;
+	}
+	strcpy(grown + had, sep);
+	strcat(grown, s);
+	*text = grown;
+}
+
+/* Appends s escaped. */
+static void
+url_append_escaped(ProviderUrl *u, char **text, const char *sep, const char *s)
+{
+	char	   *escaped = curl_easy_escape(NULL, s, 0);
+
+	url_append(u, text, sep, escaped);
+	curl_free(escaped);
+}
+
+void
+pc_url_path(ProviderUrl *u, const char *literal, const char *segment)
+{
+	url_append(u, &u->path, "", literal);
+	if (segment != NULL)
+		url_append_escaped(u, &u->path, "", segment);
+}
+
+void
+pc_url_param(ProviderUrl *u, const char *name, const char *value)
+{
+	pc_url_param_list(u, name, &value, 1);
+}
+
+void
+pc_url_param_list(ProviderUrl *u, const char *name, const char *const *values, int n)
+{
+	url_append(u, &u->query, "&", name);
+	url_append(u, &u->query, "", "=");
+	for (int i = 0; i < n; i++)
+		url_append_escaped(u, &u->query, i > 0 ? "," : "", values[i]);
+}
+
+void
+pc_url_param_raw(ProviderUrl *u, const char *name, const char *fmt,...)
+{
+	char		value[128];
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	url_append(u, &u->query, "&", name);
+	url_append(u, &u->query, "", "=");
+	url_append(u, &u->query, "", n < 0 || (size_t) n >= sizeof(value) ? NULL : value);
+}
+
+void
+pc_url_key(ProviderUrl *u, const char *api_key)
+{
+	if (api_key != NULL)
+		pc_url_param(u, "apikey", api_key);
+}
+
+/*
+ * Reads base into u (its path without trailing slashes, its query) and
+ * *origin (scheme, host and port, malloc'd).  NULL, or why it cannot.
+ */
+static const char *
+url_base(const char *base, ProviderUrl *u, char **origin)
+{
+	CURLU	   *h = curl_url();
+	char	   *scheme = NULL,
+			   *path = NULL,
+			   *query = NULL,
+			   *got = NULL;
+	const char *problem = NULL;
+	size_t		len;
+
+	if (h == NULL)
+		return "The request URL cannot be built: out of memory.";
+	if (curl_url_set(h, CURLUPART_URL, base, 0) != CURLUE_OK ||
+		curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		(strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		problem = "The provider's base URL is not an http or https URL.";
+	else if (curl_url_get(h, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
+			 (curl_url_get(h, CURLUPART_QUERY, &query, 0) != CURLUE_OK && query != NULL) ||
+			 curl_url_set(h, CURLUPART_PATH, NULL, 0) != CURLUE_OK ||
+			 curl_url_set(h, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+			 curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+			 curl_url_get(h, CURLUPART_URL, &got, 0) != CURLUE_OK)
+		problem = "The request URL cannot be built: out of memory.";
+	else
+	{
+		/* "https://host/" and "https://host" name the same base. */
+		len = strlen(path);
+		while (len > 0 && path[len - 1] == '/')
+			len--;
+		u->path = strndup(path, len);
+		u->query = strdup(query ? query : "");
+		len = strlen(got);
+		if (len > 0 && got[len - 1] == '/')
+			len--;
+		*origin = strndup(got, len);
+		if (u->path == NULL || u->query == NULL || *origin == NULL)
+			problem = "The request URL cannot be built: out of memory.";
+	}
+	curl_free(scheme);
+	curl_free(path);
+	curl_free(query);
+	curl_free(got);
+	curl_url_cleanup(h);
+	return problem;
+}
+
+const char *
+provider_url(const Provider *p, const ProviderRequest *req, char **url)
+{
+	ProviderUrl u = {0};
+	char	   *origin = NULL;
+	char	   *whole = NULL;
+	char	   *got = NULL;
+	CURLU	   *h = NULL;
+	const char *problem;
+
+	*url = NULL;
 	if (req->base_url == NULL || req->base_url[0] == '\0')
 		return "The provider's base URL is empty.";
-	/* "https://host/" and "https://host" name the same base. */
-	baselen = strlen(req->base_url);
-	while (baselen > 0 && req->base_url[baselen - 1] == '/')
-		baselen--;
-	if (baselen == 0 || baselen >= sizeof(base))
-		return "The provider's base URL is empty or longer than 1023 bytes.";
-	memcpy(base, req->base_url, baselen);
-	base[baselen] = '\0';
-	r.base_url = base;
 	if (req->nsymbols < 1 || req->symbols == NULL)
 		return "The request names no symbol.";
 	if ((req->start != 0 || req->stop != 0) &&
 		(req->stop <= req->start || req->start < 0 || req->stop > PC_MAX_EPOCH))
 		return "The request's range is empty or outside the years 1970 to 9999.";
-	switch (kind)
+	problem = url_base(req->base_url, &u, &origin);
+	if (problem == NULL)
+		problem = p->url(req, &u);
+	if (problem == NULL)
 	{
-		case PROVIDER_TWELVEDATA:
-			problem = twelvedata_url(&r, buf, bufsize);
-			break;
-		case PROVIDER_ALPHAVANTAGE:
-			problem = alphavantage_url(&r, buf, bufsize);
-			break;
-		case PROVIDER_YAHOO:
-			problem = yahoo_url(&r, buf, bufsize);
-			break;
+		/* The whole URL, read back by libcurl: what it will request. */
+		if (!u.failed && (whole = malloc(strlen(origin) + strlen(u.path) + strlen(u.query) + 2)) != NULL)
+			sprintf(whole, "%s%s%s%s", origin, u.path, u.query[0] ? "?" : "", u.query);
+		if (u.failed || whole == NULL || (h = curl_url()) == NULL ||
+			curl_url_set(h, CURLUPART_URL, whole, 0) != CURLUE_OK ||
+			curl_url_get(h, CURLUPART_URL, &got, 0) != CURLUE_OK ||
+			(*url = strdup(got)) == NULL)
+			problem = "The request URL cannot be built: out of memory.";
 	}
-	/* Never hand out half a URL. */
-	if (problem != NULL && bufsize > 0)
-		buf[0] = '\0';
+	curl_free(got);
+	curl_url_cleanup(h);
+	free(whole);
+	free(origin);
+	free(u.path);
+	free(u.query);
 	return problem;
 }
 
 const char *
-provider_interval_name(ProviderKind kind, int interval_secs)
+provider_interval_name(const Provider *p, int interval_secs)
 {
-	switch (kind)
+	for (int i = 0; i < p->nintervals; i++)
 	{
-		case PROVIDER_TWELVEDATA:
-			return twelvedata_interval_name(interval_secs);
-		case PROVIDER_ALPHAVANTAGE:
-			return alphavantage_interval_name(interval_secs);
-		case PROVIDER_YAHOO:
-			return yahoo_interval_name(interval_secs);
+		if (p->intervals[i].secs == interval_secs)
+			return p->intervals[i].name;
 	}
 	return NULL;
 }

@@ -121,10 +121,10 @@ extern const char *pc_volume(json_object *v, int64_t *vol);
  */
 extern bool pc_wall_time(const char *s, size_t len, ParsedBar *bar, bool *date_only);
 
-/* Seconds since the epoch of a UTC wall time (proleptic Gregorian). */
+/* Seconds since the epoch of a UTC wall time (timegm). */
 extern int64_t pc_utc_epoch(int year, int mon, int mday, int hour, int min, int sec);
 
-/* Sets bar's wall time from a UTC epoch shifted by offset seconds. */
+/* Sets bar's wall time from a UTC epoch shifted by offset seconds (gmtime_r). */
 extern void pc_wall_from_epoch(ParsedBar *bar, int64_t epoch, int64_t offset);
 
 /*
@@ -136,35 +136,30 @@ extern void pc_set_zone(ParsedBar *bar, const char *zone);
 /* Runs bar_problem() on a bar whose fields are all read. */
 extern void pc_check_bar(ParsedBar *bar);
 
-/* Appends s to buf at *pos, percent-encoding all but RFC 3986 unreserved. */
-extern bool pc_append_escaped(char *buf, size_t size, size_t *pos, const char *s);
-
-/* Appends a printf-style string; false when it does not fit. */
-extern bool pc_append(char *buf, size_t size, size_t *pos, const char *fmt,...)
-			__attribute__((format(printf, 4, 5)));
-
 /* A member of an object whose key, after an optional "N. " prefix, is name. */
 extern json_object *pc_member_suffix(json_object *obj, const char *name);
 
-/* A provider's name for a bar length. */
-typedef struct IntervalName
-{
-	int			secs;
-	const char *name;
-} IntervalName;
+/*
+ * Building a request URL (struct ProviderUrl in provider_common.c): a
+ * provider's url() adds path and query to the base that provider_url has
+ * set.  These never fail on their own: a failure (out of memory) is kept in
+ * u, and provider_url reports it.
+ */
 
-/* The name of secs in table[0..n-1], or NULL. */
-extern const char *pc_interval_name(const IntervalName *table, size_t n, int secs);
+/* Appends literal to the path, then segment escaped when it is not NULL. */
+extern void pc_url_path(ProviderUrl *u, const char *literal, const char *segment);
 
-/* Appends "&apikey=KEY" (escaped) when api_key is set; false if too long. */
-extern bool pc_append_key(char *buf, size_t size, size_t *pos, const char *api_key);
+/* Appends name=value to the query, the value escaped (curl_easy_escape). */
+extern void pc_url_param(ProviderUrl *u, const char *name, const char *value);
 
-/* Per-provider halves of provider_url and provider_interval_name. */
-extern const char *twelvedata_url(const ProviderRequest *req, char *buf, size_t size);
-extern const char *alphavantage_url(const ProviderRequest *req, char *buf, size_t size);
-extern const char *yahoo_url(const ProviderRequest *req, char *buf, size_t size);
-extern const char *twelvedata_interval_name(int secs);
-extern const char *alphavantage_interval_name(int secs);
-extern const char *yahoo_interval_name(int secs);
+/* Appends name=v1,v2,... with each value escaped. */
+extern void pc_url_param_list(ProviderUrl *u, const char *name, const char *const *values, int n);
+
+/* Appends name=value with a printf-style value written as it is (safe text). */
+extern void pc_url_param_raw(ProviderUrl *u, const char *name, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+/* Appends apikey=KEY (escaped) when api_key is set. */
+extern void pc_url_key(ProviderUrl *u, const char *api_key);
 
 #endif							/* STOCKEXT_PROVIDER_COMMON_H */

@@ -19,17 +19,15 @@
 /* The "no rows match" reply: an empty series, not a failure. */
 #define TD_NO_DATA "No data is available"
 
-static const IntervalName td_intervals[] = {
-	{60, "1min"}, {300, "5min"}, {900, "15min"}, {1800, "30min"},
-	{2700, "45min"}, {3600, "1h"}, {7200, "2h"}, {14400, "4h"},
-	{86400, "1day"}, {604800, "1week"},
-};
+/* Bars one request returns at most (outputsize). */
+#define TD_MAX_BARS 5000
 
-const char *
-twelvedata_interval_name(int secs)
-{
-	return pc_interval_name(td_intervals, sizeof(td_intervals) / sizeof(td_intervals[0]), secs);
-}
+static const ProviderInterval td_intervals[] = {
+	{60, "1min", 0, false}, {300, "5min", 0, false}, {900, "15min", 0, false},
+	{1800, "30min", 0, false}, {2700, "45min", 0, false}, {3600, "1h", 0, false},
+	{7200, "2h", 0, false}, {14400, "4h", 0, false}, {86400, "1day", 0, false},
+	{604800, "1week", 0, false},
+};
 
 /* Series are streamed (provider_series.c). */
 static bool
@@ -317,46 +315,55 @@ parse_twelvedata(const char *body, size_t len, int http_status,
 	parse_twelvedata_zone(body, len, http_status, symbol, "UTC", out);
 }
 
-const char *
-twelvedata_url(const ProviderRequest *req, char *buf, size_t size)
+static const char *
+td_url(const ProviderRequest *req, ProviderUrl *u)
 {
-	const char *interval = twelvedata_interval_name(req->interval_secs);
-	size_t		pos = 0;
+	const char *interval = provider_interval_name(&provider_twelvedata, req->interval_secs);
 
 	if (interval == NULL)
 		return "TwelveData has no bars of this length; it offers 1, 5, 15, 30 and 45 minutes, 1, 2 and 4 hours, 1 day and 1 week.";
 	if (req->nsymbols < 1 || req->nsymbols > TD_MAX_SYMBOLS)
 		return "A TwelveData request takes 1 to 120 symbols.";
-	if (!pc_append(buf, size, &pos, "%s/time_series?symbol=", req->base_url))
-		return "The request URL is too long.";
-	for (int i = 0; i < req->nsymbols; i++)
-	{
-		if ((i > 0 && !pc_append(buf, size, &pos, ",")) ||
-			!pc_append_escaped(buf, size, &pos, req->symbols[i]))
-			return "The request URL is too long.";
-	}
+	pc_url_path(u, "/time_series", NULL);
+	pc_url_param_list(u, "symbol", req->symbols, req->nsymbols);
+	pc_url_param(u, "interval", interval);
 	/* UTC wall times are unambiguous; see parse_twelvedata. */
-	if (!pc_append(buf, size, &pos, "&interval=%s&timezone=UTC", interval))
-		return "The request URL is too long.";
+	pc_url_param(u, "timezone", "UTC");
 	if (req->start != 0 || req->stop != 0)
 	{
 		ParsedBar	t;
 
 		/* end_date is inclusive: stop names the first bar not wanted. */
 		pc_wall_from_epoch(&t, req->start, 0);
-		if (!pc_append(buf, size, &pos, "&start_date=%04d-%02d-%02d%%20%02d:%02d:%02d",
-					   t.year, t.mon, t.mday, t.hour, t.min, t.sec))
-			return "The request URL is too long.";
+		pc_url_param_raw(u, "start_date", "%04d-%02d-%02d%%20%02d:%02d:%02d",
+						 t.year, t.mon, t.mday, t.hour, t.min, t.sec);
 		pc_wall_from_epoch(&t, req->stop - 1, 0);
-		if (!pc_append(buf, size, &pos, "&end_date=%04d-%02d-%02d%%20%02d:%02d:%02d",
-					   t.year, t.mon, t.mday, t.hour, t.min, t.sec))
-			return "The request URL is too long.";
+		pc_url_param_raw(u, "end_date", "%04d-%02d-%02d%%20%02d:%02d:%02d",
+						 t.year, t.mon, t.mday, t.hour, t.min, t.sec);
 	}
-	if (req->outputsize > 0 &&
-		!pc_append(buf, size, &pos, "&outputsize=%d",
-				   req->outputsize > 5000 ? 5000 : req->outputsize))
-		return "The request URL is too long.";
-	if (!pc_append_key(buf, size, &pos, req->api_key))
-		return "The request URL is too long.";
+	if (req->outputsize > 0)
+		pc_url_param_raw(u, "outputsize", "%d",
+						 req->outputsize > TD_MAX_BARS ? TD_MAX_BARS : req->outputsize);
+	pc_url_key(u, req->api_key);
 	return NULL;
 }
+
+static ProviderSettings td_settings;
+
+const Provider provider_twelvedata = {
+	.name = "twelvedata",
+	.title = "TwelveData",
+	.api_title = "TwelveData API",
+	.intervals = td_intervals,
+	.nintervals = sizeof(td_intervals) / sizeof(td_intervals[0]),
+	.max_symbols = TD_MAX_SYMBOLS,
+	.history_bars = TD_MAX_BARS,
+	.takes_key = true,
+	.settings = &td_settings,
+	.default_url = "https://api.twelvedata.com",
+	/* The free plan's limits. */
+	.default_per_minute = 8,
+	.default_per_day = 800,
+	.url = td_url,
+	.parse = parse_twelvedata,
+};

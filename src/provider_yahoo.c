@@ -21,16 +21,12 @@
 
 #include "provider_common.h"
 
-static const IntervalName yahoo_intervals[] = {
-	{60, "1m"}, {120, "2m"}, {300, "5m"}, {900, "15m"}, {1800, "30m"},
-	{3600, "60m"}, {5400, "90m"}, {86400, "1d"}, {604800, "1wk"},
+/* History of bars under an hour: 7 days per request. */
+static const ProviderInterval yahoo_intervals[] = {
+	{60, "1m", 7, false}, {120, "2m", 7, false}, {300, "5m", 7, false},
+	{900, "15m", 7, false}, {1800, "30m", 7, false}, {3600, "60m", 0, false},
+	{5400, "90m", 0, false}, {86400, "1d", 0, false}, {604800, "1wk", 0, false},
 };
-
-const char *
-yahoo_interval_name(int secs)
-{
-	return pc_interval_name(yahoo_intervals, sizeof(yahoo_intervals) / sizeof(yahoo_intervals[0]), secs);
-}
 
 /* dataGranularity in seconds ("1h" is an alias of "60m"), or 0. */
 static int
@@ -329,31 +325,47 @@ yahoo_range(int64_t span)
 	return "max";
 }
 
-const char *
-yahoo_url(const ProviderRequest *req, char *buf, size_t size)
+static const char *
+yahoo_url(const ProviderRequest *req, ProviderUrl *u)
 {
-	const char *interval = yahoo_interval_name(req->interval_secs);
-	size_t		pos = 0;
+	const char *interval = provider_interval_name(&provider_yahoo, req->interval_secs);
 
 	if (interval == NULL)
 		return "Yahoo has no bars of this length; it offers 1, 2, 5, 15, 30, 60 and 90 minutes, 1 day and 1 week.";
 	if (req->nsymbols != 1)
 		return "A Yahoo request takes exactly one symbol.";
-	if (!pc_append(buf, size, &pos, "%s/v8/finance/chart/", req->base_url) ||
-		!pc_append_escaped(buf, size, &pos, req->symbols[0]) ||
-		!pc_append(buf, size, &pos, "?interval=%s", interval))
-		return "The request URL is too long.";
+	pc_url_path(u, "/v8/finance/chart/", req->symbols[0]);
+	pc_url_param(u, "interval", interval);
 	if (req->start != 0 || req->stop != 0)
 	{
-		if (!pc_append(buf, size, &pos, "&period1=%lld&period2=%lld",
-					   (long long) req->start, (long long) req->stop))
-			return "The request URL is too long.";
+		pc_url_param_raw(u, "period1", "%lld", (long long) req->start);
+		pc_url_param_raw(u, "period2", "%lld", (long long) req->stop);
 	}
-	else if (!pc_append(buf, size, &pos, "&range=%s",
-						yahoo_range((int64_t) (req->outputsize > 0 ? req->outputsize : 1) *
-									req->interval_secs)))
-		return "The request URL is too long.";
-	if (!pc_append(buf, size, &pos, "&includePrePost=false"))
-		return "The request URL is too long.";
+	else
+		pc_url_param(u, "range",
+					 yahoo_range((int64_t) (req->outputsize > 0 ? req->outputsize : 1) *
+								 req->interval_secs));
+	pc_url_param(u, "includePrePost", "false");
 	return NULL;
 }
+
+static ProviderSettings yahoo_settings;
+
+const Provider provider_yahoo = {
+	.name = "yahoo",
+	.title = "Yahoo Finance",
+	.api_title = "Yahoo Finance chart API",
+	.intervals = yahoo_intervals,
+	.nintervals = sizeof(yahoo_intervals) / sizeof(yahoo_intervals[0]),
+	.max_symbols = 1,
+	.history_bars = 5000,
+	.takes_key = false,
+	.browser_ua = true,
+	.settings = &yahoo_settings,
+	.default_url = "https://query1.finance.yahoo.com",
+	/* Yahoo publishes no limits: these stay well under what it tolerates. */
+	.default_per_minute = 30,
+	.default_per_day = 2000,
+	.url = yahoo_url,
+	.parse = parse_yahoo,
+};

@@ -34,8 +34,10 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "providers.h"
 #include "rate_limit.h"
 
 #define SECOND_BUCKETS 61		/* the current second and the 60 before */
@@ -58,8 +60,12 @@ typedef struct RateWindow
 #define RATES_FILE "stockext_rate_limits"
 #define RATES_MAGIC 0x53455232		/* "SER2" */
 
-/* What 0.1.0 saved: counts of the calendar minute and day of its last grant. */
+/*
+ * What 0.1.0 saved: counts of the calendar minute and day of its last grant,
+ * for its three providers (the first three of provider_list).
+ */
 #define RATES_MAGIC_V1 0x53455231	/* "SER1" */
+#define RATES_V1_PROVIDERS 3
 typedef struct RateWindowV1
 {
 	int64		minute;			/* minutes since the epoch */
@@ -71,25 +77,28 @@ typedef struct RateWindowV1
 typedef struct RatesFileV1
 {
 	uint32		magic;
-	RateWindowV1 rates[RATE_PROVIDERS];
+	RateWindowV1 rates[RATES_V1_PROVIDERS];
 } RatesFileV1;
 
+/* One window per provider, at its position in provider_list. */
 typedef struct RateShared
 {
 	LWLock	   *lock;			/* guards rates */
-	RateWindow	rates[RATE_PROVIDERS];
+	RateWindow	rates[FLEXIBLE_ARRAY_MEMBER];
 } RateShared;
+
+#define RATES_SIZE (sizeof(RateWindow) * provider_count)
 
 /* NULL when not preloaded: limits then hold for this process only. */
 static RateShared *shared = NULL;
-static RateWindow local_rates[RATE_PROVIDERS];
+static RateWindow *local_rates = NULL;
 
 static void rates_load(void);
 
 void
 rate_limit_shmem_request(void)
 {
-	RequestAddinShmemSpace(sizeof(RateShared));
+	RequestAddinShmemSpace(offsetof(RateShared, rates) + RATES_SIZE);
 	RequestNamedLWLockTranche("stockext_rates", 1);
 }
 
@@ -99,10 +108,10 @@ rate_limit_shmem_startup(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("stockext_rates", sizeof(RateShared), &found);
+	shared = ShmemInitStruct("stockext_rates", offsetof(RateShared, rates) + RATES_SIZE, &found);
 	if (!found)
 	{
-		memset(shared, 0, sizeof(RateShared));
+		memset(shared, 0, offsetof(RateShared, rates) + RATES_SIZE);
 		shared->lock = &GetNamedLWLockTranche("stockext_rates")->lock;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -143,7 +152,7 @@ bucket_add(RateBucket *buckets, int n, int64 now, int cost)
 static void
 rates_convert_v1(const RatesFileV1 *old)
 {
-	for (int i = 0; i < RATE_PROVIDERS; i++)
+	for (int i = 0; i < RATES_V1_PROVIDERS; i++)
 	{
 		const RateWindowV1 *w = &old->rates[i];
 
@@ -173,8 +182,14 @@ rates_load(void)
 	}
 	if (fread(&magic, 1, sizeof(magic), file) == sizeof(magic))
 	{
+		size_t		got;
+
+		/* A stockext that knew fewer providers saved fewer windows. */
 		if (magic == RATES_MAGIC)
-			read = fread(shared->rates, 1, sizeof(shared->rates), file) == sizeof(shared->rates);
+		{
+			got = fread(shared->rates, 1, RATES_SIZE, file);
+			read = got > 0 && got % sizeof(RateWindow) == 0;
+		}
 		else if (magic == RATES_MAGIC_V1 && fseek(file, 0, SEEK_SET) == 0 &&
 				 fread(&v1, 1, sizeof(v1), file) == sizeof(v1))
 		{
@@ -184,7 +199,7 @@ rates_load(void)
 	}
 	if (!read)
 	{
-		memset(shared->rates, 0, sizeof(shared->rates));
+		memset(shared->rates, 0, RATES_SIZE);
 		ereport(LOG,
 				(errmsg("ignoring file \"%s\": not a saved state of this stockext", RATES_FILE)));
 	}
@@ -209,7 +224,7 @@ rates_save(void)
 	if (file != NULL)
 	{
 		bool		written = fwrite(&magic, 1, sizeof(magic), file) == sizeof(magic) &&
-			fwrite(shared->rates, 1, sizeof(shared->rates), file) == sizeof(shared->rates);
+			fwrite(shared->rates, 1, RATES_SIZE, file) == RATES_SIZE;
 
 		if (FreeFile(file) == 0 && written && rename(tmp, RATES_FILE) == 0)
 			return;
@@ -224,8 +239,12 @@ rates_save(void)
 static RateWindow *
 window_of(int provider)
 {
-	Assert(provider >= 0 && provider < RATE_PROVIDERS);
-	return shared ? &shared->rates[provider] : &local_rates[provider];
+	Assert(provider >= 0 && provider < provider_count);
+	if (shared)
+		return &shared->rates[provider];
+	if (local_rates == NULL)
+		local_rates = MemoryContextAllocZero(TopMemoryContext, RATES_SIZE);
+	return &local_rates[provider];
 }
 
 bool

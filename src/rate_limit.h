@@ -5,11 +5,9 @@
 #ifndef STOCKEXT_RATE_LIMIT_H
 #define STOCKEXT_RATE_LIMIT_H
 
-/* One allowance per ProviderKind. */
-#define RATE_PROVIDERS 3
-
 /*
- * Takes cost requests from a provider's allowances, shared by all workers:
+ * Takes cost requests from the allowances of a provider (its position in
+ * provider_list), shared by all workers:
  * false when the last 60 seconds would then hold more than per_minute
  * requests or the last 24 hours more than per_day; *daily then tells
  * whether the day's allowance is the one spent.

@@ -14,6 +14,8 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -21,7 +23,9 @@
 #include "utils/timestamp.h"
 
 #include "bar.h"
+#include "guc.h"
 #include "ingest.h"
+#include "poll.h"
 #include "simulated.h"
 
 #define UNIX_EPOCH_USEC ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
@@ -167,7 +171,7 @@ simulate_align(TimestampTz t, int64 res_usec)
 
 void
 simulate_bar(const char *symbol, int64 seed, TimestampTz ts, int64 res_usec,
-			 TimestampTz as_of, SimBar *out)
+			 TimestampTz as_of, IngestBar *out)
 {
 	uint64		key = symbol_key(symbol, seed);
 	SymbolProfile p = profile_of(symbol, key);
@@ -178,7 +182,11 @@ simulate_bar(const char *symbol, int64 seed, TimestampTz ts, int64 res_usec,
 	double		volume;
 	KnotCache	cache[NLAYERS] = {{0}};
 
+	strlcpy(out->symbol, symbol, sizeof(out->symbol));
+	out->has_ts = true;
 	out->ts = ts;
+	out->has_volume = true;
+	out->problem = NULL;
 	out->open = price_at(key, &p, t0, cache);
 	out->close = price_at(key, &p, end, cache);
 	out->high = Max(out->open, out->close);
@@ -216,14 +224,14 @@ simulate_check_resolution(const Interval *res)
 {
 	int64		usec = res->time + (int64) res->day * USECS_PER_DAY;
 
-	if (res->month != 0 || usec < USECS_PER_SEC || usec > 7 * USECS_PER_DAY ||
-		usec % USECS_PER_SEC != 0)
+	if (res->month != 0 || usec < provider_simulated.min_secs * USECS_PER_SEC ||
+		usec > provider_simulated.max_secs * USECS_PER_SEC || usec % USECS_PER_SEC != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resolution \"%s\" is not supported by provider \"simulated\"",
 						DatumGetCString(DirectFunctionCall1(interval_out,
 															IntervalPGetDatum(res)))),
-				 errdetail("The simulated feed serves whole numbers of seconds from 1 second to 7 days.")));
+				 errdetail("The simulated feed serves %s.", provider_simulated.serves)));
 	return usec;
 }
 
@@ -320,7 +328,7 @@ stockext_simulate_bars(PG_FUNCTION_ARGS)
 	st = funcctx->user_fctx;
 	if (st->next < st->stop)
 	{
-		SimBar		bar;
+		IngestBar	bar;
 		Datum		values[6];
 		bool		nulls[6] = {false};
 
@@ -356,22 +364,7 @@ simulate_ingest(const char *symbol, int64 seed, TimestampTz start,
 		int			n = 0;
 
 		for (; n < INGEST_CHUNK && ts < end; n++, ts += res_usec)
-		{
-			SimBar		sb;
-			IngestBar  *b = &bars[n];
-
-			simulate_bar(symbol, seed, ts, res_usec, as_of, &sb);
-			strlcpy(b->symbol, symbol, sizeof(b->symbol));
-			b->has_ts = true;
-			b->ts = sb.ts;
-			b->open = sb.open;
-			b->high = sb.high;
-			b->low = sb.low;
-			b->close = sb.close;
-			b->has_volume = true;
-			b->volume = sb.volume;
-			b->problem = NULL;
-		}
+			simulate_bar(symbol, seed, ts, res_usec, as_of, &bars[n]);
 		stored += ingest_bars(bars, n, res, "simulated", feed_id, NULL);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -393,3 +386,51 @@ stockext_ingest_simulated(PG_FUNCTION_ARGS)
 	check_finite_range(start, stop);
 	PG_RETURN_INT64(simulate_ingest(symbol, seed, start, stop, res, GetCurrentTimestamp(), 0));
 }
+
+/*
+ * A poll of the simulated feed, for one symbol: from its newest stored bar
+ * (or the bar now forming, for a new symbol) to now.  After a restart this
+ * fills the gap, up to stockext.max_gap_fill days back.
+ */
+static int64_t
+simulated_store(const Feed *f, const char *symbol)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		res_usec = simulate_check_resolution(&f->resolution);
+	TimestampTz earliest = simulate_align(now - (int64) stockext_max_gap_fill_days * USECS_PER_DAY,
+										  res_usec);
+	TimestampTz start = simulate_align(now, res_usec);
+	Oid			types[2] = {TEXTOID, INTERVALOID};
+	Datum		args[2] = {CStringGetTextDatum(symbol), IntervalPGetDatum(&f->resolution)};
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT ts FROM stockext.ticks"
+							  " WHERE symbol = $1 AND resolution = $2"
+							  " ORDER BY ts DESC LIMIT 1",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the newest bar failed");
+	if (SPI_processed == 1)
+	{
+		TimestampTz newest = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc,
+															   1, &isnull));
+
+		start = Max(Min(newest, start), earliest);
+	}
+	SPI_finish();
+	return simulate_ingest(symbol, f->seed, start, now, &f->resolution, now, f->id);
+}
+
+const Provider provider_simulated = {
+	.name = "simulated",
+	.title = "the simulated feed",
+	.min_secs = 1,
+	.max_secs = 7 * SECS_PER_DAY,
+	.serves = "whole numbers of seconds from 1 second to 7 days",
+	.max_symbols = 1,
+	/* a backfill chunk (one NOTICE) */
+	.history_bars = 10000,
+	.store = simulated_store,
+};

@@ -7,12 +7,11 @@
 
 #include "datatype/timestamp.h"
 
-typedef struct SimBar
-{
-	TimestampTz ts;
-	double		open, high, low, close;
-	int64		volume;
-} SimBar;
+#include "ingest.h"
+#include "provider.h"
+
+/* The simulated feed as a provider: a local one (store, no HTTP). */
+extern const Provider provider_simulated;
 
 /*
  * The bar of "symbol" (upper case, as stored) starting at ts (a multiple of res_usec since the Unix
@@ -20,7 +19,7 @@ typedef struct SimBar
  * the part formed so far.  The same arguments always give the same bar.
  */
 extern void simulate_bar(const char *symbol, int64 seed, TimestampTz ts,
-						 int64 res_usec, TimestampTz as_of, SimBar *out);
+						 int64 res_usec, TimestampTz as_of, IngestBar *out);
 
 /* The start of the bar containing t. */
 extern TimestampTz simulate_align(TimestampTz t, int64 res_usec);

@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "providers.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -27,6 +28,9 @@ _PG_init(void)
 		return;
 
 	stockext_define_gucs();
+	for (int i = 0; i < provider_count; i++)
+		if (provider_list[i]->settings != NULL)
+			stockext_define_provider_gucs(provider_list[i]);
 	stockext_worker_init();
 
 	/* Settings are defined above this line by the features that read them. */

@@ -9,9 +9,10 @@
  * without it cost a short-lived process per round and are never held open.
  * CREATE EXTENSION wakes the launcher when it commits.
  *
- * A worker polls its database's due feeds, each in its own transaction.  A
- * failed poll is caught, recorded in stockext.errors, logged as a WARNING
- * and backed off: an ERROR must not end the loop.  The launcher restarts
+ * A worker polls its database's due feeds (fetch.c, one road for every
+ * provider), each step in its own transaction.  A failed poll is caught,
+ * recorded in stockext.errors, logged as a WARNING and backed off: an ERROR
+ * must not end the loop.  The launcher restarts
  * workers that die; the postmaster restarts the launcher.
  *
  * A worker whose database is not the live one (stockext.idle_reason(): a
@@ -58,10 +59,8 @@
 #include "alerts.h"
 #include "fetch.h"
 #include "guc.h"
-#include "ingest.h"
 #include "poll.h"
 #include "rate_limit.h"
-#include "simulated.h"
 #include "worker.h"
 
 PGDLLEXPORT void stockext_launcher_main(Datum arg);
@@ -498,91 +497,6 @@ due_feeds(void *arg)
 	}
 }
 
-/*
- * The simulated feed: per symbol, from its newest stored bar (or the bar now
- * forming, for a new symbol) to now.  After a restart this fills the gap,
- * up to stockext.max_gap_fill days back.
- */
-static int64
-poll_simulated(Feed *f)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	int64		res_usec = simulate_check_resolution(&f->resolution);
-	TimestampTz earliest = simulate_align(now - (int64) stockext_max_gap_fill_days * USECS_PER_DAY,
-										  res_usec);
-	Oid			types[2] = {TEXTOID, INTERVALOID};
-	int64		stored = 0;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	for (int i = 0; i < f->nsymbols; i++)
-	{
-		Datum		args[2] = {CStringGetTextDatum(f->symbols[i]),
-		IntervalPGetDatum(&f->resolution)};
-		TimestampTz start = simulate_align(now, res_usec);
-		bool		isnull;
-
-		if (SPI_execute_with_args("SELECT ts FROM stockext.ticks"
-								  " WHERE symbol = $1 AND resolution = $2"
-								  " ORDER BY ts DESC LIMIT 1",
-								  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "reading the newest bar failed");
-		if (SPI_processed == 1)
-		{
-			TimestampTz newest = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-																   SPI_tuptable->tupdesc,
-																   1, &isnull));
-
-			start = Max(Min(newest, start), earliest);
-		}
-		stored += simulate_ingest(f->symbols[i], f->seed, start, now,
-								  &f->resolution, now, f->id);
-	}
-	SPI_finish();
-	return stored;
-}
-
-typedef struct PollArgs
-{
-	Feed	   *feed;
-	const char *error;
-	int			http_status;
-} PollArgs;
-
-static void
-poll_and_record(void *arg)
-{
-	PollArgs   *p = arg;
-
-	record_poll(p->feed->id, poll_simulated(p->feed), NULL, 0);
-}
-
-static void
-record_failure(void *arg)
-{
-	PollArgs   *p = arg;
-
-	record_poll(p->feed->id, 0, p->error, p->http_status);
-}
-
-static void
-poll_feed(Feed *f, MemoryContext ctx)
-{
-	PollArgs	p = {f, NULL, 0};
-	char	   *error;
-
-	set_state(true, "polling feed %d (%s)", f->id, f->provider);
-	p.error = in_transaction(poll_and_record, &p, ctx);
-	if (p.error == NULL)
-		return;
-	ereport(WARNING,
-			(errmsg("stockext feed %d (%s) failed: %s", f->id, f->provider, p.error)));
-	error = in_transaction(record_failure, &p, ctx);
-	if (error != NULL)
-		ereport(WARNING,
-				(errmsg("stockext could not record the failure of feed %d: %s", f->id, error)));
-}
-
 /* Sleeps until the next round: stockext.worker_naptime, or a wake-up. */
 static void
 nap(void)
@@ -637,8 +551,6 @@ stockext_worker_main(Datum arg)
 	for (;;)
 	{
 		DueFeeds	due = {iter_ctx, NIL, true, NULL};
-		List	   *http_feeds = NIL;
-		ListCell   *lc;
 		char	   *error;
 
 		MemoryContextSwitchTo(iter_ctx);
@@ -679,21 +591,11 @@ stockext_worker_main(Datum arg)
 			nap();
 			continue;
 		}
-		foreach(lc, due.feeds)
+		if (due.feeds != NIL)
 		{
-			Feed	   *f = lfirst(lc);
-
-			CHECK_FOR_INTERRUPTS();
-			if (strcmp(f->provider, "simulated") == 0)
-				poll_feed(f, iter_ctx);
-			else
-				http_feeds = lappend(http_feeds, f);
-		}
-		if (http_feeds != NIL)
-		{
-			set_state(true, "fetching %d feed%s", list_length(http_feeds),
-					  list_length(http_feeds) == 1 ? "" : "s");
-			fetch_feeds(http_feeds, iter_ctx);
+			set_state(true, "polling %d feed%s", list_length(due.feeds),
+					  list_length(due.feeds) == 1 ? "" : "s");
+			fetch_feeds(due.feeds, iter_ctx);
 		}
 		set_state(true, "evaluating alerts, posting webhooks");
 		alerts_worker_step(iter_ctx);

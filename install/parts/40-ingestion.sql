@@ -2,6 +2,33 @@
 -- Ingestion: feeds and the worker
 ------------------------------------------------------------------------------
 
+-- The providers and the bar lengths they serve, read from the C registry
+-- (src/providers.c), the one place where they are written.
+CREATE FUNCTION stockext.providers()
+RETURNS TABLE (provider text, http boolean, takes_key boolean, symbols_per_request integer,
+               history_bars integer, min_resolution interval, max_resolution interval,
+               serves text, default_url text, default_requests_per_minute integer,
+               default_requests_per_day integer)
+AS 'MODULE_PATHNAME', 'stockext_providers'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION stockext.providers() IS
+'the providers stockext knows, from its C registry: whether each is an HTTP provider and takes an API key, the symbols one request names, the bars one history request returns at most, the range of a provider serving any whole number of seconds (with what it serves in words), and an HTTP provider''s default base URL and request limits';
+
+CREATE FUNCTION stockext.provider_intervals()
+RETURNS TABLE (provider text, resolution interval, spelling text, history_span interval,
+               history_by_month boolean)
+AS 'MODULE_PATHNAME', 'stockext_provider_intervals'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 30;
+COMMENT ON FUNCTION stockext.provider_intervals() IS
+'the bar resolutions each HTTP provider serves, from the C registry: the provider''s spelling, the longest range one history request covers (NULL: history_bars bars of the resolution) and whether history comes one calendar month of UTC per request';
+
+CREATE FUNCTION stockext.provider_known(provider text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN EXISTS (SELECT FROM stockext.providers() p WHERE p.provider = provider_known.provider);
+COMMENT ON FUNCTION stockext.provider_known(text) IS
+'whether stockext.providers() lists the provider';
+
 -- Feeds: what the worker polls.  Provider, symbols and resolution decide the
 -- requests; poll_every how often.  API keys live apart in feed_keys, which
 -- only superusers can read.
@@ -16,8 +43,7 @@ CREATE TABLE stockext.feeds (
     keep_raw    boolean     NOT NULL DEFAULT false,
     raw_retention interval  NOT NULL DEFAULT '7 days',
     created_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT feeds_provider_known
-        CHECK (provider IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated')),
+    CONSTRAINT feeds_provider_known CHECK (stockext.provider_known(provider)),
     CONSTRAINT feeds_poll_every_positive CHECK (poll_every > interval '0'),
     CONSTRAINT feeds_symbols_not_empty CHECK (cardinality(symbols) > 0)
 );
@@ -115,18 +141,14 @@ REVOKE ALL ON stockext.errors FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.errors', '');
 CREATE INDEX errors_at ON stockext.errors (at);
 
--- Resolutions each provider serves.  The simulated feed serves any whole
--- number of seconds from one second to one week.
+-- Resolutions each HTTP provider serves, from the C registry.  The
+-- simulated feed serves any whole number of seconds from one second to one
+-- week.
 CREATE FUNCTION stockext.provider_resolutions(provider text)
 RETURNS interval[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE provider
-    WHEN 'twelvedata' THEN ARRAY['1 min', '5 min', '15 min', '30 min', '45 min', '1 hour',
-                                 '2 hours', '4 hours', '1 day', '7 days']::interval[]
-    WHEN 'alphavantage' THEN ARRAY['1 min', '5 min', '15 min', '30 min', '1 hour', '1 day']::interval[]
-    WHEN 'yahoo' THEN ARRAY['1 min', '2 min', '5 min', '15 min', '30 min', '1 hour', '90 min',
-                            '1 day', '7 days']::interval[]
-END;
+RETURN (SELECT array_agg(i.resolution ORDER BY i.resolution) FROM stockext.provider_intervals() i
+        WHERE i.provider = provider_resolutions.provider);
 COMMENT ON FUNCTION stockext.provider_resolutions(text) IS
 'bar resolutions the provider serves (NULL for the simulated feed, which serves any whole number of seconds up to a week, and for unknown providers)';
 
@@ -140,14 +162,17 @@ AS $$
 DECLARE
     s   text;
     why text;
+    p   record;
 BEGIN
     IF provider IS NULL THEN
         RAISE EXCEPTION 'provider must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF provider NOT IN ('twelvedata', 'alphavantage', 'yahoo', 'simulated') THEN
+    SELECT * INTO p FROM stockext.providers() x WHERE x.provider = check_feed.provider;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown provider "%"', provider
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use one of twelvedata, alphavantage, yahoo, simulated.';
+                  HINT = (SELECT 'Use one of ' || string_agg(x.provider, ', ' ORDER BY x.ordinality) || '.'
+                          FROM stockext.providers() WITH ORDINALITY AS x);
     END IF;
     IF symbols IS NULL OR cardinality(symbols) = 0 THEN
         RAISE EXCEPTION 'a feed needs at least one symbol'
@@ -173,13 +198,13 @@ BEGIN
     IF resolution IS NULL THEN
         RAISE EXCEPTION 'resolution must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF provider = 'simulated' THEN
+    IF p.min_resolution IS NOT NULL THEN
         IF extract(month FROM resolution) <> 0 OR extract(year FROM resolution) <> 0
-           OR resolution < interval '1 second' OR resolution > interval '7 days'
+           OR resolution < p.min_resolution OR resolution > p.max_resolution
            OR extract(epoch FROM resolution) <> trunc(extract(epoch FROM resolution)) THEN
-            RAISE EXCEPTION 'resolution "%" is not supported by provider "simulated"', resolution
+            RAISE EXCEPTION 'resolution "%" is not supported by provider "%"', resolution, provider
                 USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = 'The simulated feed serves whole numbers of seconds from 1 second to 7 days.';
+                      DETAIL = format('The %s feed serves %s.', provider, p.serves);
         END IF;
     ELSIF NOT resolution = ANY (stockext.provider_resolutions(provider)) THEN
         RAISE EXCEPTION 'resolution "%" is not supported by provider "%"', resolution, provider
@@ -284,7 +309,8 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF stockext.feed_provider(feed) IN ('yahoo', 'simulated') THEN
+    IF NOT (SELECT p.takes_key FROM stockext.providers() p
+            WHERE p.provider = stockext.feed_provider(feed)) THEN
         RAISE EXCEPTION 'provider "%" takes no API key', stockext.feed_provider(feed)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -506,6 +532,7 @@ DECLARE
     total  bigint := 0;
     feed_seed bigint;
     newest timestamptz;
+    iv     record;
 BEGIN
     IF symbol IS NULL THEN
         RAISE EXCEPTION 'symbol must not be NULL'
@@ -523,11 +550,15 @@ BEGIN
     SELECT f.seed INTO feed_seed FROM stockext.feeds f
      WHERE f.provider = 'simulated' AND symbol = ANY (f.symbols) AND f.resolution = backfill.resolution
      ORDER BY f.id LIMIT 1;
-    -- Chunks: what one request can return (5000 bars; Yahoo minute bars
-    -- 7 days; Alpha Vantage intraday history a UTC month per request).
-    chunk := CASE WHEN provider = 'simulated' THEN resolution * 10000
-                  WHEN provider = 'yahoo' AND resolution < interval '1 hour' THEN interval '7 days'
-                  ELSE resolution * 5000 END;
+    -- Chunks: what one request can return, from the C registry (history_bars
+    -- bars, or the resolution's own span: Yahoo minute bars 7 days; Alpha
+    -- Vantage intraday history a UTC month per request).
+    SELECT i.history_span, coalesce(i.history_by_month, false) AS by_month, p.history_bars INTO iv
+    FROM stockext.providers() p
+    LEFT JOIN stockext.provider_intervals() i
+           ON i.provider = p.provider AND i.resolution = backfill.resolution
+    WHERE p.provider = backfill.provider;
+    chunk := coalesce(iv.history_span, resolution * iv.history_bars);
     IF start >= now() THEN
         RAISE NOTICE 'backfill of "%" from %: nothing to fetch, the range starts after now', symbol, provider;
         RETURN 0;
@@ -536,7 +567,7 @@ BEGIN
     lo := start;
     WHILE lo < stop LOOP
         hi := least(lo + chunk, stop);
-        IF provider = 'alphavantage' AND resolution < interval '1 day' THEN
+        IF iv.by_month THEN
             hi := least((date_trunc('month', lo AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC', stop);
         END IF;
         IF provider = 'simulated' THEN

@@ -49,17 +49,20 @@ fetch(HttpClient *client, const char *u, bool browser)
 }
 
 static void
-url(char *buf, size_t size, ProviderKind kind, const char *base, const char *symbol, int secs)
+url(char *buf, size_t size, const Provider *p, const char *base, const char *symbol, int secs)
 {
 	const char *syms[] = {symbol};
 	ProviderRequest req = {base, syms, 1, secs, 0, 0, 30, "test-key"};
-	const char *problem = provider_url(kind, &req, buf, size);
+	char	   *built;
+	const char *problem = provider_url(p, &req, &built);
 
-	if (problem != NULL)
+	if (problem != NULL || strlen(built) >= size)
 	{
-		fprintf(stderr, "provider_url: %s\n", problem);
+		fprintf(stderr, "provider_url: %s\n", problem ? problem : "URL too long for the test");
 		exit(2);
 	}
+	strcpy(buf, built);
+	free(built);
 }
 
 int
@@ -81,15 +84,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s MOCK_BASE_URL\n", argv[0]);
 		return 2;
 	}
-	url(u[T_TD], 1024, PROVIDER_TWELVEDATA, argv[1], "AAPL", 60);
-	url(u[T_AV], 1024, PROVIDER_ALPHAVANTAGE, argv[1], "IBM", 300);
-	url(u[T_YAHOO], 1024, PROVIDER_YAHOO, argv[1], "AAPL", 60);
-	url(u[T_YAHOO_BOT], 1024, PROVIDER_YAHOO, argv[1], "AAPL", 60);
-	url(u[T_TRUNC], 1024, PROVIDER_TWELVEDATA, argv[1], "FAULT_TRUNCATED", 60);
-	url(u[T_HANG], 1024, PROVIDER_TWELVEDATA, argv[1], "FAULT_HANG", 60);
-	url(u[T_HANG2], 1024, PROVIDER_ALPHAVANTAGE, argv[1], "FAULT_HANG", 60);
-	url(u[T_BIG], 1024, PROVIDER_YAHOO, argv[1], "FAULT_BIG", 60);
-	url(u[T_REFUSED], 1024, PROVIDER_YAHOO, "http://127.0.0.1:1", "AAPL", 60);
+	url(u[T_TD], 1024, &provider_twelvedata, argv[1], "AAPL", 60);
+	url(u[T_AV], 1024, &provider_alphavantage, argv[1], "IBM", 300);
+	url(u[T_YAHOO], 1024, &provider_yahoo, argv[1], "AAPL", 60);
+	url(u[T_YAHOO_BOT], 1024, &provider_yahoo, argv[1], "AAPL", 60);
+	url(u[T_TRUNC], 1024, &provider_twelvedata, argv[1], "FAULT_TRUNCATED", 60);
+	url(u[T_HANG], 1024, &provider_twelvedata, argv[1], "FAULT_HANG", 60);
+	url(u[T_HANG2], 1024, &provider_alphavantage, argv[1], "FAULT_HANG", 60);
+	url(u[T_BIG], 1024, &provider_yahoo, argv[1], "FAULT_BIG", 60);
+	url(u[T_REFUSED], 1024, &provider_yahoo, "http://127.0.0.1:1", "AAPL", 60);
 
 	client = http_client_new(&opts);
 	ok(client != NULL, "http client created");

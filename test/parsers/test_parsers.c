@@ -662,21 +662,23 @@ test_big(const char *provider, ParseFn fn)
 }
 
 static void
-url_is(ProviderKind kind, const ProviderRequest *req, const char *want, const char *what)
+url_is(const Provider *p, const ProviderRequest *req, const char *want, const char *what)
 {
-	char		buf[2048];
-	const char *problem = provider_url(kind, req, buf, sizeof(buf));
+	char	   *buf;
+	const char *problem = provider_url(p, req, &buf);
 
 	ok(problem == NULL && strcmp(buf, want) == 0, "url %s (%s)", what, problem ? problem : buf);
+	free(buf);
 }
 
 static void
-url_fails(ProviderKind kind, const ProviderRequest *req, size_t size, const char *what)
+url_fails(const Provider *p, const ProviderRequest *req, const char *what)
 {
-	char		buf[2048];
-	const char *problem = provider_url(kind, req, buf, size);
+	char	   *buf;
+	const char *problem = provider_url(p, req, &buf);
 
-	ok(problem != NULL && buf[0] == '\0', "url refused: %s (%s)", what, problem ? problem : buf);
+	ok(problem != NULL && buf == NULL, "url refused: %s (%s)", what, problem ? problem : buf);
+	free(buf);
 }
 
 static void
@@ -693,7 +695,7 @@ test_urls(void)
 	ProviderRequest r;
 	char		buf[256];
 
-	url_is(PROVIDER_TWELVEDATA, &td,
+	url_is(&provider_twelvedata, &td,
 		   "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30&apikey=k%26y%3D1",
 		   "twelvedata batch, key escaped");
 	r = td;
@@ -703,80 +705,90 @@ test_urls(void)
 	r.stop = 1749565800;
 	r.outputsize = 9999;
 	r.api_key = NULL;
-	url_is(PROVIDER_TWELVEDATA, &r,
+	url_is(&provider_twelvedata, &r,
 		   "http://127.0.0.1:1/time_series?symbol=EUR%2FUSD&interval=1min&timezone=UTC"
 		   "&start_date=2025-06-10%2013:30:00&end_date=2025-06-10%2014:29:59&outputsize=5000",
 		   "twelvedata range in UTC, end inclusive, outputsize capped at 5000");
 	r = td;
 	r.interval_secs = 120;
-	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "twelvedata has no 2min");
+	url_fails(&provider_twelvedata, &r, "twelvedata has no 2min");
 	for (int i = 0; i < 121; i++)
 		many[i] = "A";
 	r = td;
 	r.symbols = many;
 	r.nsymbols = 121;
-	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "twelvedata 121 symbols");
-	url_fails(PROVIDER_TWELVEDATA, &td, 40, "URL longer than the buffer");
+	url_fails(&provider_twelvedata, &r, "twelvedata 121 symbols");
+	r = td;
+	r.base_url = "not a url";
+	url_fails(&provider_twelvedata, &r, "a base URL that is no URL");
+	r.base_url = "ftp://127.0.0.1:1";
+	url_fails(&provider_twelvedata, &r, "a base URL of another scheme");
+	r = td;
+	r.base_url = "http://127.0.0.1:1/proxy/td/?via=test";
+	r.api_key = NULL;
+	url_is(&provider_twelvedata, &r,
+		   "http://127.0.0.1:1/proxy/td/time_series?via=test&symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+		   "a base URL's path and query kept");
 	r = td;
 	r.start = 100;
 	r.stop = 100;
-	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop not after start");
+	url_fails(&provider_twelvedata, &r, "stop not after start");
 	r.start = 0;
 	r.stop = INT64_MAX;
-	url_fails(PROVIDER_TWELVEDATA, &r, 2048, "stop past 9999");
+	url_fails(&provider_twelvedata, &r, "stop past 9999");
 	r = td;
 	r.base_url = "http://127.0.0.1:1//";
 	r.api_key = NULL;
-	url_is(PROVIDER_TWELVEDATA, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+	url_is(&provider_twelvedata, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
 		   "twelvedata, trailing slashes of the base dropped, no key");
 
-	url_is(PROVIDER_ALPHAVANTAGE, &av,
+	url_is(&provider_alphavantage, &av,
 		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&outputsize=compact&apikey=demo",
 		   "alphavantage intraday");
 	r = av;
 	r.interval_secs = 86400;
 	r.outputsize = 1000;
-	url_is(PROVIDER_ALPHAVANTAGE, &r,
+	url_is(&provider_alphavantage, &r,
 		   "https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&symbol=IBM&outputsize=full&apikey=demo",
 		   "alphavantage daily, full");
 	r = av;
 	r.start = 1740787200;		/* 2025-03-01 */
 	r.stop = 1743465600;		/* 2025-04-01 */
-	url_is(PROVIDER_ALPHAVANTAGE, &r,
+	url_is(&provider_alphavantage, &r,
 		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&month=2025-03&outputsize=full&apikey=demo",
 		   "alphavantage one month of history");
 	r.stop = 1743465601;
-	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage range over two months");
+	url_fails(&provider_alphavantage, &r, "alphavantage range over two months");
 	r = av;
 	r.symbols = two;
 	r.nsymbols = 2;
-	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage two symbols");
+	url_fails(&provider_alphavantage, &r, "alphavantage two symbols");
 	r = av;
 	r.interval_secs = 120;
-	url_fails(PROVIDER_ALPHAVANTAGE, &r, 2048, "alphavantage has no 2min");
+	url_fails(&provider_alphavantage, &r, "alphavantage has no 2min");
 
-	url_is(PROVIDER_YAHOO, &y,
+	url_is(&provider_yahoo, &y,
 		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&range=1d&includePrePost=false",
 		   "yahoo intraday, symbol escaped");
 	r = y;
 	r.interval_secs = 86400;
 	r.outputsize = 300;
-	url_is(PROVIDER_YAHOO, &r,
+	url_is(&provider_yahoo, &r,
 		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1d&range=1y&includePrePost=false",
 		   "yahoo daily, range covering 300 days");
 	r = y;
 	r.start = 1749562200;
 	r.stop = 1749565800;
-	url_is(PROVIDER_YAHOO, &r,
+	url_is(&provider_yahoo, &r,
 		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&period1=1749562200&period2=1749565800&includePrePost=false",
 		   "yahoo range as epochs");
 	r = y;
 	r.interval_secs = 240;
-	url_fails(PROVIDER_YAHOO, &r, 2048, "yahoo has no 4min");
-	ok(provider_interval_name(PROVIDER_TWELVEDATA, 3600) && strcmp(provider_interval_name(PROVIDER_TWELVEDATA, 3600), "1h") == 0 &&
-	   strcmp(provider_interval_name(PROVIDER_ALPHAVANTAGE, 3600), "60min") == 0 &&
-	   strcmp(provider_interval_name(PROVIDER_YAHOO, 3600), "60m") == 0 &&
-	   provider_interval_name(PROVIDER_YAHOO, 61) == NULL,
+	url_fails(&provider_yahoo, &r, "yahoo has no 4min");
+	ok(provider_interval_name(&provider_twelvedata, 3600) && strcmp(provider_interval_name(&provider_twelvedata, 3600), "1h") == 0 &&
+	   strcmp(provider_interval_name(&provider_alphavantage, 3600), "60min") == 0 &&
+	   strcmp(provider_interval_name(&provider_yahoo, 3600), "60m") == 0 &&
+	   provider_interval_name(&provider_yahoo, 61) == NULL,
 	   "interval names per provider");
 
 	url_redact("https://api.twelvedata.com/time_series?symbol=A&apikey=SECRET123&interval=1min", buf, sizeof(buf));
