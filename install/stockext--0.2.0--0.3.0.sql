@@ -47,7 +47,7 @@ CREATE TYPE stockext.twap_state (
     RECEIVE = stockext.twap_state_recv, SEND = stockext.twap_state_send,
     INTERNALLENGTH = 64, ALIGNMENT = double, STORAGE = plain);
 COMMENT ON TYPE stockext.twap_state IS
-'partial state of twap: (observations, non-finite intervals, first ts, last ts, stop (infinity: none) in microseconds, last price, sum of price x microseconds hi, lo)';
+'partial state of twap: (observations, non-finite intervals, first ts, last ts, stop (9223372036854775807: none) in microseconds since 2000, last price, sum of price x microseconds hi, lo)';
 COMMENT ON FUNCTION stockext.twap_state_in(cstring) IS 'text input of stockext.twap_state';
 COMMENT ON FUNCTION stockext.twap_state_out(stockext.twap_state) IS 'text output of stockext.twap_state, exact whatever extra_float_digits says';
 COMMENT ON FUNCTION stockext.twap_state_recv(internal) IS 'binary input of stockext.twap_state';

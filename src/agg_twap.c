@@ -63,6 +63,13 @@ ts_diff(TimestampTz b, TimestampTz a)
 	return (double) d;
 }
 
+/* A timestamp's text in its own memory (timestamptz_to_str's buffer is static). */
+static char *
+ts_text(TimestampTz ts)
+{
+	return pstrdup(timestamptz_to_str(ts));
+}
+
 static void
 check_same_stop(TimestampTz a, TimestampTz b)
 {
@@ -70,8 +77,7 @@ check_same_stop(TimestampTz a, TimestampTz b)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("stop of twap must be the same for every row"),
-				 errdetail("It changed from \"%s\" to \"%s\".",
-						   pstrdup(timestamptz_to_str(a)), timestamptz_to_str(b))));
+				 errdetail("It changed from \"%s\" to \"%s\".", ts_text(a), ts_text(b))));
 }
 
 static void
@@ -132,7 +138,7 @@ twap_add_row(FunctionCallInfo fcinfo, TimestampTz stop)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ts of twap must not be after its stop"),
-				 errdetail("A row at \"%s\" is after the stop.", timestamptz_to_str(ts))));
+				 errdetail("A row at \"%s\" is after the stop, \"%s\".", ts_text(ts), ts_text(stop))));
 	s = state_for_update(fcinfo, sizeof(TwapState));
 	if (s == NULL)
 	{
@@ -193,10 +199,8 @@ stockext_twap_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine twap states whose observations interleave in time"),
 				 errdetail("One runs from \"%s\" to \"%s\", the other from \"%s\" to \"%s\".",
-						   pstrdup(timestamptz_to_str(a->first_ts)),
-						   pstrdup(timestamptz_to_str(a->last_ts)),
-						   pstrdup(timestamptz_to_str(b->first_ts)),
-						   timestamptz_to_str(b->last_ts)),
+						   ts_text(a->first_ts), ts_text(a->last_ts),
+						   ts_text(b->first_ts), ts_text(b->last_ts)),
 				 errhint("Write twap(ts, price ORDER BY ts): it is computed in one pass, in order.")));
 	*s = *a;
 	twap_interval(s, a->last_price, a->last_ts, b->first_ts, 1);
