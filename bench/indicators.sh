@@ -18,6 +18,8 @@
 #             sum(close*volume)/sum(volume) over 20 rows
 #   twap      over RANGE '1 hour' PRECEDING against lead() and sum() over
 #             the same frame
+#   frame floors  count(*) over the sliding frames of vwma and twap: what
+#             PostgreSQL's frame bookkeeping costs by itself
 #
 # Every query consumes the measured column (sum() of it) so the planner
 # cannot drop it.  Each figure is the best of REPS (3) runs.
@@ -85,11 +87,13 @@ obv_sql=$(ms "SELECT sum(o) FROM (
                 FROM (SELECT symbol, ts, close, volume, lag(close) OVER w AS prev FROM ibars $W) a $W) b")
 adx=$(ms "SELECT sum((a).adx) FROM (SELECT stockext.adx(high, low, close) OVER w AS a FROM ibars $W) q")
 cci=$(ms "SELECT sum(c) FROM (SELECT stockext.cci(high, low, close) OVER w AS c FROM ibars $W) q")
+floor20=$(ms "SELECT sum(c) FROM (SELECT count(*) OVER (w ROWS 19 PRECEDING) AS c FROM ibars $W) q")
 vwma20=$(ms "SELECT sum(v) FROM (SELECT stockext.vwma(close, volume) OVER (w ROWS 19 PRECEDING) AS v FROM ibars $W) q")
 vwma2000=$(ms "SELECT sum(v) FROM (SELECT stockext.vwma(close, volume) OVER (w ROWS 1999 PRECEDING) AS v FROM ibars $W) q")
 vwma_sql=$(ms "SELECT sum(v) FROM (SELECT sum(close * volume) OVER (w ROWS 19 PRECEDING)
                                           / nullif(sum(volume) OVER (w ROWS 19 PRECEDING), 0) AS v FROM ibars $W) q")
 H="RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW"
+floor_h=$(ms "SELECT sum(c) FROM (SELECT count(*) OVER (w $H) AS c FROM ibars $W) q")
 twap=$(ms "SELECT sum(t) FROM (SELECT stockext.twap(ts, close) OVER (w $H) AS t FROM ibars $W) q")
 twap_sql=$(ms "SELECT sum(t) FROM (
                  SELECT (sum(seg) OVER (w $H) - seg) / nullif(extract(epoch FROM ts - min(ts) OVER (w $H)), 0) AS t
@@ -140,9 +144,11 @@ rows "stockext.obv(close, volume) OVER w" "$obv"
 rows "lag() and running sum() OBV" "$obv_sql"
 rows "stockext.adx(high, low, close) OVER w" "$adx"
 rows "stockext.cci(high, low, close) OVER w" "$cci"
+rows "frame floor: count(*) OVER (ROWS 19 PRECEDING)" "$floor20"
 rows "stockext.vwma(close, volume) OVER (ROWS 19 PRECEDING)" "$vwma20"
 rows "stockext.vwma(close, volume) OVER (ROWS 1999 PRECEDING)" "$vwma2000"
 rows "sum(close*volume)/sum(volume) OVER (ROWS 19 PRECEDING)" "$vwma_sql"
+rows "frame floor: count(*) OVER (RANGE '1 hour')" "$floor_h"
 rows "stockext.twap(ts, close) OVER (RANGE '1 hour')" "$twap"
 rows "lead() and sum() OVER (RANGE '1 hour') TWAP" "$twap_sql"
 rows "slice floor: count(*) OVER ($SLICE rows)" "$sfloor"
@@ -165,8 +171,10 @@ echo "  recursive-CTE ADX / adx (slice)   $(ratio "$sadx_sql" "$sadx")"
 echo "  cci / floor                       $(ratio "$cci" "$floor")"
 echo "  LATERAL CCI / cci (slice)         $(ratio "$scci_sql" "$scci")"
 echo "  vwma W=20 / floor                 $(ratio "$vwma20" "$floor")"
+echo "  vwma W=20 / its frame's floor     $(ratio "$vwma20" "$floor20")"
 echo "  vwma W=2000 / W=20                $(ratio "$vwma2000" "$vwma20")"
 echo "  SQL vwma / vwma (W=20)            $(ratio "$vwma_sql" "$vwma20")"
 echo "  twap / floor                      $(ratio "$twap" "$floor")"
+echo "  twap / its frame's floor          $(ratio "$twap" "$floor_h")"
 echo "  SQL twap / twap                   $(ratio "$twap_sql" "$twap")"
 q "DROP TABLE ibars, islice"

@@ -154,7 +154,6 @@ report_decreasing_ts(const char *fn, const char *where, int64 ts, int64 last_ts,
 			 errdetail("A row at \"%s\" follows a row at \"%s\".",
 					   timestamptz_to_str(ts), later),
 			 errhint("%s", hint)));
-	pg_unreachable();
 }
 
 double

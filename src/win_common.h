@@ -59,7 +59,7 @@ extern bool win_float_args(WindowObject winobj, int argno, int n, double *out);
  * order the rows.
  */
 extern void report_decreasing_ts(const char *fn, const char *where, int64 ts,
-								 int64 last_ts, const char *hint) pg_attribute_noreturn();
+								 int64 last_ts, const char *hint);
 
 /* TA-Lib's true range: the largest of high - low, |high - prev close|, |low - prev close|. */
 extern double ta_true_range(double high, double low, double prev_close);
