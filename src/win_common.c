@@ -1,16 +1,19 @@
 /*
  * win_common.c
  *		Shared plumbing of the analytic window functions: parameter checks,
- *		row order, composite results, TA-Lib's seeded averages (EMA and
- *		Wilder's) and a sliding window with numerically stable sums.
+ *		row order, bar arguments, composite results, TA-Lib's true range and
+ *		seeded averages (EMA and Wilder's) and a sliding window with
+ *		numerically stable sums.
  */
 #include "postgres.h"
 
 #include <float.h>
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "utils/float.h"
+#include "utils/timestamp.h"
 #include "win_common.h"
 
 void
@@ -105,6 +108,66 @@ win_result_desc(FunctionCallInfo fcinfo)
 		MemoryContextSwitchTo(old);
 	}
 	return (TupleDesc) fcinfo->flinfo->fn_extra;
+}
+
+Datum
+win_result_row(FunctionCallInfo fcinfo, const double *values, const bool *nulls)
+{
+	TupleDesc	desc = win_result_desc(fcinfo);
+	Datum	   *datums = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc0(sizeof(bool) * desc->natts);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		datums[i] = Float8GetDatum(values[i]);
+		if (nulls)
+			isnull[i] = nulls[i];
+	}
+	return HeapTupleGetDatum(heap_form_tuple(desc, datums, isnull));
+}
+
+bool
+win_float_args(WindowObject winobj, int argno, int n, double *out)
+{
+	bool		complete = true;
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		out[i] = DatumGetFloat8(WinGetFuncArgCurrent(winobj, argno + i, &isnull));
+		complete &= !isnull;
+	}
+	return complete;
+}
+
+void
+report_decreasing_ts(const char *fn, const char *where, int64 ts, int64 last_ts,
+					 const char *hint)
+{
+	/* timestamptz_to_str() returns a static buffer: copy one first. */
+	char	   *later = pstrdup(timestamptz_to_str(last_ts));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("ts of %s must not decrease %s", fn, where),
+			 errdetail("A row at \"%s\" follows a row at \"%s\".",
+					   timestamptz_to_str(ts), later),
+			 errhint("%s", hint)));
+}
+
+double
+ta_true_range(double high, double low, double prev_close)
+{
+	double		range = high - low;
+	double		up = fabs(prev_close - high);
+	double		down = fabs(prev_close - low);
+
+	if (up > range)
+		range = up;
+	if (down > range)
+		range = down;
+	return range;
 }
 
 void

@@ -44,6 +44,26 @@ extern void win_param_changed(const char *fn, const char *name,
 /* The composite result type of the calling function, built once per query. */
 extern TupleDesc win_result_desc(FunctionCallInfo fcinfo);
 
+/* A row of the result type from its float8 fields (nulls may be NULL: none). */
+extern Datum win_result_row(FunctionCallInfo fcinfo, const double *values, const bool *nulls);
+
+/*
+ * The float8 arguments argno .. argno + n - 1 of the current row into
+ * out[]; false when any of them is NULL (the row does not enter).
+ */
+extern bool win_float_args(WindowObject winobj, int argno, int n, double *out);
+
+/*
+ * Reports a ts argument of fn that went back in time (where: "within a
+ * partition", ...): a row at ts after one at last_ts; hint says how to
+ * order the rows.
+ */
+extern void report_decreasing_ts(const char *fn, const char *where, int64 ts,
+								 int64 last_ts, const char *hint);
+
+/* TA-Lib's true range: the largest of high - low, |high - prev close|, |low - prev close|. */
+extern double ta_true_range(double high, double low, double prev_close);
+
 /*
  * A moving average seeded TA-Lib's way: none until `period` values were
  * seen, then their simple mean, then one recursive step per value, with

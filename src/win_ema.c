@@ -127,20 +127,6 @@ check_half_life(const Interval *iv)
 	return us;
 }
 
-static void
-report_decreasing_ts(TimestampTz ts, TimestampTz last_ts)
-{
-	/* timestamptz_to_str() returns a static buffer: copy one first. */
-	char	   *later = pstrdup(timestamptz_to_str(last_ts));
-
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("ts of ema must not decrease within a partition"),
-			 errdetail("A row at \"%s\" follows a row at \"%s\".",
-					   timestamptz_to_str(ts), later),
-			 errhint("Order the window by the ts argument.")));
-}
-
 /* ema(x, ts, half_life): EMA whose weight on the past halves every half_life. */
 PG_FUNCTION_INFO_V1(stockext_ema_decay);
 Datum
@@ -189,7 +175,8 @@ stockext_ema_decay(PG_FUNCTION_ARGS)
 			double		w;
 
 			if (ts < st->last_ts)
-				report_decreasing_ts(ts, st->last_ts);
+				report_decreasing_ts("ema", "within a partition", ts, st->last_ts,
+									 "Order the window by the ts argument.");
 			/* In double: far-apart instants would overflow int64. */
 			w = pow(0.5, ((double) ts - (double) st->last_ts) / st->half_life_us);
 			st->value = w * st->value + (1.0 - w) * x;

@@ -10,8 +10,6 @@
 
 #include <math.h>
 
-#include "access/htup_details.h"
-#include "funcapi.h"
 #include "utils/memutils.h"
 #include "win_common.h"
 
@@ -88,21 +86,6 @@ typedef struct AtrState
 	bool		has_result;
 } AtrState;
 
-/* TA-Lib's true range: the largest of high - low, |high - prev close|, |low - prev close|. */
-static double
-true_range(double high, double low, double prev_close)
-{
-	double		range = high - low;
-	double		up = fabs(prev_close - high);
-	double		down = fabs(prev_close - low);
-
-	if (up > range)
-		range = up;
-	if (down > range)
-		range = down;
-	return range;
-}
-
 /* atr(high, low, close, period): Wilder's average true range. */
 PG_FUNCTION_INFO_V1(stockext_atr);
 Datum
@@ -112,26 +95,18 @@ stockext_atr(PG_FUNCTION_ARGS)
 	AtrState   *st = WinGetPartitionLocalMemory(winobj, sizeof(AtrState));
 	int32		period = win_int_param(winobj, 3, "atr", "period", PG_INT32_MAX,
 									   st->rows, &st->period);
-	bool		high_null;
-	bool		low_null;
-	bool		close_null;
-	double		high;
-	double		low;
-	double		close;
+	double		hlc[3];
 
 	if (st->rows == 0)
 		ta_avg_init(&st->atr, period, true);
 	win_next_row(winobj, &st->rows, 0);
 
-	high = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &high_null));
-	low = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 1, &low_null));
-	close = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 2, &close_null));
-	if (!high_null && !low_null && !close_null)
+	if (win_float_args(winobj, 0, 3, hlc))
 	{
 		if (st->started)
-			st->has_result = ta_avg_push(&st->atr, true_range(high, low, st->prev_close));
+			st->has_result = ta_avg_push(&st->atr, ta_true_range(hlc[0], hlc[1], st->prev_close));
 		st->started = true;
-		st->prev_close = close;
+		st->prev_close = hlc[2];
 	}
 	if (!st->has_result)
 		PG_RETURN_NULL();
@@ -162,14 +137,13 @@ check_macd_periods(int32 fast, int32 slow)
 				 errdetail("fast is %d, slow is %d.", fast, slow)));
 }
 
-/* Builds a row of three float8 (or a NULL row before the warm-up ends). */
+/* Builds a row of three float8. */
 static Datum
 triple_datum(FunctionCallInfo fcinfo, double a, double b, double c)
 {
-	Datum		values[3] = {Float8GetDatum(a), Float8GetDatum(b), Float8GetDatum(c)};
-	bool		nulls[3] = {false, false, false};
+	double		values[3] = {a, b, c};
 
-	return HeapTupleGetDatum(heap_form_tuple(win_result_desc(fcinfo), values, nulls));
+	return win_result_row(fcinfo, values, NULL);
 }
 
 /* macd(x, fast, slow, signal): (line, signal, histogram) with TA-Lib's seeding. */

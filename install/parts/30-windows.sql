@@ -81,3 +81,54 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.atr(float8, float8, float8, integer) IS
 'window function: Wilder''s average true range (TA-Lib ATR), first value on the (period+1)-th row with high, low and close all non-NULL';
 
+
+CREATE TYPE stockext.stoch AS (k float8, d float8);
+COMMENT ON TYPE stockext.stoch IS
+'result of stockext.stoch(): slow %K (the mean of the last k_smooth fast %K) and slow %D (the mean of the last d slow %K)';
+
+CREATE FUNCTION stockext.stoch(high float8, low float8, close float8, k integer DEFAULT 14,
+                               k_smooth integer DEFAULT 3, d integer DEFAULT 3)
+RETURNS stockext.stoch
+AS 'MODULE_PATHNAME', 'stockext_stoch'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.stoch(float8, float8, float8, integer, integer, integer) IS
+'window function: slow stochastic oscillator (TA-Lib STOCH, SMA smoothing) as (k, d), 0 to 100; first value on the (k+k_smooth+d-2)-th complete bar';
+
+CREATE FUNCTION stockext.willr(high float8, low float8, close float8, n integer DEFAULT 14)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_willr'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.willr(float8, float8, float8, integer) IS
+'window function: Williams'' %R (TA-Lib WILLR), -100 to 0, over the last n complete bars; first value on the n-th';
+
+CREATE TYPE stockext.adx AS (adx float8, plus_di float8, minus_di float8);
+COMMENT ON TYPE stockext.adx IS
+'result of stockext.adx(): average directional index and the plus and minus directional indicators';
+
+CREATE FUNCTION stockext.adx(high float8, low float8, close float8, n integer DEFAULT 14)
+RETURNS stockext.adx
+AS 'MODULE_PATHNAME', 'stockext_adx'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adx(float8, float8, float8, integer) IS
+'window function: Wilder''s directional movement (TA-Lib ADX, PLUS_DI, MINUS_DI) as (adx, plus_di, minus_di); the DIs from the (n+1)-th complete bar, adx from the 2n-th';
+
+CREATE FUNCTION stockext.cci(high float8, low float8, close float8, n integer DEFAULT 20)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_cci'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.cci(float8, float8, float8, integer) IS
+'window function: commodity channel index (TA-Lib CCI): (typical price - its mean) / (0.015 * mean deviation) over the last n complete bars; first value on the n-th';
+
+CREATE FUNCTION stockext.mfi(high float8, low float8, close float8, volume float8, n integer DEFAULT 14)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mfi'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.mfi(float8, float8, float8, float8, integer) IS
+'window function: money flow index (TA-Lib MFI), 0 to 100, over the money flows of the last n changes of the typical price; first value on the (n+1)-th complete bar';
+
+CREATE FUNCTION stockext.obv(close float8, volume float8)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_obv'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.obv(float8, float8) IS
+'window function: on-balance volume (TA-Lib OBV): starts at the first volume, then adds the volume when the close rises and subtracts it when it falls';
