@@ -168,8 +168,14 @@ def post_status(path):
 check("POST is refused (405): the API only reads", post_status("/api/bars") == 405)
 
 # The row limit.
-status, body = get_json("/api/bars", symbol=SYMBOL, width=WIDTH, limit=10)
+# In the backfilled history, so that the live feed's lag cannot leave a gap.
+stop = db(ADMIN_DSN, "SELECT to_char(now() - interval '5 minutes', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")[0][0]
+status, body = get_json("/api/bars", symbol=SYMBOL, width=WIDTH, limit=10, stop=stop)
 check("limit=10 returns 10 bars", status == 200 and len(body.get("bars", [])) == 10, f"{status}")
+# The rule fires on the live feed's closed bars: wait for the first.
+deadline = time.time() + 60
+while time.time() < deadline and not db(ADMIN_DSN, "SELECT count(*) > 0 FROM stockext.alerts")[0][0]:
+    time.sleep(0.5)
 status, body = get_json("/api/alerts", limit=1)
 check("limit=1 returns 1 alert", status == 200 and len(body.get("alerts", [])) == 1, f"{status} {body}")
 
