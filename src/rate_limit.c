@@ -21,15 +21,26 @@
  * raised at reload needs nothing more.
  *
  * The buckets are kept in shared memory, read and written under the
- * "stockext_rates" LWLock, and saved to RATES_FILE at every grant, so that
- * neither a server restart nor crash recovery (which both start shared
- * memory afresh) hands out a window's requests twice.
+ * "stockext_rates" LWLock, and saved to RATES_FILE so that neither a server
+ * restart nor crash recovery (which both start shared memory afresh) hands
+ * out a window's requests twice.  Saving at every grant would put a file
+ * write under that lock per request; instead each save also records a
+ * reserve per provider, as nextval() WAL-logs SEQ_LOG_VALS values ahead:
+ * grants within the reserve and its time (RESERVE_SECONDS) need no write,
+ * because a load after a crash counts the whole reserve as made at load
+ * time, which covers every grant it may have hidden in every window that
+ * can still contain it.  A crash therefore costs at most one reserve of
+ * allowance; a clean shutdown saves exact counts with no reserve.  The file
+ * is written outside the rates lock, under a lock of its own, and a grant
+ * made from a reserve still being written waits for that write before its
+ * request is made.
  */
 #include "postgres.h"
 
 #include <unistd.h>
 
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -56,9 +67,36 @@ typedef struct RateWindow
 	RateBucket	minutes[MINUTE_BUCKETS];	/* at stamp % MINUTE_BUCKETS */
 } RateWindow;
 
-/* In the data directory: the magic number, then the windows. */
+/*
+ * Grants a save lets through without another: up to one 64th of the daily
+ * allowance (so a crash costs little of a scarce day), at most the minute's,
+ * at least the grant at hand; for RESERVE_SECONDS after the save.
+ */
+#define RESERVE_SECONDS 60
+#define RESERVE_DAY_SHARE 64
+
+typedef struct RateReserve
+{
+	int64		until;			/* the last second its grants may be made in */
+	int32		count;			/* grants it covers, counted by a load */
+	int32		used;			/* of them granted (not saved) */
+	uint64		gen;			/* reserve_gen of the save that made it */
+} RateReserve;
+
+/*
+ * In the data directory: the magic number, the number of providers, their
+ * reserves (until and count), then their windows.  "SER2" (0.2.0) had the
+ * magic number and the windows only.
+ */
 #define RATES_FILE "stockext_rate_limits"
-#define RATES_MAGIC 0x53455232		/* "SER2" */
+#define RATES_MAGIC 0x53455233		/* "SER3" */
+#define RATES_MAGIC_V2 0x53455232	/* "SER2" */
+
+typedef struct SavedReserve
+{
+	int64		until;
+	int32		count;
+} SavedReserve;
 
 /*
  * What 0.1.0 saved: counts of the calendar minute and day of its last grant,
@@ -80,26 +118,41 @@ typedef struct RatesFileV1
 	RateWindowV1 rates[RATES_V1_PROVIDERS];
 } RatesFileV1;
 
-/* One window per provider, at its position in provider_list. */
+/*
+ * One window and one reserve per provider, at its position in
+ * provider_list: rates[provider_count], then the reserves.
+ */
 typedef struct RateShared
 {
-	LWLock	   *lock;			/* guards rates */
+	LWLock	   *lock;			/* guards all but the file */
+	LWLock	   *file_lock;		/* held exclusive while RATES_FILE is written */
+	uint64		reserve_gen;	/* bumped by each save that makes reserves */
+	pg_atomic_uint64 saved_gen; /* the last reserve_gen written */
 	RateWindow	rates[FLEXIBLE_ARRAY_MEMBER];
 } RateShared;
 
 #define RATES_SIZE (sizeof(RateWindow) * provider_count)
+#define RESERVES_SIZE (sizeof(RateReserve) * provider_count)
+#define SHARED_SIZE (offsetof(RateShared, rates) + RATES_SIZE + RESERVES_SIZE)
 
 /* NULL when not preloaded: limits then hold for this process only. */
 static RateShared *shared = NULL;
 static RateWindow *local_rates = NULL;
 
 static void rates_load(void);
+static void rates_shutdown(int code, Datum arg);
+
+static RateReserve *
+reserves(void)
+{
+	return (RateReserve *) &shared->rates[provider_count];
+}
 
 void
 rate_limit_shmem_request(void)
 {
-	RequestAddinShmemSpace(offsetof(RateShared, rates) + RATES_SIZE);
-	RequestNamedLWLockTranche("stockext_rates", 1);
+	RequestAddinShmemSpace(SHARED_SIZE);
+	RequestNamedLWLockTranche("stockext_rates", 2);
 }
 
 void
@@ -108,15 +161,22 @@ rate_limit_shmem_startup(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("stockext_rates", offsetof(RateShared, rates) + RATES_SIZE, &found);
+	shared = ShmemInitStruct("stockext_rates", SHARED_SIZE, &found);
 	if (!found)
 	{
-		memset(shared, 0, offsetof(RateShared, rates) + RATES_SIZE);
-		shared->lock = &GetNamedLWLockTranche("stockext_rates")->lock;
+		LWLockPadded *locks = GetNamedLWLockTranche("stockext_rates");
+
+		memset(shared, 0, SHARED_SIZE);
+		shared->lock = &locks[0].lock;
+		shared->file_lock = &locks[1].lock;
+		pg_atomic_init_u64(&shared->saved_gen, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
+	/* In the postmaster: load once, save exact counts when it exits. */
 	if (!found)
 		rates_load();
+	if (!IsUnderPostmaster)
+		on_shmem_exit(rates_shutdown, (Datum) 0);
 }
 
 /* The grants of buckets[0..n) stamped now - (n - 1) or later. */
@@ -163,6 +223,50 @@ rates_convert_v1(const RatesFileV1 *old)
 	}
 }
 
+/*
+ * A reserve read back: its grants may have been made up to its last second
+ * and were not saved, so they count as made now, in every window that can
+ * still hold one of them.
+ */
+static void
+reserve_count_now(RateWindow *w, const SavedReserve *r, int64 now)
+{
+	if (r->count <= 0)
+		return;
+	if (now <= r->until + SECOND_BUCKETS - 1)
+		bucket_add(w->seconds, SECOND_BUCKETS, now, r->count);
+	if (now / 60 <= r->until / 60 + MINUTE_BUCKETS - 1)
+		bucket_add(w->minutes, MINUTE_BUCKETS, now / 60, r->count);
+}
+
+/*
+ * Reads a "SER3" file after its magic number: its providers' reserves, then
+ * their windows; a stockext that knew fewer providers saved fewer.
+ */
+static bool
+rates_read(FILE *file)
+{
+	int32		nsaved;
+	int			n;
+	SavedReserve *saved;
+	int64		now = GetCurrentTimestamp() / USECS_PER_SEC;
+
+	if (fread(&nsaved, 1, sizeof(nsaved), file) != sizeof(nsaved) || nsaved <= 0 || nsaved > 1024)
+		return false;
+	saved = palloc0(sizeof(SavedReserve) * nsaved);
+	n = Min(nsaved, provider_count);
+	if (fread(saved, sizeof(SavedReserve), nsaved, file) != (size_t) nsaved ||
+		fread(shared->rates, sizeof(RateWindow), n, file) != (size_t) n)
+	{
+		pfree(saved);
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+		reserve_count_now(&shared->rates[i], &saved[i], now);
+	pfree(saved);
+	return true;
+}
+
 /* At shared memory creation (postmaster): the counts a previous run saved. */
 static void
 rates_load(void)
@@ -184,8 +288,9 @@ rates_load(void)
 	{
 		size_t		got;
 
-		/* A stockext that knew fewer providers saved fewer windows. */
 		if (magic == RATES_MAGIC)
+			read = rates_read(file);
+		else if (magic == RATES_MAGIC_V2)
 		{
 			got = fread(shared->rates, 1, RATES_SIZE, file);
 			read = got > 0 && got % sizeof(RateWindow) == 0;
@@ -207,15 +312,16 @@ rates_load(void)
 }
 
 /*
- * Writes the windows under the rates lock: to a temporary file renamed over
- * the last, so a crash leaves one whole state or the other.  Not fsync'd: it
- * outlives the server, not the machine.  A failure is logged, not raised:
- * the request it counts was granted and is made.
+ * Writes windows and reserves to a temporary file renamed over the last, so
+ * a crash leaves one whole state or the other.  Not fsync'd: it outlives the
+ * server, not the machine.  A failure is logged, not raised: the request it
+ * counts was granted and is made.
  */
-static void
-rates_save(void)
+static bool
+rates_write(const RateWindow *rates, const SavedReserve *saved)
 {
 	uint32		magic = RATES_MAGIC;
+	int32		n = provider_count;
 	char		tmp[MAXPGPATH];
 	FILE	   *file;
 
@@ -224,16 +330,74 @@ rates_save(void)
 	if (file != NULL)
 	{
 		bool		written = fwrite(&magic, 1, sizeof(magic), file) == sizeof(magic) &&
-			fwrite(shared->rates, 1, RATES_SIZE, file) == RATES_SIZE;
+			fwrite(&n, 1, sizeof(n), file) == sizeof(n) &&
+			fwrite(saved, sizeof(SavedReserve), n, file) == (size_t) n &&
+			fwrite(rates, 1, RATES_SIZE, file) == RATES_SIZE;
 
 		if (FreeFile(file) == 0 && written && rename(tmp, RATES_FILE) == 0)
-			return;
+			return true;
 	}
 	ereport(LOG,
 			(errcode_for_file_access(),
 			 errmsg("could not save provider request counts to \"%s\": %m", RATES_FILE)));
 	if (file != NULL)
 		unlink(tmp);
+	return false;
+}
+
+/*
+ * Makes the reserve of generation gen durable, unless a save already did:
+ * under the file lock, from a copy taken under the shared rates lock, so
+ * grants go on while the file is written.  A later copy holds every earlier
+ * one's grants and reserves, so whichever save comes first serves all.
+ */
+static void
+rates_save(uint64 gen)
+{
+	static RateWindow *copy = NULL;
+	static SavedReserve *saved = NULL;
+	uint64		copied;
+
+	if (pg_atomic_read_u64(&shared->saved_gen) >= gen)
+		return;
+	if (copy == NULL)
+	{
+		copy = MemoryContextAlloc(TopMemoryContext, RATES_SIZE);
+		saved = MemoryContextAllocZero(TopMemoryContext, sizeof(SavedReserve) * provider_count);
+	}
+	LWLockAcquire(shared->file_lock, LW_EXCLUSIVE);
+	if (pg_atomic_read_u64(&shared->saved_gen) < gen)
+	{
+		LWLockAcquire(shared->lock, LW_SHARED);
+		memcpy(copy, shared->rates, RATES_SIZE);
+		for (int i = 0; i < provider_count; i++)
+		{
+			saved[i].until = reserves()[i].until;
+			saved[i].count = reserves()[i].count;
+		}
+		copied = shared->reserve_gen;
+		LWLockRelease(shared->lock);
+		if (rates_write(copy, saved))
+			pg_atomic_write_u64(&shared->saved_gen, copied);
+	}
+	LWLockRelease(shared->file_lock);
+}
+
+/*
+ * When the postmaster exits cleanly, every grant is in the windows: save
+ * them with no reserve.  After a crash (code != 0) shared memory is not to
+ * be trusted, and the last save stands.
+ */
+static void
+rates_shutdown(int code, Datum arg pg_attribute_unused())
+{
+	SavedReserve *none;
+
+	if (code != 0 || shared == NULL)
+		return;
+	none = palloc0(sizeof(SavedReserve) * provider_count);
+	rates_write(shared->rates, none);
+	pfree(none);
 }
 
 static RateWindow *
@@ -247,12 +411,30 @@ window_of(int provider)
 	return &local_rates[provider];
 }
 
+/* Charges a grant to the provider's reserve, making a new one if spent. */
+static uint64
+reserve_take(int provider, int cost, int per_minute, int per_day, int64 second)
+{
+	RateReserve *r = &reserves()[provider];
+
+	if (second > r->until || r->used + cost > r->count)
+	{
+		r->count = Max(cost, Min(per_minute, per_day / RESERVE_DAY_SHARE));
+		r->until = second + RESERVE_SECONDS;
+		r->used = 0;
+		r->gen = ++shared->reserve_gen;
+	}
+	r->used += cost;
+	return r->gen;
+}
+
 bool
 rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily)
 {
 	int64		second = GetCurrentTimestamp() / USECS_PER_SEC;
 	RateWindow *w;
 	bool		granted;
+	uint64		gen = 0;
 
 	if (shared)
 		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -264,10 +446,13 @@ rate_limit_take(int provider, int cost, int per_minute, int per_day, bool *daily
 		bucket_add(w->seconds, SECOND_BUCKETS, second, cost);
 		bucket_add(w->minutes, MINUTE_BUCKETS, second / 60, cost);
 		if (shared)
-			rates_save();
+			gen = reserve_take(provider, cost, per_minute, per_day, second);
 	}
 	if (shared)
 		LWLockRelease(shared->lock);
+	/* The request is made only once its grant would survive a crash. */
+	if (gen != 0)
+		rates_save(gen);
 	return granted;
 }
 
