@@ -68,11 +68,13 @@ typedef struct RateWindow
 } RateWindow;
 
 /*
- * Grants a save lets through without another: up to one 64th of the daily
- * allowance (so a crash costs little of a scarce day), at most the minute's,
- * at least the grant at hand; for RESERVE_SECONDS after the save.
+ * Grants a save lets through without another: a quarter of the per-minute
+ * allowance and at most a 64th of the daily one (so a crash or a copy of
+ * the data directory costs little of either), at least the grant at hand;
+ * for RESERVE_SECONDS after the save.
  */
 #define RESERVE_SECONDS 60
+#define RESERVE_MINUTE_SHARE 4
 #define RESERVE_DAY_SHARE 64
 
 typedef struct RateReserve
@@ -419,7 +421,7 @@ reserve_take(int provider, int cost, int per_minute, int per_day, int64 second)
 
 	if (second > r->until || r->used + cost > r->count)
 	{
-		r->count = Max(cost, Min(per_minute, per_day / RESERVE_DAY_SHARE));
+		r->count = Max(cost, Min(per_minute / RESERVE_MINUTE_SHARE, per_day / RESERVE_DAY_SHARE));
 		r->until = second + RESERVE_SECONDS;
 		r->used = 0;
 		r->gen = ++shared->reserve_gen;

@@ -31,6 +31,8 @@ citus_build_script() {
 
 citus_install() {
 	local script dir
+	# test/run.sh may have started a build already: the same tree, so wait.
+	while [ -z "${CITUS_PREBUILDING:-}" ] && [ -e "$SE_TMP/citus-prebuild.running" ]; do sleep 1; done
 	script=$(citus_build_script) || { echo "no shared/citus/build.sh beside the checkout (set STOCKEXT_CITUS_DIR)"; return 1; }
 	# One private tree per checkout, at a fixed path: build.sh keys its
 	# cached build by the tree's library folder.
