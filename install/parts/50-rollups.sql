@@ -859,52 +859,18 @@ COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[
 'internal: replaces the rows of stockext.latest_ticks still showing the given (symbol, resolution, ts) bars, which are gone, with the newest bar left in their series, or deletes them';
 REVOKE ALL ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]) FROM PUBLIC;
 
--- Keeps stockext.latest_ticks current.  Statement level with transition
--- tables, like the rollup invalidation: one statement per write statement.
--- New and updated bars replace the row of their series when they are at
--- least as new (a late bar changes nothing); a deleted bar that the row
--- shows, or an updated one whose key changed, is replaced by the newest
--- bar left.  SECURITY DEFINER: whoever may write bars keeps the table
--- current, without rights on it.
+-- Keeps stockext.latest_ticks current (src/latest.c).  Statement level
+-- with transition tables, like the rollup invalidation: one statement per
+-- write statement.  New and updated bars replace the row of their series
+-- when they are at least as new (a late bar changes nothing); a deleted bar
+-- that the row shows, or an updated one whose key changed, is replaced by
+-- the newest bar left.  SECURITY DEFINER: whoever may write bars keeps the
+-- table current, without rights on it.
 CREATE FUNCTION stockext.latest_ticks_track()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        DELETE FROM stockext.latest_ticks;
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        -- In key order, so that concurrent writers lock the rows in the
-        -- same order.
-        INSERT INTO stockext.latest_ticks AS l (symbol, resolution, ts, open, high, low, close, volume)
-        SELECT DISTINCT ON (n.symbol, n.resolution)
-               n.symbol, n.resolution, n.ts, n.open, n.high, n.low, n.close, n.volume
-        FROM new_rows n
-        ORDER BY n.symbol, n.resolution, n.ts DESC
-        ON CONFLICT (symbol, resolution) DO UPDATE
-            SET ts = excluded.ts, open = excluded.open, high = excluded.high, low = excluded.low,
-                close = excluded.close, volume = excluded.volume
-            WHERE excluded.ts >= l.ts;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        PERFORM stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts))
-        FROM stockext.latest_ticks l
-        JOIN old_rows o ON o.symbol = l.symbol AND o.resolution = l.resolution AND o.ts = l.ts
-        WHERE NOT EXISTS (SELECT FROM new_rows n
-                          WHERE n.symbol = o.symbol AND n.resolution = o.resolution AND n.ts = o.ts)
-        HAVING count(*) > 0;
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts))
-        FROM stockext.latest_ticks l
-        JOIN old_rows o ON o.symbol = l.symbol AND o.resolution = l.resolution AND o.ts = l.ts
-        HAVING count(*) > 0;
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'stockext_latest_ticks_track'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION stockext.latest_ticks_track() IS
 'trigger: keeps stockext.latest_ticks the newest bar of each (symbol, resolution) through the inserts, updates, deletes and truncations of stockext.ticks';
 
