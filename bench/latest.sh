@@ -131,9 +131,10 @@ skip=$(ms "WITH RECURSIVE s AS (
                SELECT t.close FROM stockext.ticks t WHERE t.symbol = s.symbol AND t.resolution = '1 minute'
                ORDER BY t.ts DESC LIMIT 1) l")
 wrong=$(q "SELECT count(*) FROM (
-             (SELECT symbol, resolution, ts, close FROM stockext.latest_bars
-              EXCEPT SELECT DISTINCT ON (symbol, resolution) symbol, resolution, ts, close FROM stockext.ticks
-                     ORDER BY symbol, resolution, ts DESC)) x")
+             SELECT symbol, resolution, ts, close FROM stockext.latest_bars
+             EXCEPT
+             (SELECT DISTINCT ON (symbol, resolution) symbol, resolution, ts, close FROM stockext.ticks
+              ORDER BY symbol, resolution, ts DESC)) x")
 
 printf '%-66s %10s\n' "query" "ms"
 rows "asof: CROSS JOIN LATERAL stockext.asof() ($PROBES probes)" "$asof"
