@@ -12,8 +12,8 @@ SELECT database_name, host, activated_at, stockext.idle_reason() IS NULL AS live
 -- Each provider's requests in the last 60 seconds and 24 hours (sliding
 -- windows) against its limits (the simulated feed makes none).
 SELECT * FROM stockext.provider_requests();
-SELECT DISTINCT ON (symbol) symbol, ts, open, high, low, close, volume
-FROM stockext.ticks WHERE resolution = '1 minute' ORDER BY symbol, ts DESC;
+-- The newest bar of every series and its age, one row read per series.
+SELECT symbol, resolution, ts, open, high, low, close, volume, age FROM stockext.latest_bars ORDER BY symbol, resolution;
 -- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
 -- and 15-minute moving averages, rolling volatility (annualized for US
 -- equity minute bars), the 1-hour high-low range, VWAP.
@@ -95,6 +95,11 @@ SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, 
 FROM stockext.alerts ORDER BY id DESC LIMIT 10;
 -- Evaluating now: alerts fired, bars skipped as history, bars still forming.
 SELECT * FROM stockext.evaluate_alerts();
+-- ASOF join: the bar in effect when each of the latest alerts fired (one
+-- probe of the ticks key per alert).
+SELECT a.fired_at, a.symbol, b.ts AS bar_in_effect, b.close
+FROM stockext.alert_list a CROSS JOIN LATERAL stockext.asof(a.symbol, a.fired_at, a.resolution) b
+ORDER BY a.fired_at DESC LIMIT 5;
 
 -- Safety: bars sit on their resolution's grid, symbols are upper case, and
 -- DROP EXTENSION is refused while bars are stored (caught here).

@@ -343,6 +343,252 @@ COMMENT ON FUNCTION stockext.obv(float8, float8) IS
 -- Latest bars, ASOF and rollups: user-defined metrics, calendar widths
 ------------------------------------------------------------------------------
 
+-- The bar in effect at an instant: the last bar of the symbol (in any case)
+-- and resolution that starts at or before it, and no earlier than
+-- tolerance before it when tolerance is given.  A plain SQL function,
+-- neither STRICT nor given SET, so the planner inlines it: a LATERAL call
+-- per row becomes one backward scan of the primary key, stopped by LIMIT 1,
+-- on each monthly partition at or before the instant (run-time pruning
+-- skips the later ones).  The collation is put back to the column's after
+-- upper-casing in "C", or the key could not serve the comparison.  A NULL
+-- symbol, instant or resolution finds no bar; a NULL tolerance is none.
+CREATE FUNCTION stockext.asof(symbol text, at timestamptz, resolution interval DEFAULT '1 minute',
+                              tolerance interval DEFAULT NULL)
+RETURNS TABLE (ts timestamptz, open double precision, high double precision,
+               low double precision, close double precision, volume bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
+    FROM stockext.ticks t
+    WHERE t.symbol = upper(asof.symbol COLLATE "C") COLLATE "default"
+      AND t.resolution = asof.resolution
+      AND t.ts <= asof.at
+      AND (asof.tolerance IS NULL OR t.ts >= asof.at - asof.tolerance)
+    ORDER BY t.ts DESC
+    LIMIT 1;
+END;
+COMMENT ON FUNCTION stockext.asof(text, timestamptz, interval, interval) IS
+'the bar in effect at an instant: the last bar of the symbol (in any case) and resolution starting at or before at, and not before at - tolerance when tolerance is given; no row when there is none or an argument other than tolerance is NULL; inlined, so a LATERAL call per row is one index probe of stockext.ticks per partition';
+
+-- The newest bar of every (symbol, resolution) of stockext.ticks, kept in
+-- the write path so that stockext.latest_bars reads one row per series.
+-- The key of ticks leads with (symbol, ts), so no index finds the
+-- resolutions of a symbol: a skip scan would read every bar of a series
+-- to learn that it has no other resolution.  Dumped by pg_dump with the
+-- bars, from the same snapshot.
+CREATE TABLE stockext.latest_ticks (
+    symbol     text             NOT NULL,
+    resolution interval         NOT NULL,
+    ts         timestamptz      NOT NULL,
+    open       double precision NOT NULL,
+    high       double precision NOT NULL,
+    low        double precision NOT NULL,
+    close      double precision NOT NULL,
+    volume     bigint,
+    PRIMARY KEY (symbol, resolution)
+);
+COMMENT ON TABLE stockext.latest_ticks IS
+'the newest bar of each (symbol, resolution) of stockext.ticks, kept by its triggers; read it through stockext.latest_bars';
+SELECT pg_catalog.pg_extension_config_dump('stockext.latest_ticks', '');
+REVOKE ALL ON stockext.latest_ticks FROM PUBLIC;
+
+-- Sets the rows of stockext.latest_ticks that still show the bar
+-- (symbols[i], resolutions[i], stale[i]), which is gone, to the newest bar
+-- of their series, or deletes them when none is left.  A row whose bar a
+-- concurrent writer replaced since is no longer stale: the UPDATE and the
+-- DELETE re-check "l.ts = stale" on its new version and leave it alone.
+CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[])
+RETURNS void
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+BEGIN ATOMIC
+    WITH gone AS (
+        SELECT DISTINCT g.symbol, g.resolution, g.ts
+        FROM unnest(symbols, resolutions, stale) AS g(symbol, resolution, ts)
+    ), newest AS (
+        SELECT g.symbol, g.resolution, g.ts AS stale, n.ts, n.open, n.high, n.low, n.close, n.volume
+        FROM gone g
+        LEFT JOIN LATERAL (SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
+                           FROM stockext.ticks t
+                           WHERE t.symbol = g.symbol AND t.resolution = g.resolution
+                           ORDER BY t.ts DESC LIMIT 1) n ON true
+    ), renewed AS (
+        UPDATE stockext.latest_ticks l
+           SET ts = n.ts, open = n.open, high = n.high, low = n.low, close = n.close, volume = n.volume
+          FROM newest n
+         WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NOT NULL
+    )
+    DELETE FROM stockext.latest_ticks l
+     USING newest n
+     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL;
+END;
+COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]) IS
+'internal: replaces the rows of stockext.latest_ticks still showing the given (symbol, resolution, ts) bars, which are gone, with the newest bar left in their series, or deletes them';
+REVOKE ALL ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]) FROM PUBLIC;
+
+-- Keeps stockext.latest_ticks current (src/latest.c).  Statement level
+-- with transition tables, like the rollup invalidation: one statement per
+-- write statement.  New and updated bars replace the row of their series
+-- when they are at least as new (a late bar changes nothing); a deleted bar
+-- that the row shows, or an updated one whose key changed, is replaced by
+-- the newest bar left.  SECURITY DEFINER: whoever may write bars keeps the
+-- table current, without rights on it.
+CREATE FUNCTION stockext.latest_ticks_track()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'stockext_latest_ticks_track'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION stockext.latest_ticks_track() IS
+'trigger: keeps stockext.latest_ticks the newest bar of each (symbol, resolution) through the inserts, updates, deletes and truncations of stockext.ticks';
+
+CREATE TRIGGER latest_ticks_insert AFTER INSERT ON stockext.ticks
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.latest_ticks_track();
+CREATE TRIGGER latest_ticks_update AFTER UPDATE ON stockext.ticks
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.latest_ticks_track();
+CREATE TRIGGER latest_ticks_delete AFTER DELETE ON stockext.ticks
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.latest_ticks_track();
+CREATE TRIGGER latest_ticks_truncate AFTER TRUNCATE ON stockext.ticks
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.latest_ticks_track();
+
+-- Recomputes stockext.latest_ticks from the bars, for what its triggers
+-- do not see: statements on a partition of ticks rather than on ticks
+-- (TRUNCATE, DELETE, DROP or DETACH of a month), and the restore of a dump
+-- made before 0.3.0.  Blocks writers of bars while it runs.
+CREATE FUNCTION stockext.rebuild_latest_bars()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    LOCK TABLE stockext.ticks IN SHARE MODE;
+    DELETE FROM stockext.latest_ticks;
+    INSERT INTO stockext.latest_ticks (symbol, resolution, ts, open, high, low, close, volume)
+    SELECT DISTINCT ON (t.symbol, t.resolution)
+           t.symbol, t.resolution, t.ts, t.open, t.high, t.low, t.close, t.volume
+    FROM stockext.ticks t
+    ORDER BY t.symbol, t.resolution, t.ts DESC;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION stockext.rebuild_latest_bars() IS
+'recomputes the newest bar of every series (stockext.latest_bars) from stockext.ticks, for changes made to a partition of ticks directly; returns the series; blocks writers of bars while it runs';
+REVOKE ALL ON FUNCTION stockext.rebuild_latest_bars() FROM PUBLIC;
+
+-- The newest bar of every (symbol, resolution): one row read per series,
+-- whatever the number of bars.
+CREATE VIEW stockext.latest_bars AS
+SELECT l.symbol, l.resolution, l.ts, l.open, l.high, l.low, l.close, l.volume, now() - l.ts AS age
+FROM stockext.latest_ticks l;
+COMMENT ON VIEW stockext.latest_bars IS
+'the newest bar of each (symbol, resolution) in stockext.ticks and its age (now minus its start), read from stockext.latest_ticks: one row per series, whatever the number of bars';
+REVOKE ALL ON stockext.latest_bars FROM PUBLIC;
+
+-- The latest bars follow stockext.ticks like the rollups.
+CREATE OR REPLACE FUNCTION stockext.rollup_privilege_fixes()
+RETURNS SETOF text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH ticks AS (
+        SELECT c.relowner, c.relacl FROM pg_class c WHERE c.oid = 'stockext.ticks'::regclass
+    ), readers AS (
+        SELECT DISTINCT a.grantee FROM ticks t, aclexplode(t.relacl) a
+        WHERE a.privilege_type = 'SELECT' AND a.grantee <> t.relowner
+    ), rels AS (
+        SELECT c.oid, c.relname, c.relowner, c.relacl FROM pg_class c
+        WHERE c.relnamespace = 'stockext'::regnamespace
+          AND (c.relname IN ('rollups', 'rollups_live', 'rollup_source', 'rollup_invalidations',
+                             'latest_ticks', 'latest_bars')
+               OR c.relname IN (SELECT w.name FROM stockext.rollup_widths w
+                                UNION ALL
+                                SELECT w.name || '_live' FROM stockext.rollup_widths w))
+    ), held AS (
+        SELECT r.oid, r.relname, a.grantee,
+               bool_and(a.privilege_type = 'SELECT' AND NOT a.is_grantable) AS plain_select
+        FROM rels r, aclexplode(r.relacl) a
+        WHERE a.grantee <> r.relowner
+        GROUP BY r.oid, r.relname, a.grantee
+    ), wanted AS (
+        SELECT r.oid, r.relname, d.grantee FROM rels r, readers d WHERE d.grantee <> r.relowner
+    )
+    SELECT f.statement FROM (
+        -- A default ACL (NULL) is written out, so that a width added now and
+        -- one updated from 0.1.0 (which granted SELECT to PUBLIC) carry the
+        -- same privileges.
+        SELECT 0 AS step, r.relname, 0::oid AS grantee,
+               format('REVOKE ALL ON stockext.%I FROM PUBLIC', r.relname) AS statement
+        FROM rels r
+        WHERE r.relacl IS NULL
+        UNION ALL
+        SELECT 1, h.relname, h.grantee,
+               format('REVOKE ALL ON stockext.%I FROM %s CASCADE', h.relname,
+                      CASE WHEN h.grantee = 0 THEN 'PUBLIC' ELSE h.grantee::regrole::text END)
+        FROM held h
+        WHERE NOT h.plain_select
+           OR NOT EXISTS (SELECT FROM wanted w WHERE w.oid = h.oid AND w.grantee = h.grantee)
+        UNION ALL
+        SELECT 2, w.relname, w.grantee,
+               format('GRANT SELECT ON stockext.%I TO %s', w.relname,
+                      CASE WHEN w.grantee = 0 THEN 'PUBLIC' ELSE w.grantee::regrole::text END)
+        FROM wanted w
+        WHERE NOT EXISTS (SELECT FROM held h WHERE h.oid = w.oid AND h.grantee = w.grantee AND h.plain_select)
+    ) f
+    ORDER BY f.step, f.relname, f.grantee;
+END;
+COMMENT ON FUNCTION stockext.rollup_privilege_fixes() IS
+'internal: the REVOKE and GRANT statements that would give the rollups, their live views, the invalidation keys and the latest bars the SELECT grants of stockext.ticks';
+SELECT stockext.sync_rollup_privileges();
+
+-- Retention renews the newest bar of the series whose newest bar it dropped.
+CREATE OR REPLACE FUNCTION stockext.apply_retention()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keep    interval;
+    part    record;
+    dropped integer := 0;
+BEGIN
+    SELECT m.drop_ticks_after INTO keep FROM stockext.maintenance_settings m;
+    IF keep IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+        FOR part IN
+            SELECT c.oid::regclass AS rel,
+                   (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS hi
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'stockext.ticks'::regclass
+              AND c.oid <> 'stockext.ticks_default'::regclass
+            ORDER BY 2
+        LOOP
+            EXIT WHEN part.hi > now() - keep;
+            CONTINUE WHEN EXISTS (SELECT FROM stockext.rollup_invalidations WHERE bucket < part.hi);
+            EXECUTE format('DROP TABLE %s', part.rel);
+            -- Dropping a partition fires no trigger: the series whose
+            -- newest bar it held fall back to an older one, or go.
+            PERFORM stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts))
+            FROM stockext.latest_ticks l
+            WHERE l.ts < part.hi
+            HAVING count(*) > 0;
+            dropped := dropped + 1;
+        END LOOP;
+    END IF;
+    -- The worker prunes a feed's replies when it polls it; a paused feed's
+    -- are pruned here, and those of a removed feed after the default 7 days.
+    DELETE FROM stockext.raw_replies r
+     WHERE r.at < now() - coalesce((SELECT f.raw_retention FROM stockext.feeds f WHERE f.id = r.feed_id),
+                                   interval '7 days');
+    RETURN dropped;
+END
+$$;
+
+-- The newest bar of every series already stored.
+SELECT stockext.rebuild_latest_bars();
+
 
 ------------------------------------------------------------------------------
 -- BI: flat indicator views and the read-only role

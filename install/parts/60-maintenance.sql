@@ -17,7 +17,8 @@ REVOKE ALL ON stockext.maintenance_settings FROM PUBLIC;
 
 -- Retention: drops the monthly ticks partitions that ended more than
 -- drop_ticks_after ago, once no invalidation is pending (their rollups are
--- current and keep the history); then deletes the raw provider replies
+-- current and keep the history), and renews the newest bar of the series
+-- whose newest bar went with them; then deletes the raw provider replies
 -- older than their feed's raw_retention.  Returns how many partitions it
 -- dropped.
 CREATE FUNCTION stockext.apply_retention()
@@ -44,6 +45,12 @@ BEGIN
             EXIT WHEN part.hi > now() - keep;
             CONTINUE WHEN EXISTS (SELECT FROM stockext.rollup_invalidations WHERE bucket < part.hi);
             EXECUTE format('DROP TABLE %s', part.rel);
+            -- Dropping a partition fires no trigger: the series whose
+            -- newest bar it held fall back to an older one, or go.
+            PERFORM stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts))
+            FROM stockext.latest_ticks l
+            WHERE l.ts < part.hi
+            HAVING count(*) > 0;
             dropped := dropped + 1;
         END LOOP;
     END IF;
