@@ -159,6 +159,23 @@ FROM stockext.alerts a JOIN stockext.alert_rules r ON r.id = a.rule_id
 WHERE r.symbol = 'SPA' ORDER BY r.id, a.bar_ts;
 SELECT stockext.remove_alert(id) FROM stockext.alert_rules WHERE symbol = 'SPA';
 
+-- The simulated market's split: SIMS's simulated bars before the ex-date
+-- go on the as-traded basis (4 for 1: prices times 4, volumes divided by
+-- 4); split-adjusted, they are the walk again.
+INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
+SELECT 'SIMS', ts, '1 hour', open, high, low, close, volume, 'simulated'
+FROM stockext.simulate_bars('SIMS', '2024-05-01', '2024-05-05', '1 hour');
+SELECT stockext.simulate_split('sims', '2024-05-03', 4) AS changed;
+SELECT stockext.simulate_split('SIMS', '2024-05-03', 2);
+SELECT symbol, ex_date, kind, split_from, split_to, source FROM stockext.corporate_actions WHERE symbol = 'SIMS';
+SELECT count(*) AS bars,
+       count(*) FILTER (WHERE abs(t.close - w.close * CASE WHEN t.ts < '2024-05-03' THEN 4 ELSE 1 END) > 1e-9 * t.close) AS as_traded_wrong,
+       count(*) FILTER (WHERE abs(a.close - w.close) > 1e-9 * w.close OR abs(a.high - w.high) > 1e-9 * w.high
+                           OR abs(a.volume - w.volume) > 2) AS adjusted_not_walk
+FROM stockext.simulate_bars('SIMS', '2024-05-01', '2024-05-05', '1 hour') w
+JOIN stockext.ticks t ON t.symbol = 'SIMS' AND t.ts = w.ts
+JOIN stockext.ticks_adjusted a ON a.symbol = 'SIMS' AND a.ts = w.ts;
+
 -- Randomized cross-check: 10,000 hourly bars of 5 symbols with random
 -- splits (1 for 2 to 10) and dividends on random dates, against a
 -- plain-SQL recomputation (sums of logarithms over the later actions, the
@@ -219,7 +236,7 @@ LEFT JOIN (SELECT symbol, date_bin('6 hours', ts, '2000-01-03') AS bucket,
            FROM expected GROUP BY 1, 2) r ON r.symbol = 'RND' || s AND r.bucket = b.bucket;
 
 SET client_min_messages = warning;
-DELETE FROM stockext.ticks WHERE symbol IN ('NVDA', 'SPL', 'SPA') OR symbol LIKE 'RND%';
+DELETE FROM stockext.ticks WHERE symbol IN ('NVDA', 'SPL', 'SPA', 'SIMS') OR symbol LIKE 'RND%';
 DELETE FROM stockext.corporate_actions;
 SELECT count(*) >= 0 AS refreshed FROM stockext.refresh_rollups();
 SELECT pg_advisory_unlock('stockext.alert_queue'::regclass::oid::bigint);

@@ -83,3 +83,42 @@ COMMENT ON VIEW stockext.ticks_adjusted IS
 'stockext.ticks with open, high, low, close and volume adjusted for splits (volumes to whole shares) and adj_close adjusted for splits and dividends, from stockext.corporate_actions';
 REVOKE ALL ON stockext.ticks_adjusted FROM PUBLIC;
 GRANT SELECT ON stockext.ticks_adjusted TO PUBLIC;
+
+-- The simulated market's split: the random walk is the adjusted series, so
+-- the simulated bars of symbol before the ex-date are put on the basis
+-- they traded at (prices times split_to / split_from, volumes divided by
+-- it) and the split is recorded.  The as-traded series then drops at the
+-- ex-date and ticks_adjusted (or bars(adjust => 'splits')) is the walk.
+-- Bars a live feed stores later are after the ex-date, on the new basis.
+CREATE FUNCTION stockext.simulate_split(symbol text, ex_date date, split_to numeric,
+                                        split_from numeric DEFAULT 1)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ratio float8;
+    moved bigint;
+BEGIN
+    IF symbol IS NULL OR ex_date IS NULL OR split_to IS NULL OR split_from IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.simulate_split() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    symbol := upper(symbol COLLATE "C");
+    -- The row's constraints check the ratio; a second split that day is a
+    -- unique violation before any bar moves.
+    INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to, source)
+    VALUES (symbol, ex_date, 'split', split_from, split_to, 'simulated');
+    ratio := split_to::float8 / split_from::float8;
+    UPDATE stockext.ticks t
+       SET open = t.open * ratio, high = t.high * ratio, low = t.low * ratio, close = t.close * ratio,
+           volume = round(t.volume / ratio)::bigint
+     WHERE t.symbol = simulate_split.symbol AND t.source = 'simulated'
+       AND t.ts < simulate_split.ex_date::timestamp AT TIME ZONE 'UTC';
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) IS
+'simulates a split_from-for-split_to split of a simulated symbol at ex_date (00:00 UTC): its simulated bars before then are put on the as-traded basis (prices times split_to / split_from, volumes divided) and the split is recorded in stockext.corporate_actions; returns the bars changed';
+REVOKE ALL ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) FROM PUBLIC;
