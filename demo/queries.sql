@@ -138,3 +138,15 @@ SELECT bucket, round(close::numeric, 2) AS close, round(sma::numeric, 2) AS sma_
        volume_spike
 FROM stockext.indicators('AAPL', '15 minutes', now() - interval '2 hours', now())
 ORDER BY bucket DESC LIMIT 6;
+
+-- Corporate actions: SPLT split 10 for 1 (simulated).  As traded its daily
+-- close drops 90 % at the ex-date; split-adjusted it does not; bars are
+-- stored as traded and adjusted when read.
+SELECT symbol, ex_date, kind, split_from, split_to, source FROM stockext.corporate_actions;
+SELECT x.bucket::date AS day, round(x.as_traded::numeric, 2) AS as_traded, round(x.adjusted::numeric, 2) AS split_adjusted
+FROM stockext.corporate_actions a
+CROSS JOIN LATERAL (
+    SELECT b.bucket, b.close AS as_traded, s.close AS adjusted
+    FROM stockext.bars(a.symbol, '1 day', a.ex_date - 3, a.ex_date + 3) b
+    JOIN stockext.bars(a.symbol, '1 day', a.ex_date - 3, a.ex_date + 3, adjust => 'splits') s USING (bucket)) x
+WHERE a.symbol = 'SPLT' ORDER BY x.bucket;

@@ -14,6 +14,13 @@ SELECT stockext.add_feed('simulated', ARRAY['AAPL', 'TSLA', 'GOOGL', 'MSFT', 'NV
                          '1 minute', '5 seconds')
 WHERE NOT EXISTS (SELECT 1 FROM stockext.feeds WHERE provider = 'simulated');
 
+-- Corporate actions: SPLT, a simulated symbol with two weeks of history
+-- and no live feed, split 10 for 1 a week ago (once: a re-run would
+-- backfill the walk over its as-traded bars).
+SELECT stockext.backfill('simulated', 'SPLT', now() - interval '14 days', now(), '1 minute'),
+       stockext.simulate_split('SPLT', current_date - 7, 10)
+WHERE NOT EXISTS (SELECT FROM stockext.corporate_actions WHERE symbol = 'SPLT');
+
 -- Alerts: two rules on the simulated feed's live bars, each evaluated once
 -- the bar has closed (the poll after the minute brings the next bar): a
 -- move of 0.25 % over 5 minutes either way, and a volume spike (3 times the

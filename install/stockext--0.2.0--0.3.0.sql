@@ -206,6 +206,339 @@ $$;
 -- Market reference data: trading calendars and corporate actions
 ------------------------------------------------------------------------------
 
+-- Splits and cash dividends per symbol and ex-date.  Bars stay as traded;
+-- the adjusted series are derived from these rows at read time (README,
+-- "Corporate actions").  A split turns split_from shares into split_to
+-- (NVDA 2024-06-10: 1 and 10); a dividend pays cash_amount per share held
+-- before the ex-date, in the currency the bars are quoted in.  Providers'
+-- rows and a user's own (source 'manual', the default) live side by side;
+-- the symbol is stored in upper case, as in stockext.ticks.
+CREATE TABLE stockext.corporate_actions (
+    symbol      text        NOT NULL,
+    ex_date     date        NOT NULL,
+    kind        text        NOT NULL,
+    split_from  numeric,
+    split_to    numeric,
+    cash_amount numeric,
+    currency    text,
+    source      text        NOT NULL DEFAULT 'manual',
+    fetched_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT corporate_actions_pkey PRIMARY KEY (symbol, ex_date, kind),
+    CONSTRAINT corporate_actions_kind_known CHECK (kind IN ('split', 'dividend')),
+    -- numeric orders NaN above 'Infinity': "< 'Infinity'" refuses both.
+    CONSTRAINT corporate_actions_dividend_amount
+        CHECK (kind <> 'dividend' OR (cash_amount IS NOT NULL AND cash_amount >= 0 AND cash_amount < 'Infinity'
+                                     AND split_from IS NULL AND split_to IS NULL)),
+    CONSTRAINT corporate_actions_split_ratio
+        CHECK (kind <> 'split' OR (split_from IS NOT NULL AND split_to IS NOT NULL
+                                  AND split_from > 0 AND split_from < 'Infinity'
+                                  AND split_to > 0 AND split_to < 'Infinity'
+                                  AND cash_amount IS NULL AND currency IS NULL)),
+    CONSTRAINT corporate_actions_currency_valid CHECK (currency ~ '^[A-Z]{3}$'),
+    CONSTRAINT corporate_actions_symbol_upper CHECK (symbol = upper(symbol COLLATE "C")),
+    CONSTRAINT corporate_actions_symbol_valid CHECK (stockext.symbol_problem(symbol) IS NULL)
+);
+COMMENT ON TABLE stockext.corporate_actions IS
+'splits and cash dividends per symbol and ex-date, from providers or entered by hand; the adjusted series (stockext.ticks_adjusted, bars(adjust => ...)) are derived from them at read time';
+COMMENT ON COLUMN stockext.corporate_actions.ex_date IS
+'first trading date on the new basis: the action adjusts the bars before 00:00 UTC of this date';
+COMMENT ON COLUMN stockext.corporate_actions.split_from IS
+'a split turns split_from shares into split_to (NVDA 2024-06-10: 1 and 10); NULL for a dividend';
+COMMENT ON COLUMN stockext.corporate_actions.split_to IS
+'a split turns split_from shares into split_to; NULL for a dividend';
+COMMENT ON COLUMN stockext.corporate_actions.cash_amount IS
+'cash paid per share held before the ex-date, as traded then (not split-adjusted); NULL for a split';
+COMMENT ON COLUMN stockext.corporate_actions.currency IS
+'ISO 4217 code of cash_amount, informative: the amount is taken to be in the currency of the bars';
+COMMENT ON COLUMN stockext.corporate_actions.source IS
+'provider that reported the action, or manual';
+COMMENT ON COLUMN stockext.corporate_actions.fetched_at IS
+'when the row was stored or last refreshed';
+-- Reference data that every reader of adjusted bars reads.
+REVOKE ALL ON stockext.corporate_actions FROM PUBLIC;
+GRANT SELECT ON stockext.corporate_actions TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('stockext.corporate_actions', '');
+
+-- The factor that turns a bar's as-traded prices into adjusted ones, from
+-- the actions whose ex-date is after the bar (README, "Corporate actions").
+-- Each call site reads a symbol's actions once per query.
+CREATE FUNCTION stockext.adjustment_factor(symbol text, ts timestamptz, adjust text DEFAULT 'all')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'stockext_adjustment_factor'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adjustment_factor(text, timestamptz, text) IS
+'what the prices of symbol''s bar at ts are multiplied by to adjust them: adjust splits (product of split_from / split_to of the splits with a later ex-date), all (that times 1 - cash / previous close of each later dividend) or none (1); volumes are divided by the splits factor';
+
+-- The bars with OHLC and volume split-adjusted and adj_close adjusted for
+-- splits and dividends.  security_invoker: reading it takes the right to
+-- read stockext.ticks.
+CREATE VIEW stockext.ticks_adjusted WITH (security_invoker = true) AS
+SELECT t.symbol, t.ts, t.resolution,
+       t.open * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS open,
+       t.high * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS high,
+       t.low * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS low,
+       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS close,
+       round(t.volume / stockext.adjustment_factor(t.symbol, t.ts, 'splits'))::bigint AS volume,
+       t.source, t.ingested_at,
+       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'all') AS adj_close
+FROM stockext.ticks t;
+COMMENT ON VIEW stockext.ticks_adjusted IS
+'stockext.ticks with open, high, low, close and volume adjusted for splits (volumes to whole shares) and adj_close adjusted for splits and dividends, from stockext.corporate_actions';
+REVOKE ALL ON stockext.ticks_adjusted FROM PUBLIC;
+GRANT SELECT ON stockext.ticks_adjusted TO PUBLIC;
+
+-- The simulated market's split: the random walk is the adjusted series, so
+-- the simulated bars of symbol before the ex-date are put on the basis
+-- they traded at (prices times split_to / split_from, volumes divided by
+-- it) and the split is recorded.  The as-traded series then drops at the
+-- ex-date and ticks_adjusted (or bars(adjust => 'splits')) is the walk.
+-- Bars a live feed stores later are after the ex-date, on the new basis.
+CREATE FUNCTION stockext.simulate_split(symbol text, ex_date date, split_to numeric,
+                                        split_from numeric DEFAULT 1)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ratio float8;
+    moved bigint;
+BEGIN
+    IF symbol IS NULL OR ex_date IS NULL OR split_to IS NULL OR split_from IS NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.simulate_split() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    symbol := upper(symbol COLLATE "C");
+    -- The row's constraints check the ratio; a second split that day is a
+    -- unique violation before any bar moves.
+    INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to, source)
+    VALUES (symbol, ex_date, 'split', split_from, split_to, 'simulated');
+    ratio := split_to::float8 / split_from::float8;
+    UPDATE stockext.ticks t
+       SET open = t.open * ratio, high = t.high * ratio, low = t.low * ratio, close = t.close * ratio,
+           volume = round(t.volume / ratio)::bigint
+     WHERE t.symbol = simulate_split.symbol AND t.source = 'simulated'
+       AND t.ts < simulate_split.ex_date::timestamp AT TIME ZONE 'UTC';
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) IS
+'simulates a split_from-for-split_to split of a simulated symbol at ex_date (00:00 UTC): its simulated bars before then are put on the as-traded basis (prices times split_to / split_from, volumes divided) and the split is recorded in stockext.corporate_actions; returns the bars changed';
+REVOKE ALL ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) FROM PUBLIC;
+
+-- Alert rules evaluate split-adjusted prices unless told otherwise: a
+-- split day is no price move.  Rules made before 0.3.0 get the default.
+-- Added without a default and filled, so that the table has no "missing
+-- value" that a fresh one has not.
+ALTER TABLE stockext.alert_rules ADD COLUMN adjust text;
+UPDATE stockext.alert_rules SET adjust = 'splits';
+ALTER TABLE stockext.alert_rules
+    ALTER COLUMN adjust SET DEFAULT 'splits',
+    ALTER COLUMN adjust SET NOT NULL,
+    ADD CONSTRAINT alert_rules_adjust_known CHECK (adjust IN ('none', 'splits', 'all'));
+COMMENT ON COLUMN stockext.alert_rules.adjust IS
+'prices (and for splits volumes) the rule evaluates: splits (the default: a split is no price move), all (dividends too) or none (as traded), on the basis of the bar evaluated';
+
+-- add_alert takes adjust: a new signature, so the old one goes.
+DROP FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval);
+CREATE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
+                                   feed integer DEFAULT NULL,
+                                   resolution interval DEFAULT NULL,
+                                   direction text DEFAULT NULL,
+                                   threshold float8 DEFAULT NULL,
+                                   bars integer DEFAULT NULL,
+                                   slow integer DEFAULT NULL,
+                                   factor float8 DEFAULT NULL,
+                                   level float8 DEFAULT NULL,
+                                   cooldown interval DEFAULT '0',
+                                   webhook_url text DEFAULT NULL,
+                                   on_forming boolean DEFAULT false,
+                                   on_history boolean DEFAULT false,
+                                   max_age interval DEFAULT NULL,
+                                   adjust text DEFAULT 'splits')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f    stockext.feeds;
+    rule integer;
+    why  text;
+BEGIN
+    -- Defaults that depend on the condition.
+    IF condition IN ('pct_change', 'price_cross', 'sma_cross') THEN
+        direction := coalesce(direction, 'either');
+    END IF;
+    IF condition = 'pct_change' THEN
+        bars := coalesce(bars, 1);
+    ELSIF condition = 'volume_spike' THEN
+        bars := coalesce(bars, 3);
+        factor := coalesce(factor, 2.0);
+    ELSIF condition = 'volatility' THEN
+        bars := coalesce(bars, 20);
+    END IF;
+    PERFORM stockext.check_alert(condition, direction, threshold, bars, slow, factor, level, cooldown);
+    IF symbol IS NULL AND feed IS NULL THEN
+        RAISE EXCEPTION 'an alert rule needs a symbol or a feed'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF symbol IS NOT NULL THEN
+        why := stockext.symbol_problem(symbol);
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid symbol "%"', symbol
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = initcap(left(why, 1)) || substr(why, 2) || '.';
+        END IF;
+    END IF;
+    IF feed IS NOT NULL THEN
+        PERFORM stockext.feed_provider(feed);
+        SELECT * INTO f FROM stockext.feeds WHERE id = feed;
+        IF symbol IS NOT NULL AND NOT upper(symbol COLLATE "C") = ANY (f.symbols) THEN
+            RAISE EXCEPTION 'feed % has no symbol "%"', feed, symbol
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Feed %s polls %s.', feed, array_to_string(f.symbols, ', '));
+        END IF;
+        IF resolution IS NOT NULL AND resolution <> f.resolution THEN
+            RAISE EXCEPTION 'feed % polls % bars, not %', feed, f.resolution, resolution
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave resolution out: a rule on a feed watches the feed''s bars.';
+        END IF;
+        resolution := f.resolution;
+    END IF;
+    resolution := coalesce(resolution, interval '1 minute');
+    IF resolution <= interval '0' THEN
+        RAISE EXCEPTION 'resolution must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF on_forming IS NULL OR on_history IS NULL THEN
+        RAISE EXCEPTION 'on_forming and on_history must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF max_age <= interval '0' THEN
+        RAISE EXCEPTION 'max_age must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('max_age is %s.', max_age);
+    END IF;
+    IF adjust IS NULL OR adjust NOT IN ('none', 'splits', 'all') THEN
+        RAISE EXCEPTION 'invalid adjust "%"', coalesce(adjust, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use splits (the default), all or none.';
+    END IF;
+    IF max_age IS NOT NULL AND on_history THEN
+        RAISE EXCEPTION 'a rule with on_history takes no max_age'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A rule with on_history evaluates bars however late they land.';
+    END IF;
+    INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
+                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age, adjust)
+    VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown,
+            on_forming, on_history, max_age, adjust)
+    RETURNING id INTO rule;
+    IF webhook_url IS NOT NULL THEN
+        PERFORM stockext.set_webhook(rule, NULL, webhook_url);
+    END IF;
+    PERFORM stockext.activate_on_first_use();
+    RETURN rule;
+END
+$$;
+COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) IS
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history, on prices adjusted for splits unless adjust says all or none; a webhook URL needs a superuser';
+REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) FROM PUBLIC;
+
+-- alert_check reads the bars adjusted as the rule says.
+CREATE OR REPLACE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
+                                     OUT observed float8, OUT fires boolean, OUT what text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    prev float8;
+    slow_now float8;
+    slow_prev float8;
+    rows_read integer;
+    adj text := r.adjust;
+    vadj text;
+    pbase float8;
+    vbase float8;
+BEGIN
+    fires := false;
+    -- Most symbols have no actions: their bars are read as traded.
+    IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
+        adj := 'none';
+    END IF;
+    vadj := CASE WHEN adj = 'none' THEN 'none' ELSE 'splits' END;
+    pbase := stockext.adjustment_factor(sym, bar, adj);
+    vbase := stockext.adjustment_factor(sym, bar, vadj);
+    IF r.condition = 'pct_change' THEN
+        SELECT x.v INTO observed
+        FROM (SELECT t.ts, stockext.pct_change(t.close, r.bars) OVER (ORDER BY t.ts) AS v
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.bars + 1) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        fires := CASE r.direction WHEN 'up' THEN observed >= r.threshold
+                                  WHEN 'down' THEN observed <= -r.threshold
+                                  ELSE abs(observed) >= r.threshold END;
+        what := format('%s %s%% over %s bar%s (threshold %s%%)',
+                       CASE WHEN observed >= 0 THEN 'up' ELSE 'down' END,
+                       round(abs(observed)::numeric, 2), r.bars,
+                       CASE WHEN r.bars = 1 THEN '' ELSE 's' END, r.threshold);
+    ELSIF r.condition = 'volume_spike' THEN
+        SELECT x.v, x.spike INTO observed, fires
+        FROM (SELECT t.ts, t.volume AS v,
+                     stockext.volume_spike(t.volume, r.bars, r.factor) OVER (ORDER BY t.ts) AS spike
+              FROM (SELECT ts, volume * (vbase / stockext.adjustment_factor(symbol, ts, vadj)) AS volume FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.bars + 1) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        what := format('volume %s is over %s times the mean of the %s bars before', observed,
+                       r.factor, r.bars);
+    ELSIF r.condition = 'price_cross' THEN
+        SELECT x.close, x.prev INTO observed, prev
+        FROM (SELECT t.ts, t.close, lag(t.close) OVER (ORDER BY t.ts) AS prev
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT 2) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        fires := (r.direction IN ('up', 'either') AND prev < r.level AND observed >= r.level)
+              OR (r.direction IN ('down', 'either') AND prev > r.level AND observed <= r.level);
+        what := format('close %s crossed %s through %s from %s', observed,
+                       CASE WHEN observed > prev THEN 'up' ELSE 'down' END, r.level, prev);
+    ELSIF r.condition = 'sma_cross' THEN
+        SELECT x.fast, x.slow, lag(x.fast) OVER w - lag(x.slow) OVER w, x.n
+          INTO observed, slow_now, prev, rows_read
+        FROM (SELECT t.ts,
+                     stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.bars - 1 PRECEDING AND CURRENT ROW) AS fast,
+                     stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.slow - 1 PRECEDING AND CURRENT ROW) AS slow,
+                     count(*) OVER (ORDER BY t.ts) AS n
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.slow + 1) t) x
+        WINDOW w AS (ORDER BY x.ts)
+        ORDER BY x.ts DESC LIMIT 1;
+        -- prev is fast - slow on the bar before; both averages full there.
+        IF rows_read = r.slow + 1 THEN
+            fires := (r.direction IN ('up', 'either') AND prev <= 0 AND observed > slow_now)
+                  OR (r.direction IN ('down', 'either') AND prev >= 0 AND observed < slow_now);
+        END IF;
+        what := format('SMA(%s) %s crossed %s SMA(%s) %s', r.bars, round(observed::numeric, 4),
+                       CASE WHEN observed > slow_now THEN 'above' ELSE 'below' END,
+                       r.slow, round(slow_now::numeric, 4));
+    ELSIF r.condition = 'volatility' THEN
+        SELECT stockext.volatility(t.close ORDER BY t.ts) INTO observed
+        FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+              WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+              ORDER BY ts DESC LIMIT r.bars) t;
+        fires := observed > r.threshold;
+        what := format('volatility %s of the last %s bars is above %s',
+                       round(observed::numeric, 6), r.bars, r.threshold);
+    END IF;
+    fires := coalesce(fires, false);
+END
+$$;
+COMMENT ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) IS
+'internal: evaluates an alert rule on the bar of a symbol at ts: observed value, whether it fires, and the message';
+REVOKE ALL ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) FROM PUBLIC;
+
 
 ------------------------------------------------------------------------------
 -- Indicators: stochastics, Williams %R, ADX, CCI, MFI, OBV, VWMA, TWAP, candle extremes' times
@@ -595,9 +928,11 @@ SELECT stockext.rebuild_latest_bars();
 ------------------------------------------------------------------------------
 
 -- bars() serves a width equal to the stored resolution (the 1-minute bars
--- of a 1-minute series), which it left out before.
-CREATE OR REPLACE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
-                              fill text DEFAULT 'none')
+-- of a 1-minute series), which it left out before, and takes adjust
+-- (corporate actions): a new signature, so the old one goes.
+DROP FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text);
+CREATE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
+                              fill text DEFAULT 'none', adjust text DEFAULT 'none')
 RETURNS TABLE (bucket timestamptz, open double precision, high double precision,
                low double precision, close double precision, volume bigint,
                vwap double precision, avg_close double precision, n integer)
@@ -612,7 +947,7 @@ DECLARE
     data_sql  text;
     prev      double precision;
 BEGIN
-    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
+    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL OR adjust IS NULL THEN
         RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -620,6 +955,11 @@ BEGIN
         RAISE EXCEPTION 'invalid fill "%"', fill
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use none, null, previous or locf.';
+    END IF;
+    IF adjust NOT IN ('none', 'splits', 'all') THEN
+        RAISE EXCEPTION 'invalid adjust "%"', adjust
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use none, splits or all.';
     END IF;
     IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
         RAISE EXCEPTION 'invalid bar width "%"', width
@@ -650,33 +990,59 @@ BEGIN
     SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src
     FROM stockext.rollup_widths w WHERE w.width = bars.width;
     rolled := FOUND;
-    IF rolled THEN
-        data_sql := $q$
-            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
-            FROM stockext.rollups_live l
-            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
-    ELSE
+    -- A bucket holding an ex-date mixes two bases: its rolled-up row cannot
+    -- be adjusted by one factor, so the width's adjusted bars are rolled up.
+    IF rolled AND adjust <> 'none'
+       AND EXISTS (SELECT FROM stockext.corporate_actions a
+                   CROSS JOIN LATERAL (SELECT a.ex_date::timestamp AT TIME ZONE 'UTC' AS cutoff) c
+                   WHERE a.symbol = bars.symbol
+                     AND stockext.rollup_bucket(c.cutoff, width, origin, tz) <> c.cutoff) THEN
+        rolled := false;
+    ELSIF NOT rolled THEN
         origin := '2000-01-03 00:00';
         tz := 'UTC';
         SELECT min(t.resolution) INTO src FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution <= width;
+    END IF;
+    -- Prices times the factor p, volumes divided by the splits factor v.
+    IF rolled AND adjust = 'none' THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
+            FROM stockext.rollups_live l
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSIF rolled THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open * f.p, l.high * f.p, l.low * f.p, l.close * f.p,
+                   round(l.volume / f.v)::bigint, l.vwap * f.p, l.avg_close * f.p, l.n
+            FROM stockext.rollups_live l
+            CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(l.symbol, l.bucket, $10) AS p,
+                                       stockext.adjustment_factor(l.symbol, l.bucket, 'splits') AS v) f
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSE
         data_sql := format($q$
             SELECT s.bucket, %s
-            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, t.*
-                  FROM stockext.ticks t
+            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, %s
+                  FROM stockext.ticks t%s
                   WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
             WHERE s.bucket >= $3 AND s.bucket < $4
-            GROUP BY s.bucket$q$, stockext.rollup_select_list());
+            GROUP BY s.bucket$q$, stockext.rollup_select_list(),
+            CASE WHEN adjust = 'none' THEN 't.*'
+                 ELSE 't.ts, t.open * f.p AS open, t.high * f.p AS high, t.low * f.p AS low,
+                       t.close * f.p AS close, round(t.volume / f.v)::bigint AS volume' END,
+            CASE WHEN adjust = 'none' THEN ''
+                 ELSE ' CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(t.symbol, t.ts, $10) AS p,
+                                                   stockext.adjustment_factor(t.symbol, t.ts, ''splits'') AS v) f' END);
     END IF;
 
     IF fill = 'none' THEN
-        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1' USING symbol, width, start, stop, origin, tz, src;
+        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1'
+        USING symbol, width, start, stop, origin, tz, src, NULL::float8, false, adjust;
         RETURN;
     END IF;
 
     -- The close before the first bucket seeds 'previous'.
     IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
-        SELECT t.close INTO prev FROM stockext.ticks t
+        SELECT t.close * stockext.adjustment_factor(t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.resolution = src
           AND t.ts < stockext.rollup_bucket(start, width, origin, tz)
           AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
@@ -709,9 +1075,11 @@ BEGIN
                CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
                CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
         FROM carried c ORDER BY c.bucket$q$, data_sql)
-    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf'), adjust;
 END
 $$;
+COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text, text) IS
+'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0); adjust none (as traded), splits or all (splits and dividends, from stockext.corporate_actions)';
 
 -- bars() of a width that is not rolled up builds its query with
 -- rollup_select_list(), so a reader needs to execute it.

@@ -652,9 +652,13 @@ INSERT INTO stockext.rollup_widths_installed DEFAULT VALUES;
 -- symbol has in the range (a width equal to it gives the bars themselves).  fill: 'none' leaves empty buckets out, 'null' returns them
 -- with NULLs, 'previous' (or 'locf') returns them as a flat candle at the
 -- previous close (open = high = low = close, volume 0, n 0).  A symbol
--- without a single bar raises no_data_found.
+-- without a single bar raises no_data_found.  adjust: 'none' as traded,
+-- 'splits' or 'all' (splits and dividends) adjusted with the factors of
+-- stockext.adjustment_factor() (README, "Corporate actions"); a rolled-up
+-- width multiplies its rows by the factor of their bucket, unless an
+-- ex-date falls inside a bucket, when the adjusted bars are rolled up.
 CREATE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
-                              fill text DEFAULT 'none')
+                              fill text DEFAULT 'none', adjust text DEFAULT 'none')
 RETURNS TABLE (bucket timestamptz, open double precision, high double precision,
                low double precision, close double precision, volume bigint,
                vwap double precision, avg_close double precision, n integer)
@@ -669,7 +673,7 @@ DECLARE
     data_sql  text;
     prev      double precision;
 BEGIN
-    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
+    IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL OR adjust IS NULL THEN
         RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -677,6 +681,11 @@ BEGIN
         RAISE EXCEPTION 'invalid fill "%"', fill
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use none, null, previous or locf.';
+    END IF;
+    IF adjust NOT IN ('none', 'splits', 'all') THEN
+        RAISE EXCEPTION 'invalid adjust "%"', adjust
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use none, splits or all.';
     END IF;
     IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
         RAISE EXCEPTION 'invalid bar width "%"', width
@@ -707,33 +716,59 @@ BEGIN
     SELECT w.origin, w.time_zone, w.source_resolution INTO origin, tz, src
     FROM stockext.rollup_widths w WHERE w.width = bars.width;
     rolled := FOUND;
-    IF rolled THEN
-        data_sql := $q$
-            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
-            FROM stockext.rollups_live l
-            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
-    ELSE
+    -- A bucket holding an ex-date mixes two bases: its rolled-up row cannot
+    -- be adjusted by one factor, so the width's adjusted bars are rolled up.
+    IF rolled AND adjust <> 'none'
+       AND EXISTS (SELECT FROM stockext.corporate_actions a
+                   CROSS JOIN LATERAL (SELECT a.ex_date::timestamp AT TIME ZONE 'UTC' AS cutoff) c
+                   WHERE a.symbol = bars.symbol
+                     AND stockext.rollup_bucket(c.cutoff, width, origin, tz) <> c.cutoff) THEN
+        rolled := false;
+    ELSIF NOT rolled THEN
         origin := '2000-01-03 00:00';
         tz := 'UTC';
         SELECT min(t.resolution) INTO src FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.ts >= start AND t.ts < stop + width AND t.resolution <= width;
+    END IF;
+    -- Prices times the factor p, volumes divided by the splits factor v.
+    IF rolled AND adjust = 'none' THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open, l.high, l.low, l.close, l.volume, l.vwap, l.avg_close, l.n
+            FROM stockext.rollups_live l
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSIF rolled THEN
+        data_sql := $q$
+            SELECT l.bucket, l.open * f.p, l.high * f.p, l.low * f.p, l.close * f.p,
+                   round(l.volume / f.v)::bigint, l.vwap * f.p, l.avg_close * f.p, l.n
+            FROM stockext.rollups_live l
+            CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(l.symbol, l.bucket, $10) AS p,
+                                       stockext.adjustment_factor(l.symbol, l.bucket, 'splits') AS v) f
+            WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
+    ELSE
         data_sql := format($q$
             SELECT s.bucket, %s
-            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, t.*
-                  FROM stockext.ticks t
+            FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, %s
+                  FROM stockext.ticks t%s
                   WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
             WHERE s.bucket >= $3 AND s.bucket < $4
-            GROUP BY s.bucket$q$, stockext.rollup_select_list());
+            GROUP BY s.bucket$q$, stockext.rollup_select_list(),
+            CASE WHEN adjust = 'none' THEN 't.*'
+                 ELSE 't.ts, t.open * f.p AS open, t.high * f.p AS high, t.low * f.p AS low,
+                       t.close * f.p AS close, round(t.volume / f.v)::bigint AS volume' END,
+            CASE WHEN adjust = 'none' THEN ''
+                 ELSE ' CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(t.symbol, t.ts, $10) AS p,
+                                                   stockext.adjustment_factor(t.symbol, t.ts, ''splits'') AS v) f' END);
     END IF;
 
     IF fill = 'none' THEN
-        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1' USING symbol, width, start, stop, origin, tz, src;
+        RETURN QUERY EXECUTE data_sql || ' ORDER BY 1'
+        USING symbol, width, start, stop, origin, tz, src, NULL::float8, false, adjust;
         RETURN;
     END IF;
 
     -- The close before the first bucket seeds 'previous'.
     IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
-        SELECT t.close INTO prev FROM stockext.ticks t
+        SELECT t.close * stockext.adjustment_factor(t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.resolution = src
           AND t.ts < stockext.rollup_bucket(start, width, origin, tz)
           AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
@@ -766,11 +801,11 @@ BEGIN
                CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
                CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
         FROM carried c ORDER BY c.bucket$q$, data_sql)
-    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf'), adjust;
 END
 $$;
-COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
-'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0)';
+COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text, text) IS
+'one bar per bucket of width starting in [start, stop) for symbol (in any case); fill none (empty buckets absent), null (NULL rows) or previous/locf (flat candle at the previous close, volume 0); adjust none (as traded), splits or all (splits and dividends, from stockext.corporate_actions)';
 
 
 ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 -- Rules: a condition on the bars of one symbol, or of every symbol of a
 -- feed, at one resolution.  Parameters a condition does not use are NULL;
 -- stockext.check_alert() says what each one needs.  on_forming, on_history
--- and max_age came in 0.2.0, hence last (an updated table has them there).
+-- and max_age came in 0.2.0, adjust in 0.3.0, hence last (an updated table
+-- has them there).
 CREATE TABLE stockext.alert_rules (
     id         serial      PRIMARY KEY,
     symbol     text,
@@ -24,6 +25,8 @@ CREATE TABLE stockext.alert_rules (
     on_forming boolean     NOT NULL DEFAULT false,
     on_history boolean     NOT NULL DEFAULT false,
     max_age    interval,
+    adjust     text        NOT NULL DEFAULT 'splits',
+    CONSTRAINT alert_rules_adjust_known CHECK (adjust IN ('none', 'splits', 'all')),
     CONSTRAINT alert_rules_target CHECK (symbol IS NOT NULL OR feed_id IS NOT NULL),
     CONSTRAINT alert_rules_condition_known
         CHECK (condition IN ('pct_change', 'volume_spike', 'price_cross', 'sma_cross', 'volatility'))
@@ -36,6 +39,8 @@ COMMENT ON COLUMN stockext.alert_rules.on_history IS
 'evaluate bars however late they land (backfill, gap fill); otherwise bars later than max_age are skipped';
 COMMENT ON COLUMN stockext.alert_rules.max_age IS
 'latest a bar may land after its close and still be evaluated; NULL: the poll interval of its feed, stockext.alert_close_grace and stockext.alert_max_age_bars bar widths';
+COMMENT ON COLUMN stockext.alert_rules.adjust IS
+'prices (and for splits volumes) the rule evaluates: splits (the default: a split is no price move), all (dividends too) or none (as traded), on the basis of the bar evaluated';
 REVOKE ALL ON stockext.alert_rules FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules_id_seq', '');
@@ -323,7 +328,8 @@ CREATE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
                                    webhook_url text DEFAULT NULL,
                                    on_forming boolean DEFAULT false,
                                    on_history boolean DEFAULT false,
-                                   max_age interval DEFAULT NULL)
+                                   max_age interval DEFAULT NULL,
+                                   adjust text DEFAULT 'splits')
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -385,15 +391,20 @@ BEGIN
         RAISE EXCEPTION 'max_age must be a positive interval'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('max_age is %s.', max_age);
     END IF;
+    IF adjust IS NULL OR adjust NOT IN ('none', 'splits', 'all') THEN
+        RAISE EXCEPTION 'invalid adjust "%"', coalesce(adjust, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use splits (the default), all or none.';
+    END IF;
     IF max_age IS NOT NULL AND on_history THEN
         RAISE EXCEPTION 'a rule with on_history takes no max_age'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A rule with on_history evaluates bars however late they land.';
     END IF;
     INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
-                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age)
+                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age, adjust)
     VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown,
-            on_forming, on_history, max_age)
+            on_forming, on_history, max_age, adjust)
     RETURNING id INTO rule;
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
@@ -402,9 +413,9 @@ BEGIN
     RETURN rule;
 END
 $$;
-COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval) IS
-'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history; a webhook URL needs a superuser';
-REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval) FROM PUBLIC;
+COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) IS
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history, on prices adjusted for splits unless adjust says all or none; a webhook URL needs a superuser';
+REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) FROM PUBLIC;
 
 -- Checks that a rule exists.
 CREATE FUNCTION stockext.check_rule_exists(rule integer)
@@ -583,6 +594,9 @@ CREATE TRIGGER feed_event AFTER UPDATE ON stockext.feed_state
 -- needs (the last bars+1, or slow+1), newest first through the primary key.
 -- One generic plan per query (runtime partition pruning): planning each
 -- bar's custom plan over the partitions cost two thirds of the time.
+-- Prices and volumes are adjusted as the rule says, relative to the bar
+-- evaluated (its own values as traded), so that a split between the bars
+-- read is no move and a level keeps its meaning.
 CREATE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -594,12 +608,23 @@ DECLARE
     slow_now float8;
     slow_prev float8;
     rows_read integer;
+    adj text := r.adjust;
+    vadj text;
+    pbase float8;
+    vbase float8;
 BEGIN
     fires := false;
+    -- Most symbols have no actions: their bars are read as traded.
+    IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
+        adj := 'none';
+    END IF;
+    vadj := CASE WHEN adj = 'none' THEN 'none' ELSE 'splits' END;
+    pbase := stockext.adjustment_factor(sym, bar, adj);
+    vbase := stockext.adjustment_factor(sym, bar, vadj);
     IF r.condition = 'pct_change' THEN
         SELECT x.v INTO observed
         FROM (SELECT t.ts, stockext.pct_change(t.close, r.bars) OVER (ORDER BY t.ts) AS v
-              FROM (SELECT ts, close FROM stockext.ticks
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT r.bars + 1) t) x
         ORDER BY x.ts DESC LIMIT 1;
@@ -614,7 +639,7 @@ BEGIN
         SELECT x.v, x.spike INTO observed, fires
         FROM (SELECT t.ts, t.volume AS v,
                      stockext.volume_spike(t.volume, r.bars, r.factor) OVER (ORDER BY t.ts) AS spike
-              FROM (SELECT ts, volume FROM stockext.ticks
+              FROM (SELECT ts, volume * (vbase / stockext.adjustment_factor(symbol, ts, vadj)) AS volume FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT r.bars + 1) t) x
         ORDER BY x.ts DESC LIMIT 1;
@@ -623,7 +648,7 @@ BEGIN
     ELSIF r.condition = 'price_cross' THEN
         SELECT x.close, x.prev INTO observed, prev
         FROM (SELECT t.ts, t.close, lag(t.close) OVER (ORDER BY t.ts) AS prev
-              FROM (SELECT ts, close FROM stockext.ticks
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT 2) t) x
         ORDER BY x.ts DESC LIMIT 1;
@@ -638,7 +663,7 @@ BEGIN
                      stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.bars - 1 PRECEDING AND CURRENT ROW) AS fast,
                      stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.slow - 1 PRECEDING AND CURRENT ROW) AS slow,
                      count(*) OVER (ORDER BY t.ts) AS n
-              FROM (SELECT ts, close FROM stockext.ticks
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT r.slow + 1) t) x
         WINDOW w AS (ORDER BY x.ts)
@@ -653,7 +678,7 @@ BEGIN
                        r.slow, round(slow_now::numeric, 4));
     ELSIF r.condition = 'volatility' THEN
         SELECT stockext.volatility(t.close ORDER BY t.ts) INTO observed
-        FROM (SELECT ts, close FROM stockext.ticks
+        FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
               WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
               ORDER BY ts DESC LIMIT r.bars) t;
         fires := observed > r.threshold;
