@@ -93,12 +93,21 @@ typedef struct RateShared
 static RateShared *shared = NULL;
 static RateWindow *local_rates = NULL;
 
+/*
+ * Requests not made because a feed's market was closed, per provider, since
+ * the server started (under the rates lock; not saved: no limit depends on
+ * them).
+ */
+#define SKIPPED_SIZE (sizeof(int64) * provider_count)
+static int64 *skipped = NULL;
+
 static void rates_load(void);
 
 void
 rate_limit_shmem_request(void)
 {
 	RequestAddinShmemSpace(offsetof(RateShared, rates) + RATES_SIZE);
+	RequestAddinShmemSpace(SKIPPED_SIZE);
 	RequestNamedLWLockTranche("stockext_rates", 1);
 }
 
@@ -114,6 +123,9 @@ rate_limit_shmem_startup(void)
 		memset(shared, 0, offsetof(RateShared, rates) + RATES_SIZE);
 		shared->lock = &GetNamedLWLockTranche("stockext_rates")->lock;
 	}
+	skipped = ShmemInitStruct("stockext_skipped", SKIPPED_SIZE, &found);
+	if (!found)
+		memset(skipped, 0, SKIPPED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 	if (!found)
 		rates_load();
@@ -284,4 +296,33 @@ rate_limit_counts(int provider, int *minute_count, int *day_count)
 	*day_count = (int) bucket_sum(w->minutes, MINUTE_BUCKETS, second / 60);
 	if (shared)
 		LWLockRelease(shared->lock);
+}
+
+void
+rate_limit_skip(int provider, int requests)
+{
+	Assert(provider >= 0 && provider < provider_count);
+	if (skipped == NULL)
+		skipped = MemoryContextAllocZero(TopMemoryContext, SKIPPED_SIZE);
+	if (shared)
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	skipped[provider] += requests;
+	if (shared)
+		LWLockRelease(shared->lock);
+}
+
+int64
+rate_limit_skipped(int provider)
+{
+	int64		n;
+
+	Assert(provider >= 0 && provider < provider_count);
+	if (skipped == NULL)
+		return 0;
+	if (shared)
+		LWLockAcquire(shared->lock, LW_SHARED);
+	n = skipped[provider];
+	if (shared)
+		LWLockRelease(shared->lock);
+	return n;
 }

@@ -667,6 +667,7 @@ DECLARE
     rolled    boolean;
     data_sql  text;
     prev      double precision;
+    cal       text;
 BEGIN
     IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
         RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
@@ -739,8 +740,11 @@ BEGIN
         ORDER BY t.ts DESC LIMIT 1;
     END IF;
 
+    -- With a calendar, empty buckets are filled only within its sessions.
+    cal := stockext.symbol_calendar(symbol);
     RETURN QUERY EXECUTE format($q$
         WITH data AS (%s),
+        sessions AS MATERIALIZED (SELECT * FROM stockext.sessions($10, $3, $4)),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
             FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
@@ -750,6 +754,8 @@ BEGIN
                    count(d.close) OVER (ORDER BY g.bucket) AS run
             FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
             WHERE g.bucket >= $3 AND g.bucket < $4
+              AND (d.bucket IS NOT NULL OR $10 IS NULL
+                   OR EXISTS (SELECT FROM sessions s WHERE s.open < g.bucket + $2 AND s.close > g.bucket))
         ),
         carried AS (
             SELECT c.*, coalesce(first_value(c.close) OVER (PARTITION BY c.run ORDER BY c.bucket), $8) AS last_close
@@ -765,7 +771,7 @@ BEGIN
                CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
                CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
         FROM carried c ORDER BY c.bucket$q$, data_sql)
-    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf'), cal;
 END
 $$;
 COMMENT ON FUNCTION stockext.bars(text, interval, timestamptz, timestamptz, text) IS
