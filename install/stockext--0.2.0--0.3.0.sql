@@ -1043,7 +1043,6 @@ DECLARE
     rolled    boolean;
     data_sql  text;
     prev      double precision;
-    cal       text;
 BEGIN
     IF symbol IS NULL OR width IS NULL OR start IS NULL OR stop IS NULL OR fill IS NULL THEN
         RAISE EXCEPTION 'arguments of stockext.bars() must not be NULL'
@@ -1117,10 +1116,10 @@ BEGIN
     END IF;
 
     -- With a calendar, empty buckets are filled only within its sessions.
-    cal := stockext.symbol_calendar(symbol);
     RETURN QUERY EXECUTE format($q$
         WITH data AS (%s),
-        sessions AS MATERIALIZED (SELECT * FROM stockext.sessions($10, $3, $4)),
+        cal AS MATERIALIZED (SELECT stockext.symbol_calendar($1) AS name),
+        sessions AS MATERIALIZED (SELECT s.* FROM cal, stockext.sessions(cal.name, $3, $4) s),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
             FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
@@ -1130,7 +1129,7 @@ BEGIN
                    count(d.close) OVER (ORDER BY g.bucket) AS run
             FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
             WHERE g.bucket >= $3 AND g.bucket < $4
-              AND (d.bucket IS NOT NULL OR $10 IS NULL
+              AND (d.bucket IS NOT NULL OR (SELECT c.name FROM cal c) IS NULL
                    OR EXISTS (SELECT FROM sessions s WHERE s.open < g.bucket + $2 AND s.close > g.bucket))
         ),
         carried AS (
@@ -1147,7 +1146,7 @@ BEGIN
                CASE WHEN c.n IS NOT NULL OR NOT $9 THEN c.avg_close ELSE c.last_close END,
                CASE WHEN c.n IS NOT NULL OR NOT $9 OR c.last_close IS NULL THEN c.n ELSE 0 END
         FROM carried c ORDER BY c.bucket$q$, data_sql)
-    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf'), cal;
+    USING symbol, width, start, stop, origin, tz, src, prev, fill IN ('previous', 'locf');
 END
 $$;
 
