@@ -96,7 +96,7 @@ start)
 		se_die "user $SE_RUNAS cannot reach $DEMO: make its parent folders world-searchable (chmod o+x) or clone elsewhere"
 	fi
 	se_private_install "$DEMO/pg"
-	[ -f "$DEMO/data/PG_VERSION" ] || se_init_cluster "$DEMO/data" "$DEMO/sock" "$PORT" stockext
+	[ -f "$DEMO/data/PG_VERSION" ] || SE_FEED_CALENDAR= se_init_cluster "$DEMO/data" "$DEMO/sock" "$PORT" stockext
 	[ -s "$PWFILE" ] || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$PWFILE")
 	chmod 600 "$PWFILE"
 	write_hba

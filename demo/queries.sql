@@ -14,6 +14,13 @@ SELECT database_name, host, activated_at, stockext.idle_reason() IS NULL AS live
 SELECT * FROM stockext.provider_requests();
 -- The newest bar of every series and its age, one row read per series.
 SELECT symbol, resolution, ts, open, high, low, close, volume, age FROM stockext.latest_bars ORDER BY symbol, resolution;
+-- Trading calendars: is the NYSE open, when it opens next, its sessions of
+-- the coming week (holidays and 13:00 early closes from its rules), and the
+-- calendar-aware IBM feed: why it is idle, the polls it skipped.
+SELECT stockext.is_open('XNYS', now()) AS nyse_open, stockext.next_open('XNYS', now()) AS nyse_next_open;
+SELECT * FROM stockext.sessions('XNYS', now(), now() + interval '7 days');
+SELECT id, symbols, calendar, idle_reason, skipped_closed FROM stockext.feed_status WHERE calendar = 'XNYS';
+
 -- Analytics: aggregates.  The last hour of 1-minute bars per symbol: 20-bar
 -- and 15-minute moving averages, rolling volatility (annualized for US
 -- equity minute bars), the 1-hour high-low range, VWAP.

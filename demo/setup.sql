@@ -21,6 +21,12 @@ SELECT stockext.backfill('simulated', 'SPLT', now() - interval '14 days', now(),
        stockext.simulate_split('SPLT', current_date - 7, 10)
 WHERE NOT EXISTS (SELECT FROM stockext.corporate_actions WHERE symbol = 'SPLT');
 
+-- A calendar-aware feed: IBM's simulated 5-minute bars, polled only while
+-- the NYSE (calendar XNYS) is open, once after each close for the closing
+-- bar, and again at the open (which fills the gap).
+SELECT stockext.add_feed('simulated', ARRAY['IBM'], '5 minutes', '1 minute', calendar => 'XNYS')
+WHERE NOT EXISTS (SELECT FROM stockext.feeds WHERE 'IBM' = ANY (symbols));
+
 -- Alerts: two rules on the simulated feed's live bars, each evaluated once
 -- the bar has closed (the poll after the minute brings the next bar): a
 -- move of 0.25 % over 5 minutes either way, and a volume spike (3 times the

@@ -443,6 +443,588 @@ COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, floa
 'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history, on prices adjusted for splits unless adjust says all or none; a webhook URL needs a superuser';
 REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) FROM PUBLIC;
 
+
+-- Calendars are data, so that a user adds an exchange with INSERTs: a time
+-- zone, a regular session per weekday, holiday and early-close rules that
+-- give the dates of any year, and one-off dated exceptions.  Sessions are
+-- wall times of the exchange's zone, so they follow its DST changes.
+-- Public reference data: anyone may read them (is_open, bars() of a
+-- reader); changing them takes the owner or a superuser.
+CREATE TABLE stockext.calendars (
+    name        text PRIMARY KEY,
+    time_zone   text NOT NULL,
+    description text,
+    -- An unknown zone fails here with PostgreSQL's own message.
+    CONSTRAINT calendars_time_zone_known CHECK ((timestamptz '2000-01-01 00:00+00' AT TIME ZONE time_zone) IS NOT NULL),
+    CONSTRAINT calendars_name_valid CHECK (name ~ '^[A-Za-z0-9_.+-]{1,32}$')
+);
+COMMENT ON TABLE stockext.calendars IS
+'trading calendars (XNYS, 24x5, 24x7 and the user''s): name, time zone of the sessions; sessions in calendar_sessions, holiday and early-close rules in calendar_holidays, one-off days in calendar_exceptions';
+GRANT SELECT ON stockext.calendars TO PUBLIC;
+
+-- The regular session of each weekday of a trading date, as offsets from
+-- that date's local midnight: 09:30 to 16:00 for NYSE; -07:00 (17:00 the day
+-- before) to 17:00 for the forex session of a 24x5 Monday.  No row: closed.
+CREATE TABLE stockext.calendar_sessions (
+    calendar text     NOT NULL REFERENCES stockext.calendars ON UPDATE CASCADE ON DELETE CASCADE,
+    weekday  integer  NOT NULL,
+    opens    interval NOT NULL,
+    closes   interval NOT NULL,
+    PRIMARY KEY (calendar, weekday),
+    CONSTRAINT calendar_sessions_weekday_iso CHECK (weekday BETWEEN 1 AND 7),
+    CONSTRAINT calendar_sessions_opens_before_closes CHECK (opens < closes),
+    CONSTRAINT calendar_sessions_within_a_day_each_side
+        CHECK (opens >= interval '-24 hours' AND closes <= interval '48 hours')
+);
+COMMENT ON TABLE stockext.calendar_sessions IS
+'regular session per ISO weekday (1 Monday .. 7 Sunday) of the trading date: opens and closes as offsets from its local midnight, either may cross midnight; no row: no session that weekday';
+GRANT SELECT ON stockext.calendar_sessions TO PUBLIC;
+
+-- Rules giving a date in every year: a full-day holiday (closes NULL) or an
+-- early close at closes.  kind: fixed (month, day), nth_weekday (the nth
+-- ISO weekday of month), last_weekday (the last one), easter (Easter
+-- Sunday); offset_days moves the date (Good Friday: easter, -2; the day
+-- after Thanksgiving: nth_weekday, +1).  observed moves a date falling on a
+-- weekend: nearest (Saturday to Friday, Sunday to Monday),
+-- nearest_same_month (the same, but a Saturday whose Friday is in the month
+-- before is not observed: NYSE's New Year's Day), none.
+CREATE TABLE stockext.calendar_holidays (
+    calendar    text     NOT NULL REFERENCES stockext.calendars ON UPDATE CASCADE ON DELETE CASCADE,
+    name        text     NOT NULL,
+    kind        text     NOT NULL,
+    month       integer,
+    day         integer,
+    weekday     integer,
+    nth         integer,
+    offset_days integer  NOT NULL DEFAULT 0,
+    observed    text     NOT NULL DEFAULT 'none',
+    closes      interval,
+    first_year  integer,
+    last_year   integer,
+    PRIMARY KEY (calendar, name),
+    CONSTRAINT calendar_holidays_kind_known CHECK (kind IN ('fixed', 'nth_weekday', 'last_weekday', 'easter')),
+    CONSTRAINT calendar_holidays_observed_known CHECK (observed IN ('none', 'nearest', 'nearest_same_month')),
+    CONSTRAINT calendar_holidays_fields CHECK (CASE kind
+        WHEN 'fixed' THEN month IS NOT NULL AND day IS NOT NULL AND weekday IS NULL AND nth IS NULL
+        WHEN 'nth_weekday' THEN month IS NOT NULL AND day IS NULL AND weekday IS NOT NULL AND nth IS NOT NULL
+        WHEN 'last_weekday' THEN month IS NOT NULL AND day IS NULL AND weekday IS NOT NULL AND nth IS NULL
+        ELSE month IS NULL AND day IS NULL AND weekday IS NULL AND nth IS NULL END),
+    CONSTRAINT calendar_holidays_month CHECK (month BETWEEN 1 AND 12),
+    CONSTRAINT calendar_holidays_day CHECK (day BETWEEN 1 AND 31),
+    CONSTRAINT calendar_holidays_weekday_iso CHECK (weekday BETWEEN 1 AND 7),
+    CONSTRAINT calendar_holidays_nth CHECK (nth BETWEEN 1 AND 5)
+);
+COMMENT ON TABLE stockext.calendar_holidays IS
+'holiday (closes NULL) and early-close (closes: the early close, an offset from local midnight) rules of the calendars: fixed dates, nth or last weekday of a month, Easter-based, moved by offset_days and, for weekends, by observed; in force from first_year to last_year';
+GRANT SELECT ON stockext.calendar_holidays TO PUBLIC;
+
+-- One-off days, which win over the rules: a closure (opens and closes
+-- NULL: the NYSE's national day of mourning of 2025-01-09) or a session of
+-- its own (a late open, an extra session).
+CREATE TABLE stockext.calendar_exceptions (
+    calendar text     NOT NULL REFERENCES stockext.calendars ON UPDATE CASCADE ON DELETE CASCADE,
+    day      date     NOT NULL,
+    opens    interval,
+    closes   interval,
+    note     text,
+    PRIMARY KEY (calendar, day),
+    CONSTRAINT calendar_exceptions_both_or_neither CHECK ((opens IS NULL) = (closes IS NULL)),
+    CONSTRAINT calendar_exceptions_opens_before_closes CHECK (opens < closes)
+);
+COMMENT ON TABLE stockext.calendar_exceptions IS
+'one-off trading dates of a calendar, over its rules: closed all day (opens and closes NULL) or a session of their own (offsets from local midnight)';
+GRANT SELECT ON stockext.calendar_exceptions TO PUBLIC;
+
+-- The shipped calendars.  pg_dump keeps what a user adds (calendars,
+-- rules, exceptions, also of the shipped calendars) but not the shipped
+-- rows, which CREATE EXTENSION makes: a change to a shipped row is lost by
+-- a dump and restore (add an exception or a rule instead).  The filters
+-- are registered in 99-config-dumps.sql.
+INSERT INTO stockext.calendars VALUES
+    ('XNYS', 'America/New_York', 'NYSE and Nasdaq: 09:30-16:00 New York, NYSE holidays, 13:00 early closes'),
+    ('24x5', 'America/New_York', 'forex: Sunday 17:00 to Friday 17:00 New York'),
+    ('24x7', 'UTC', 'crypto: always open');
+INSERT INTO stockext.calendar_sessions
+SELECT 'XNYS', d, interval '09:30', interval '16:00' FROM generate_series(1, 5) d
+UNION ALL SELECT '24x5', d, '-07:00', '17:00' FROM generate_series(1, 5) d
+UNION ALL SELECT '24x7', d, '00:00', '24:00' FROM generate_series(1, 7) d;
+-- NYSE Rule 7.2 and its holiday page: when a holiday falls on a Saturday
+-- the Exchange closes the Friday before, unless that Friday ends a monthly
+-- or yearly accounting period (New Year's Day); on a Sunday, the Monday
+-- after.  Early closes at 13:00 on July 3 (a weekday that is not the
+-- observed holiday), the day after Thanksgiving and December 24.
+INSERT INTO stockext.calendar_holidays
+    (calendar, name, kind, month, day, weekday, nth, offset_days, observed, closes, first_year) VALUES
+    ('XNYS', 'New Year''s Day', 'fixed', 1, 1, NULL, NULL, 0, 'nearest_same_month', NULL, NULL),
+    ('XNYS', 'Martin Luther King Jr. Day', 'nth_weekday', 1, NULL, 1, 3, 0, 'none', NULL, NULL),
+    ('XNYS', 'Washington''s Birthday', 'nth_weekday', 2, NULL, 1, 3, 0, 'none', NULL, NULL),
+    ('XNYS', 'Good Friday', 'easter', NULL, NULL, NULL, NULL, -2, 'none', NULL, NULL),
+    ('XNYS', 'Memorial Day', 'last_weekday', 5, NULL, 1, NULL, 0, 'none', NULL, NULL),
+    ('XNYS', 'Juneteenth', 'fixed', 6, 19, NULL, NULL, 0, 'nearest_same_month', NULL, 2022),
+    ('XNYS', 'Independence Day', 'fixed', 7, 4, NULL, NULL, 0, 'nearest_same_month', NULL, NULL),
+    ('XNYS', 'Labor Day', 'nth_weekday', 9, NULL, 1, 1, 0, 'none', NULL, NULL),
+    ('XNYS', 'Thanksgiving Day', 'nth_weekday', 11, NULL, 4, 4, 0, 'none', NULL, NULL),
+    ('XNYS', 'Christmas Day', 'fixed', 12, 25, NULL, NULL, 0, 'nearest_same_month', NULL, NULL),
+    ('XNYS', 'Independence Day eve (early close)', 'fixed', 7, 3, NULL, NULL, 0, 'none', '13:00', NULL),
+    ('XNYS', 'day after Thanksgiving (early close)', 'nth_weekday', 11, NULL, 4, 4, 1, 'none', '13:00', NULL),
+    ('XNYS', 'Christmas Eve (early close)', 'fixed', 12, 24, NULL, NULL, 0, 'none', '13:00', NULL);
+INSERT INTO stockext.calendar_exceptions VALUES
+    ('XNYS', '2025-01-09', NULL, NULL, 'national day of mourning for President Jimmy Carter');
+-- Easter Sunday of a Gregorian year, by the anonymous algorithm (Meeus,
+-- Astronomical Algorithms, ch. 8), and the date a rule gives in a year:
+-- in C (src/calendar.c), as every session lookup evaluates each rule for
+-- each year it spans.
+CREATE FUNCTION stockext.easter(year integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'stockext_easter'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.easter(integer) IS
+'Easter Sunday of a year of the Gregorian calendar (1583 to 9999), by the anonymous Gregorian computus (Meeus)';
+
+CREATE FUNCTION stockext.holiday_date(rule stockext.calendar_holidays, year integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'stockext_holiday_date'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.holiday_date(stockext.calendar_holidays, integer) IS
+'the date a holiday or early-close rule gives in a year, moved by offset_days and by its weekend rule (observed); NULL when not in force that year, when the month lacks the day, or when not observed';
+
+-- Raises undefined_object for a calendar that does not exist; returns its
+-- time zone.
+CREATE FUNCTION stockext.calendar_zone(calendar text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tz text;
+BEGIN
+    SELECT c.time_zone INTO tz FROM stockext.calendars c WHERE c.name = calendar;
+    IF tz IS NULL THEN
+        RAISE EXCEPTION 'calendar "%" does not exist', calendar
+            USING ERRCODE = 'undefined_object',
+                  HINT = (SELECT 'Use one of ' || string_agg(c.name, ', ' ORDER BY c.name)
+                                 || ', or add it to stockext.calendars.' FROM stockext.calendars c);
+    END IF;
+    RETURN tz;
+END
+$$;
+COMMENT ON FUNCTION stockext.calendar_zone(text) IS
+'the time zone of a calendar; raises undefined_object for an unknown one';
+
+-- The session of each trading date in [from_day, to_day]: the exception of the
+-- day if any, else the weekday's session unless a holiday rule gives the
+-- date, closing at the earliest early close a rule gives it.
+CREATE FUNCTION stockext.calendar_days(calendar text, from_day date, to_day date)
+RETURNS TABLE (day date, opens timestamptz, closes timestamptz)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    WITH rules AS (
+        SELECT stockext.holiday_date(h, y) AS d, h.closes
+        FROM stockext.calendar_holidays h,
+             generate_series(extract(year FROM from_day)::int, extract(year FROM to_day)::int + 1) y
+        WHERE h.calendar = $1
+    )
+    SELECT g.d, (g.d + o.opens) AT TIME ZONE c.time_zone, (g.d + o.closes) AT TIME ZONE c.time_zone
+    FROM stockext.calendars c
+    CROSS JOIN LATERAL (SELECT x::date AS d FROM generate_series(from_day, to_day, interval '1 day') x) g
+    LEFT JOIN stockext.calendar_exceptions e ON e.calendar = c.name AND e.day = g.d
+    LEFT JOIN stockext.calendar_sessions s ON s.calendar = c.name AND s.weekday = extract(isodow FROM g.d)
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN e.day IS NOT NULL THEN e.opens ELSE s.opens END AS opens,
+               CASE WHEN e.day IS NOT NULL THEN e.closes
+                    ELSE least(s.closes, (SELECT min(r.closes) FROM rules r WHERE r.d = g.d)) END AS closes) o
+    WHERE c.name = $1 AND o.opens < o.closes
+      AND (e.day IS NOT NULL OR NOT EXISTS (SELECT FROM rules r WHERE r.d = g.d AND r.closes IS NULL))
+$$;
+COMMENT ON FUNCTION stockext.calendar_days(text, date, date) IS
+'the session of each trading date from from_day to to_day of a calendar (holidays and closed days give no row), before sessions that touch are joined';
+
+-- Sessions overlapping [start, stop), those that touch joined into one (a
+-- 24x5 week, Sunday 17:00 to Friday 17:00).  The trading dates read reach
+-- 8 days beyond each end; a session reaching that far is longer than a
+-- week, and its ends are shown as -infinity and infinity (24x7).
+CREATE FUNCTION stockext.sessions(calendar text, start timestamptz, stop timestamptz)
+RETURNS TABLE (open timestamptz, close timestamptz)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE ROWS 20
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tz    text := stockext.calendar_zone(calendar);
+    from_day date;
+    to_day   date;
+BEGIN
+    IF stop < start THEN
+        RAISE EXCEPTION 'session range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF NOT isfinite(start) OR NOT isfinite(stop) THEN
+        RAISE EXCEPTION 'session range must be finite'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    from_day := (start AT TIME ZONE tz)::date - 8;
+    to_day := (stop AT TIME ZONE tz)::date + 8;
+    RETURN QUERY
+    WITH days AS (
+        SELECT d.opens, d.closes, d.day = from_day AS first_day, d.day = to_day AS last_day
+        FROM stockext.calendar_days(calendar, from_day, to_day) d
+    ),
+    runs AS (
+        SELECT d.*, count(*) FILTER (WHERE d.opens > d.prev_close OR d.prev_close IS NULL)
+                        OVER (ORDER BY d.opens) AS run
+        FROM (SELECT x.*, max(x.closes) OVER (ORDER BY x.opens ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_close
+              FROM days x) d
+    )
+    SELECT CASE WHEN bool_or(r.first_day) THEN '-infinity' ELSE min(r.opens) END,
+           CASE WHEN bool_or(r.last_day) THEN 'infinity' ELSE max(r.closes) END
+    FROM runs r
+    GROUP BY r.run
+    HAVING max(r.closes) > start AND min(r.opens) < stop
+    ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION stockext.sessions(text, timestamptz, timestamptz) IS
+'trading sessions of a calendar overlapping [start, stop): open and close instants, sessions that touch joined (a 24x5 week is one session); -infinity / infinity for a market that never closes';
+
+CREATE FUNCTION stockext.is_open(calendar text, at timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN EXISTS (SELECT FROM stockext.sessions(calendar, at, at + interval '1 microsecond'));
+COMMENT ON FUNCTION stockext.is_open(text, timestamptz) IS
+'whether the market of a calendar is open at an instant (a session''s open included, its close excluded)';
+
+-- Looks ahead a year at most, 8 weeks at a time.
+CREATE FUNCTION stockext.next_open(calendar text, at timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_open timestamptz;
+BEGIN
+    FOR i IN 0 .. 6 LOOP
+        SELECT min(s.open) INTO found_open
+        FROM stockext.sessions(calendar, at + i * interval '8 weeks', at + (i + 1) * interval '8 weeks') s
+        WHERE s.open >= at;
+        IF found_open IS NOT NULL THEN
+            RETURN found_open;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.next_open(text, timestamptz) IS
+'the next session open of a calendar at or after an instant (the next one, if the market is open then); NULL if none within a year (24x7)';
+
+-- The close of the last session that closed at or before an instant (the
+-- worker's closing poll follows it); NULL if none in the 8 weeks before.
+CREATE FUNCTION stockext.last_close(calendar text, at timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN (SELECT max(s.close) FROM stockext.sessions(calendar, at - interval '8 weeks', at) s
+        WHERE s.close <= at);
+COMMENT ON FUNCTION stockext.last_close(text, timestamptz) IS
+'the close of the last session of a calendar that closed at or before an instant; NULL if none in the 8 weeks before (24x7)';
+
+-- Whether a bar of the resolution starting at ts is the first of its
+-- session: the session opened within the bar's width before it.
+CREATE FUNCTION stockext.opens_session(calendar text, ts timestamptz, resolution interval)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN EXISTS (SELECT FROM stockext.sessions(calendar, ts, ts + resolution) s
+               WHERE s.open <= ts AND s.open > ts - resolution);
+COMMENT ON FUNCTION stockext.opens_session(text, timestamptz, interval) IS
+'whether a bar of the resolution starting at ts is the first bar of a session of the calendar (for volume_spike''s skip_open)';
+
+-- Trading calendars (37-calendars.sql): what a user adds, not the shipped rows.
+SELECT pg_catalog.pg_extension_config_dump('stockext.calendars', $$WHERE name NOT IN ('XNYS', '24x5', '24x7')$$);
+SELECT pg_catalog.pg_extension_config_dump('stockext.calendar_sessions', $$WHERE calendar NOT IN ('XNYS', '24x5', '24x7')$$);
+SELECT pg_catalog.pg_extension_config_dump('stockext.calendar_holidays',
+    $$WHERE calendar <> 'XNYS' OR name NOT IN ('New Year''s Day', 'Martin Luther King Jr. Day', 'Washington''s Birthday',
+        'Good Friday', 'Memorial Day', 'Juneteenth', 'Independence Day', 'Labor Day', 'Thanksgiving Day', 'Christmas Day',
+        'Independence Day eve (early close)', 'day after Thanksgiving (early close)', 'Christmas Eve (early close)')$$);
+SELECT pg_catalog.pg_extension_config_dump('stockext.calendar_exceptions', $$WHERE calendar <> 'XNYS' OR day <> '2025-01-09'$$);
+
+-- The calendar a feed gets unless add_feed names one: the setting
+-- stockext.feed_calendar if set; else per symbol, 24x5 for a forex pair of
+-- two currencies (EUR/USD, Yahoo's EURUSD=X), 24x7 for another pair
+-- (BTC/USD, Yahoo's BTC-USD) and for a provider without HTTP (the
+-- simulated market trades around the clock), XNYS for the rest; a feed
+-- mixing them gets the one open longest, so none of its symbols is missed.
+CREATE FUNCTION stockext.default_calendar(provider text, symbols text[])
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(
+    nullif(current_setting('stockext.feed_calendar', true), ''),
+    (SELECT CASE WHEN bool_or(k = '24x7') THEN '24x7' WHEN bool_or(k = '24x5') THEN '24x5' ELSE 'XNYS' END
+     FROM (SELECT CASE
+                  WHEN NOT coalesce((SELECT p.http FROM stockext.providers() p
+                                     WHERE p.provider = default_calendar.provider), true) THEN '24x7'
+                  WHEN upper(s) ~ '^[A-Z]{6}=X$' THEN '24x5'
+                  WHEN upper(s) ~ '^[A-Z]{3}/[A-Z]{3}$'
+                       AND split_part(upper(s), '/', 1) = ANY (c.fiat)
+                       AND split_part(upper(s), '/', 2) = ANY (c.fiat) THEN '24x5'
+                  WHEN upper(s) ~ '^[A-Z0-9]+/[A-Z0-9]+$' THEN '24x7'
+                  WHEN upper(s) ~ '^[A-Z0-9]{2,}-[A-Z]{3,4}$'
+                       AND split_part(upper(s), '-', 2) = ANY (c.fiat || ARRAY['USDT', 'USDC']) THEN '24x7'
+                  ELSE 'XNYS' END AS k
+           FROM unnest(symbols) s,
+                (SELECT ARRAY['USD', 'EUR', 'JPY', 'GBP', 'CHF', 'AUD', 'CAD', 'NZD', 'SEK', 'NOK', 'DKK',
+                              'HKD', 'SGD', 'CNY', 'CNH', 'MXN', 'ZAR', 'TRY', 'PLN', 'HUF', 'CZK', 'INR',
+                              'KRW', 'BRL', 'ILS', 'THB', 'TWD'] AS fiat) c) x));
+COMMENT ON FUNCTION stockext.default_calendar(text, text[]) IS
+'the calendar add_feed gives a feed that names none: stockext.feed_calendar if set, else 24x5 for forex pairs (EUR/USD, EURUSD=X), 24x7 for other pairs (BTC/USD, BTC-USD) and the simulated market, XNYS otherwise; for mixed symbols the one open longest';
+
+-- Feeds take a calendar; those of 0.2.0 get the default of their provider
+-- and symbols.
+ALTER TABLE stockext.feeds ADD COLUMN calendar text REFERENCES stockext.calendars ON UPDATE CASCADE;
+COMMENT ON COLUMN stockext.feeds.calendar IS
+'trading calendar of the symbols: the worker polls while it is open, once after each close, and at the next open (NULL: around the clock)';
+UPDATE stockext.feeds SET calendar = stockext.default_calendar(provider, symbols);
+
+-- The calendar of a symbol: that of the first feed polling it with one.
+-- SECURITY DEFINER: readers of bars() cannot read feeds, and the name of
+-- a calendar tells nothing secret.
+CREATE FUNCTION stockext.symbol_calendar(symbol text)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f.calendar FROM stockext.feeds f
+    WHERE upper(symbol COLLATE "C") = ANY (f.symbols) AND f.calendar IS NOT NULL
+    ORDER BY f.id LIMIT 1
+$$;
+COMMENT ON FUNCTION stockext.symbol_calendar(text) IS
+'the trading calendar of a symbol: that of the first feed (by id) that polls it and has one; NULL if none';
+
+-- Added, filled and then given its default, as a fresh install has it
+-- (a default given by ADD COLUMN would be kept apart as a "missing value").
+ALTER TABLE stockext.feed_state ADD COLUMN skipped_closed bigint;
+UPDATE stockext.feed_state SET skipped_closed = 0;
+ALTER TABLE stockext.feed_state ALTER COLUMN skipped_closed SET DEFAULT 0, ALTER COLUMN skipped_closed SET NOT NULL;
+COMMENT ON TABLE stockext.feed_state IS
+'per feed: when it was last polled, last succeeded and failed, its failure streak, when it is due next, and the polls skipped while its market was closed';
+
+DROP FUNCTION stockext.add_feed(text, text[], interval, interval, text);
+-- Adds a feed and returns its id.  Pass the key as a bound parameter, not
+-- a literal: see "API keys" in the README.  Symbols are stored in upper
+-- case; feed changes take turns (the lock), so two cannot add one symbol.
+CREATE FUNCTION stockext.add_feed(provider text, symbols text[], resolution interval,
+                                  poll_every interval, api_key text DEFAULT NULL,
+                                  calendar text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    feed integer;
+BEGIN
+    PERFORM stockext.check_feed(provider, symbols, resolution, poll_every);
+    symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    calendar := coalesce(calendar, stockext.default_calendar(provider, symbols));
+    PERFORM stockext.calendar_zone(calendar);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM stockext.check_feed_unique(NULL, provider, symbols, resolution);
+    INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every, calendar)
+    VALUES (provider, symbols, resolution, poll_every, calendar)
+    RETURNING id INTO feed;
+    IF api_key IS NOT NULL THEN
+        PERFORM stockext.set_api_key(feed, api_key);
+    END IF;
+    PERFORM stockext.activate_on_first_use();
+    RETURN feed;
+END
+$$;
+COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text, text) IS
+'adds a feed polled by the ingestion worker while its calendar is open (default: stockext.default_calendar) and returns its id; symbols are stored in upper case, each polled by one feed per provider and resolution; the key is stored apart, readable by superusers only';
+REVOKE ALL ON FUNCTION stockext.add_feed(text, text[], interval, interval, text, text) FROM PUBLIC;
+
+DROP FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval);
+-- NULL arguments keep the current value.  The feed is due at once.  The
+-- result is checked as add_feed checks a new feed.
+CREATE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
+                                     resolution interval DEFAULT NULL,
+                                     poll_every interval DEFAULT NULL,
+                                     seed bigint DEFAULT NULL,
+                                     keep_raw boolean DEFAULT NULL,
+                                     raw_retention interval DEFAULT NULL,
+                                     calendar text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f stockext.feeds;
+BEGIN
+    PERFORM stockext.feed_provider(feed);
+    LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
+    SELECT * INTO f FROM stockext.feeds WHERE id = feed FOR UPDATE;
+    f.symbols := coalesce(symbols, f.symbols);
+    f.resolution := coalesce(resolution, f.resolution);
+    f.poll_every := coalesce(poll_every, f.poll_every);
+    f.seed := coalesce(seed, f.seed);
+    f.keep_raw := coalesce(keep_raw, f.keep_raw);
+    f.raw_retention := coalesce(raw_retention, f.raw_retention);
+    f.calendar := coalesce(calendar, f.calendar);
+    IF f.calendar IS NOT NULL THEN
+        PERFORM stockext.calendar_zone(f.calendar);
+    END IF;
+    PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
+    f.symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(f.symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    PERFORM stockext.check_feed_unique(feed, f.provider, f.symbols, f.resolution);
+    IF f.raw_retention <= interval '0' THEN
+        RAISE EXCEPTION 'raw_retention must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE stockext.feeds
+       SET symbols = f.symbols, resolution = f.resolution,
+           poll_every = f.poll_every, seed = f.seed,
+           keep_raw = f.keep_raw, raw_retention = f.raw_retention, calendar = f.calendar
+     WHERE id = feed;
+    UPDATE stockext.feed_state SET next_poll_at = '-infinity' WHERE feed_id = feed;
+END
+$$;
+COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval, text) IS
+'changes the symbols, resolution, poll interval, simulation seed, raw-reply keeping or calendar of a feed (NULL keeps a value); the feed is due at once';
+REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval, text) FROM PUBLIC;
+
+-- Whether a feed's market is closed for polling at an instant: its calendar
+-- is closed and the feed has succeeded since the last close plus
+-- stockext.alert_close_grace (the provider's delay for a bar's final
+-- values), so the closing bar is fetched once; a feed not polled since then
+-- is polled once.  NULL calendar: never closed.
+CREATE FUNCTION stockext.feed_closed(calendar text, last_success timestamptz, at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN calendar IS NOT NULL AND NOT stockext.is_open(calendar, at)
+           AND coalesce(last_success, '-infinity')
+               >= coalesce(stockext.last_close(calendar, at) + (SELECT a.close_grace FROM stockext.alert_settings() a),
+                           '-infinity');
+END
+$$;
+COMMENT ON FUNCTION stockext.feed_closed(text, timestamptz, timestamptz) IS
+'whether the worker skips a feed of the calendar at an instant: the market is closed and the feed succeeded after the last close (plus stockext.alert_close_grace)';
+
+-- The feeds due now, in order of due time, for the worker.  A due feed whose
+-- market is closed is returned with closed set and is not polled: it is
+-- due again after poll_every, or at the next open if sooner, and counted in
+-- feed_state.skipped_closed.
+CREATE FUNCTION stockext.due_feeds()
+RETURNS TABLE (id integer, provider text, symbols text[], resolution interval, seed bigint,
+               keep_raw boolean, closed boolean)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH due AS (
+        SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw, f.poll_every, f.calendar,
+               coalesce(s.next_poll_at, '-infinity') AS due_at,
+               stockext.feed_closed(f.calendar, s.last_success, now()) AS closed
+        FROM stockext.feeds f
+        LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+        WHERE NOT f.paused AND coalesce(s.next_poll_at, '-infinity') <= now()
+    ), skipped AS (
+        INSERT INTO stockext.feed_state AS s (feed_id, next_poll_at, skipped_closed)
+        SELECT d.id, least(now() + d.poll_every, stockext.next_open(d.calendar, now())), 1
+        FROM due d WHERE d.closed
+        ON CONFLICT (feed_id) DO UPDATE
+        SET next_poll_at = excluded.next_poll_at, skipped_closed = s.skipped_closed + 1
+    )
+    SELECT d.id, d.provider, d.symbols, d.resolution, d.seed, d.keep_raw, d.closed
+    FROM due d ORDER BY d.due_at, d.id
+$$;
+COMMENT ON FUNCTION stockext.due_feeds() IS
+'the feeds due for a poll now, for the worker; those whose market is closed (closed) are not polled but put off to their next poll or the next open, and counted in feed_state.skipped_closed';
+REVOKE ALL ON FUNCTION stockext.due_feeds() FROM PUBLIC;
+
+CREATE OR REPLACE VIEW stockext.feed_status AS
+SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
+       EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
+       s.last_poll, s.last_success, s.last_error, s.last_error_message,
+       coalesce(s.consecutive_failures, 0) AS consecutive_failures,
+       s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
+       newest.ts AS newest_bar, now() - newest.ts AS lag,
+       coalesce((SELECT stockext.idle_reason()),
+                CASE WHEN stockext.feed_closed(f.calendar, s.last_success, now())
+                     THEN format('market closed (calendar %s) until %s', f.calendar,
+                                 coalesce(stockext.next_open(f.calendar, now())::text, 'further notice')) END)
+           AS idle_reason,
+       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed
+FROM stockext.feeds f
+LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+LEFT JOIN LATERAL (
+    SELECT max(last.ts) AS ts
+    FROM unnest(f.symbols) AS sym
+    CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
+                        WHERE t.symbol = sym AND t.resolution = f.resolution
+                        ORDER BY t.ts DESC LIMIT 1) AS last
+) AS newest ON true;
+COMMENT ON VIEW stockext.feed_status IS
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar and the polls skipped while that was closed';
+
+-- Bars missing from the sessions of each feed symbol, so that a gap in the
+-- data can be told from a holiday (a holiday has no session).  A session
+-- expects a bar at each multiple of the resolution from its open (from
+-- 1970 for a market that never closes) before its close, once the bar has
+-- ended and a poll has had time to fetch it; looked at from the symbol's
+-- first bar at the resolution, over the last stockext.max_gap_fill days
+-- (those the worker fills itself after a pause).  Intraday feeds with a
+-- calendar only: daily bars stand at midnight, not at the open.
+CREATE VIEW stockext.gaps AS
+SELECT f.id AS feed_id, sym AS symbol, f.resolution, f.calendar,
+       s.open AS session_open, s.close AS session_close,
+       count(*) AS missing, min(e.ts) AS first_missing
+FROM stockext.feeds f
+CROSS JOIN LATERAL unnest(f.symbols) AS sym
+CROSS JOIN LATERAL (
+    SELECT greatest(now() - make_interval(days => current_setting('stockext.max_gap_fill')::integer),
+                    m.first) AS since
+    FROM (SELECT min(t.ts) AS first FROM stockext.ticks t
+          WHERE t.symbol = sym AND t.resolution = f.resolution) m
+    WHERE m.first IS NOT NULL
+) AS h
+CROSS JOIN LATERAL stockext.sessions(f.calendar, h.since, now()) AS s
+CROSS JOIN LATERAL generate_series(
+    date_bin(f.resolution, greatest(s.open, h.since) - interval '1 microsecond',
+             CASE WHEN isfinite(s.open) THEN s.open ELSE 'epoch' END) + f.resolution,
+    least(s.close, now() - f.poll_every - f.resolution) - interval '1 microsecond',
+    f.resolution) AS e(ts)
+WHERE f.calendar IS NOT NULL AND f.resolution < interval '1 day'
+  AND NOT EXISTS (SELECT FROM stockext.ticks t
+                  WHERE t.symbol = sym AND t.ts = e.ts AND t.resolution = f.resolution)
+GROUP BY f.id, sym, f.resolution, f.calendar, s.open, s.close;
+COMMENT ON VIEW stockext.gaps IS
+'per feed symbol (intraday feeds with a calendar), the sessions of the last stockext.max_gap_fill days since its first bar whose expected bars are missing: how many, and the first; a holiday has no session, so it is never a gap';
+REVOKE ALL ON stockext.gaps FROM PUBLIC;
+
+-- provider_requests() counts the requests spared while markets were closed.
+DROP FUNCTION stockext.provider_requests();
+CREATE FUNCTION stockext.provider_requests()
+RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
+               day_requests integer, per_day integer, skipped_closed bigint)
+AS 'MODULE_PATHNAME', 'stockext_provider_requests'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION stockext.provider_requests() IS
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window, and the requests not made since the server started because a feed''s market was closed';
+
+-- skip_open: true on the rows to leave out, a session's first bars
+-- (stockext.opens_session(calendar, ts, resolution)).
+CREATE FUNCTION stockext.volume_spike(volume float8, n integer, factor float8, skip_open boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_volume_spike'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volume_spike(float8, integer, float8, boolean) IS
+'window function: volume_spike(volume, n, factor), leaving out the rows where skip_open is true (a session''s first bar: stockext.opens_session): they give NULL and do not count in the means of the rows after them';
+
+-- The volume_spike alert leaves out the first bar of a session (skip_open).
+ALTER TABLE stockext.alert_rules ADD COLUMN skip_open boolean;
+UPDATE stockext.alert_rules SET skip_open = true;
+ALTER TABLE stockext.alert_rules ALTER COLUMN skip_open SET DEFAULT true, ALTER COLUMN skip_open SET NOT NULL;
+COMMENT ON COLUMN stockext.alert_rules.skip_open IS
+'volume_spike: leave out the first bar of each session of the symbol''s calendar (stockext.symbol_calendar), whose opening auction trades several times a usual bar''s volume';
+
 -- alert_check reads the bars adjusted as the rule says.
 CREATE OR REPLACE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
@@ -459,6 +1041,8 @@ DECLARE
     vadj text;
     pbase float8;
     vbase float8;
+    cal text;
+    opens timestamptz[];
 BEGIN
     fires := false;
     -- Most symbols have no actions: their bars are read as traded.
@@ -483,9 +1067,24 @@ BEGIN
                        round(abs(observed)::numeric, 2), r.bars,
                        CASE WHEN r.bars = 1 THEN '' ELSE 's' END, r.threshold);
     ELSIF r.condition = 'volume_spike' THEN
+        -- skip_open: the first bar of a session of the symbol's calendar is
+        -- left out (volume_spike's skip_open); the sessions are read once,
+        -- over the bars the rule reads.
+        cal := CASE WHEN r.skip_open THEN stockext.symbol_calendar(sym) END;
+        IF cal IS NOT NULL THEN
+            SELECT array_agg(s.open) INTO opens
+            FROM stockext.sessions(cal, (SELECT min(t.ts) FROM (SELECT ts FROM stockext.ticks
+                                                                WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                                                                ORDER BY ts DESC LIMIT r.bars + 1) t),
+                                   bar + r.resolution) s
+            WHERE isfinite(s.open);
+        END IF;
         SELECT x.v, x.spike INTO observed, fires
         FROM (SELECT t.ts, t.volume AS v,
-                     stockext.volume_spike(t.volume, r.bars, r.factor) OVER (ORDER BY t.ts) AS spike
+                     stockext.volume_spike(t.volume, r.bars, r.factor,
+                                           EXISTS (SELECT FROM unnest(opens) o
+                                                   WHERE o <= t.ts AND o > t.ts - r.resolution))
+                         OVER (ORDER BY t.ts) AS spike
               FROM (SELECT ts, volume * (vbase / stockext.adjustment_factor(symbol, ts, vadj)) AS volume FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT r.bars + 1) t) x
@@ -1049,8 +1648,11 @@ BEGIN
         ORDER BY t.ts DESC LIMIT 1;
     END IF;
 
+    -- With a calendar, empty buckets are filled only within its sessions.
     RETURN QUERY EXECUTE format($q$
         WITH data AS (%s),
+        cal AS MATERIALIZED (SELECT stockext.symbol_calendar($1) AS name),
+        sessions AS MATERIALIZED (SELECT s.* FROM cal, stockext.sessions(cal.name, $3, $4) s),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
             FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
@@ -1060,6 +1662,8 @@ BEGIN
                    count(d.close) OVER (ORDER BY g.bucket) AS run
             FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
             WHERE g.bucket >= $3 AND g.bucket < $4
+              AND (d.bucket IS NOT NULL OR (SELECT c.name FROM cal c) IS NULL
+                   OR EXISTS (SELECT FROM sessions s WHERE s.open < g.bucket + $2 AND s.close > g.bucket))
         ),
         carried AS (
             SELECT c.*, coalesce(first_value(c.close) OVER (PARTITION BY c.run ORDER BY c.bucket), $8) AS last_close

@@ -34,6 +34,8 @@ int			stockext_launcher_naptime_ms = 10000;
 int			stockext_worker_naptime_ms = 1000;
 int			stockext_max_backoff_s = 3600;
 int			stockext_max_gap_fill_days = 31;
+/* Only SQL reads it (stockext.default_calendar). */
+static char *feed_calendar = NULL;
 
 bool		stockext_allow_drop = false;
 
@@ -120,6 +122,12 @@ stockext_define_gucs(void)
 							"Most days of history a worker fetches to fill a gap after a restart.", NULL,
 							&stockext_max_gap_fill_days, 31, 0, 3660,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* Checked by add_feed, which reads it through stockext.default_calendar. */
+	DefineCustomStringVariable("stockext.feed_calendar",
+							   "Trading calendar of new feeds that name none.",
+							   "Empty: the default per provider and symbol (stockext.default_calendar).",
+							   &feed_calendar, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
 
 	/* Superusers only: the drop it allows deletes every stored bar. */
 	DefineCustomBoolVariable("stockext.allow_drop",

@@ -141,6 +141,14 @@ typedef struct RateShared
 static RateShared *shared = NULL;
 static RateWindow *local_rates = NULL;
 
+/*
+ * Requests not made because a feed's market was closed, per provider, since
+ * the server started (under the rates lock; not saved: no limit depends on
+ * them).
+ */
+#define SKIPPED_SIZE (sizeof(int64) * provider_count)
+static int64 *skipped = NULL;
+
 static void rates_load(void);
 static void rates_shutdown(int code, Datum arg);
 
@@ -154,6 +162,7 @@ void
 rate_limit_shmem_request(void)
 {
 	RequestAddinShmemSpace(SHARED_SIZE);
+	RequestAddinShmemSpace(SKIPPED_SIZE);
 	RequestNamedLWLockTranche("stockext_rates", 2);
 }
 
@@ -161,6 +170,7 @@ void
 rate_limit_shmem_startup(void)
 {
 	bool		found;
+	bool		skipped_found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("stockext_rates", SHARED_SIZE, &found);
@@ -173,6 +183,9 @@ rate_limit_shmem_startup(void)
 		shared->file_lock = &locks[1].lock;
 		pg_atomic_init_u64(&shared->saved_gen, 0);
 	}
+	skipped = ShmemInitStruct("stockext_skipped", SKIPPED_SIZE, &skipped_found);
+	if (!skipped_found)
+		memset(skipped, 0, SKIPPED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 	/* In the postmaster: load once, save exact counts when it exits. */
 	if (!found)
@@ -471,4 +484,33 @@ rate_limit_counts(int provider, int *minute_count, int *day_count)
 	*day_count = (int) bucket_sum(w->minutes, MINUTE_BUCKETS, second / 60);
 	if (shared)
 		LWLockRelease(shared->lock);
+}
+
+void
+rate_limit_skip(int provider, int requests)
+{
+	Assert(provider >= 0 && provider < provider_count);
+	if (skipped == NULL)
+		skipped = MemoryContextAllocZero(TopMemoryContext, SKIPPED_SIZE);
+	if (shared)
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	skipped[provider] += requests;
+	if (shared)
+		LWLockRelease(shared->lock);
+}
+
+int64
+rate_limit_skipped(int provider)
+{
+	int64		n;
+
+	Assert(provider >= 0 && provider < provider_count);
+	if (skipped == NULL)
+		return 0;
+	if (shared)
+		LWLockAcquire(shared->lock, LW_SHARED);
+	n = skipped[provider];
+	if (shared)
+		LWLockRelease(shared->lock);
+	return n;
 }

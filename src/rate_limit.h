@@ -17,6 +17,13 @@ extern bool rate_limit_take(int provider, int cost, int per_minute, int per_day,
 /* A provider's requests in the last 60 seconds and the last 24 hours. */
 extern void rate_limit_counts(int provider, int *minute_count, int *day_count);
 
+/*
+ * Requests a provider was spared because a feed's market was closed: counts
+ * them, and returns the count since the server started.
+ */
+extern void rate_limit_skip(int provider, int requests);
+extern int64 rate_limit_skipped(int provider);
+
 /* From the shared memory hooks of worker.c, when preloaded. */
 extern void rate_limit_shmem_request(void);
 extern void rate_limit_shmem_startup(void);

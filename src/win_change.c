@@ -50,7 +50,12 @@ typedef struct VolumeSpikeState
 	SlidingWindow window;		/* volumes of the n previous rows */
 } VolumeSpikeState;
 
-/* volume_spike(volume, n, factor): volume > factor * mean of the n previous volumes. */
+/*
+ * volume_spike(volume, n, factor [, skip_open]): volume > factor * mean of
+ * the n previous volumes.  A row whose skip_open is true (a session's first
+ * bar, whose opening auction trades several times a usual bar's volume) is
+ * neither judged nor counted in the means after it.
+ */
 PG_FUNCTION_INFO_V1(stockext_volume_spike);
 Datum
 stockext_volume_spike(PG_FUNCTION_ARGS)
@@ -73,6 +78,17 @@ stockext_volume_spike(PG_FUNCTION_ARGS)
 	win_next_row(winobj, &st->rows, 0);
 
 	volume = DatumGetFloat8(WinGetFuncArgCurrent(winobj, 0, &isnull));
+	if (PG_NARGS() > 3)
+	{
+		bool		skip_null;
+		bool		skip = DatumGetBool(WinGetFuncArgCurrent(winobj, 3, &skip_null));
+
+		if (skip && !skip_null)
+		{
+			sw_push(&st->window, 0, true);
+			PG_RETURN_NULL();
+		}
+	}
 	if (!isnull && st->window.pushed >= n)
 	{
 		mean = sw_mean(&st->window, &mean_null);

@@ -49,6 +49,7 @@
 #include "storage/spin.h"
 #include "tcop/utility.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -60,6 +61,7 @@
 #include "fetch.h"
 #include "guc.h"
 #include "poll.h"
+#include "providers.h"
 #include "rate_limit.h"
 #include "worker.h"
 
@@ -422,24 +424,52 @@ typedef struct DueFeeds
 } DueFeeds;
 
 /*
+ * Whether the database's stockext has the function stockext.fname() (no
+ * arguments): one not yet updated to this version may lack it.
+ */
+static bool
+has_function(const char *fname)
+{
+	List	   *name = list_make2(makeString("stockext"), makeString(pstrdup(fname)));
+	Oid			noargs[1] = {InvalidOid};
+
+	return OidIsValid(LookupFuncName(name, 0, noargs, true));
+}
+
+/*
  * stockext.idle_reason(), copied into ctx; needs SPI.  A database still on
  * 0.1.0 has no such function and, as before, is live.
  */
 static char *
 idle_reason(MemoryContext ctx)
 {
-	List	   *name = list_make2(makeString("stockext"), makeString("idle_reason"));
-	Oid			noargs[1] = {InvalidOid};
 	bool		isnull;
 	Datum		reason;
 
-	if (!OidIsValid(LookupFuncName(name, 0, noargs, true)))
+	if (!has_function("idle_reason"))
 		return NULL;
 	if (SPI_execute("SELECT stockext.idle_reason()", true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "stockext.idle_reason failed");
 	reason = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? NULL : MemoryContextStrdup(ctx, TextDatumGetCString(reason));
+}
+
+/*
+ * Counts the requests a due feed would have made had its market been open
+ * (one per max_symbols symbols), for stockext.provider_requests().
+ */
+static void
+skip_closed(HeapTuple tup, TupleDesc desc)
+{
+	char	   *name = SPI_getvalue(tup, desc, 2);
+	const Provider *p = provider_find(name);
+	bool		isnull;
+	ArrayType  *symbols = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+	int			n = ArrayGetNItems(ARR_NDIM(symbols), ARR_DIMS(symbols));
+
+	if (p != NULL && p->settings != NULL)
+		rate_limit_skip(provider_index(p), (n + p->max_symbols - 1) / p->max_symbols);
 }
 
 /* The feeds due now, in order of due time; none in a quiet database. */
@@ -461,24 +491,37 @@ due_feeds(void *arg)
 			SPI_finish();
 			return;
 		}
-		if (SPI_execute("SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw"
+		/*
+		 * stockext.due_feeds() (0.3.0) also puts off the feeds whose market
+		 * is closed; before the update, every due feed is polled.
+		 */
+		if (SPI_execute(has_function("due_feeds") ?
+						"SELECT * FROM stockext.due_feeds()" :
+						"SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw, false"
 						" FROM stockext.feeds f"
 						" LEFT JOIN stockext.feed_state s ON s.feed_id = f.id"
 						" WHERE NOT f.paused"
 						"   AND coalesce(s.next_poll_at, '-infinity') <= now()"
 						" ORDER BY coalesce(s.next_poll_at, '-infinity'), f.id",
-						true, 0) != SPI_OK_SELECT)
+						false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "reading stockext.feeds failed");
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[r];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
-			MemoryContext old = MemoryContextSwitchTo(ctx);
-			Feed	   *f = palloc(sizeof(Feed));
+			MemoryContext old;
+			Feed	   *f;
 			bool		isnull;
 			Datum	   *elems;
 			ArrayType  *symbols;
 
+			if (DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)))
+			{
+				skip_closed(tup, desc);
+				continue;
+			}
+			old = MemoryContextSwitchTo(ctx);
+			f = palloc(sizeof(Feed));
 			f->id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 			f->provider = SPI_getvalue(tup, desc, 2);
 			symbols = DatumGetArrayTypePCopy(SPI_getbinval(tup, desc, 3, &isnull));

@@ -139,6 +139,9 @@ se_free_port() {
 
 # se_init_cluster DATADIR SOCKDIR PORT CRON_DB: initdb and the settings every
 # stockext cluster needs; listens on the unix socket and 127.0.0.1 only.
+# Feeds that name no calendar get SE_FEED_CALENDAR (default 24x7), so that
+# the test suites' feeds poll at any hour of the day; empty: the defaults
+# per provider and symbol (the demo).
 se_init_cluster() {
 	local data=$1 sock=$2 port=$3 crondb=$4
 	mkdir -p "$data" "$sock"
@@ -155,6 +158,7 @@ shared_preload_libraries = 'stockext,pg_cron'
 cron.database_name = '$crondb'
 max_worker_processes = 32
 log_line_prefix = '%m [%p] %b %q%u@%d '
+stockext.feed_calendar = '${SE_FEED_CALENDAR-24x7}'
 CONF
 }
 

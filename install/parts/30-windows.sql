@@ -44,6 +44,15 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.volume_spike(float8, integer, float8) IS
 'window function: whether volume > factor * the mean of the non-NULL volumes of the n previous rows; NULL on the first n rows, when volume is NULL or all n previous volumes are';
 
+-- skip_open: true on the rows to leave out, a session's first bars
+-- (stockext.opens_session(calendar, ts, resolution)).
+CREATE FUNCTION stockext.volume_spike(volume float8, n integer, factor float8, skip_open boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_volume_spike'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volume_spike(float8, integer, float8, boolean) IS
+'window function: volume_spike(volume, n, factor), leaving out the rows where skip_open is true (a session''s first bar: stockext.opens_session): they give NULL and do not count in the means of the rows after them';
+
 CREATE FUNCTION stockext.rsi(x float8, period integer DEFAULT 14)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'stockext_rsi'

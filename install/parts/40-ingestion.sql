@@ -29,6 +29,36 @@ RETURN EXISTS (SELECT FROM stockext.providers() p WHERE p.provider = provider_kn
 COMMENT ON FUNCTION stockext.provider_known(text) IS
 'whether stockext.providers() lists the provider';
 
+-- The calendar a feed gets unless add_feed names one: the setting
+-- stockext.feed_calendar if set; else per symbol, 24x5 for a forex pair of
+-- two currencies (EUR/USD, Yahoo's EURUSD=X), 24x7 for another pair
+-- (BTC/USD, Yahoo's BTC-USD) and for a provider without HTTP (the
+-- simulated market trades around the clock), XNYS for the rest; a feed
+-- mixing them gets the one open longest, so none of its symbols is missed.
+CREATE FUNCTION stockext.default_calendar(provider text, symbols text[])
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(
+    nullif(current_setting('stockext.feed_calendar', true), ''),
+    (SELECT CASE WHEN bool_or(k = '24x7') THEN '24x7' WHEN bool_or(k = '24x5') THEN '24x5' ELSE 'XNYS' END
+     FROM (SELECT CASE
+                  WHEN NOT coalesce((SELECT p.http FROM stockext.providers() p
+                                     WHERE p.provider = default_calendar.provider), true) THEN '24x7'
+                  WHEN upper(s) ~ '^[A-Z]{6}=X$' THEN '24x5'
+                  WHEN upper(s) ~ '^[A-Z]{3}/[A-Z]{3}$'
+                       AND split_part(upper(s), '/', 1) = ANY (c.fiat)
+                       AND split_part(upper(s), '/', 2) = ANY (c.fiat) THEN '24x5'
+                  WHEN upper(s) ~ '^[A-Z0-9]+/[A-Z0-9]+$' THEN '24x7'
+                  WHEN upper(s) ~ '^[A-Z0-9]{2,}-[A-Z]{3,4}$'
+                       AND split_part(upper(s), '-', 2) = ANY (c.fiat || ARRAY['USDT', 'USDC']) THEN '24x7'
+                  ELSE 'XNYS' END AS k
+           FROM unnest(symbols) s,
+                (SELECT ARRAY['USD', 'EUR', 'JPY', 'GBP', 'CHF', 'AUD', 'CAD', 'NZD', 'SEK', 'NOK', 'DKK',
+                              'HKD', 'SGD', 'CNY', 'CNH', 'MXN', 'ZAR', 'TRY', 'PLN', 'HUF', 'CZK', 'INR',
+                              'KRW', 'BRL', 'ILS', 'THB', 'TWD'] AS fiat) c) x));
+COMMENT ON FUNCTION stockext.default_calendar(text, text[]) IS
+'the calendar add_feed gives a feed that names none: stockext.feed_calendar if set, else 24x5 for forex pairs (EUR/USD, EURUSD=X), 24x7 for other pairs (BTC/USD, BTC-USD) and the simulated market, XNYS otherwise; for mixed symbols the one open longest';
+
 -- Feeds: what the worker polls.  Provider, symbols and resolution decide the
 -- requests; poll_every how often.  API keys live apart in feed_keys, which
 -- only superusers can read.
@@ -43,6 +73,7 @@ CREATE TABLE stockext.feeds (
     keep_raw    boolean     NOT NULL DEFAULT false,
     raw_retention interval  NOT NULL DEFAULT '7 days',
     created_at  timestamptz NOT NULL DEFAULT now(),
+    calendar    text        REFERENCES stockext.calendars ON UPDATE CASCADE,
     CONSTRAINT feeds_provider_known CHECK (stockext.provider_known(provider)),
     CONSTRAINT feeds_poll_every_positive CHECK (poll_every > interval '0'),
     CONSTRAINT feeds_symbols_not_empty CHECK (cardinality(symbols) > 0)
@@ -52,9 +83,26 @@ COMMENT ON TABLE stockext.feeds IS
 COMMENT ON COLUMN stockext.feeds.seed IS 'seed of the simulated random walk (simulated feeds only)';
 COMMENT ON COLUMN stockext.feeds.keep_raw IS 'keep the raw reply of each successful poll in stockext.raw_replies';
 COMMENT ON COLUMN stockext.feeds.raw_retention IS 'how long raw replies are kept';
+COMMENT ON COLUMN stockext.feeds.calendar IS
+'trading calendar of the symbols: the worker polls while it is open, once after each close, and at the next open (NULL: around the clock)';
 REVOKE ALL ON stockext.feeds FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.feeds', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.feeds_id_seq', '');
+
+-- The calendar of a symbol: that of the first feed polling it with one.
+-- SECURITY DEFINER: readers of bars() cannot read feeds, and the name of
+-- a calendar tells nothing secret.
+CREATE FUNCTION stockext.symbol_calendar(symbol text)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f.calendar FROM stockext.feeds f
+    WHERE upper(symbol COLLATE "C") = ANY (f.symbols) AND f.calendar IS NOT NULL
+    ORDER BY f.id LIMIT 1
+$$;
+COMMENT ON FUNCTION stockext.symbol_calendar(text) IS
+'the trading calendar of a symbol: that of the first feed (by id) that polls it and has one; NULL if none';
 
 CREATE TABLE stockext.feed_keys (
     feed_id integer PRIMARY KEY REFERENCES stockext.feeds ON DELETE CASCADE,
@@ -75,10 +123,11 @@ CREATE TABLE stockext.feed_state (
     last_error_message   text,
     consecutive_failures integer NOT NULL DEFAULT 0,
     next_poll_at         timestamptz NOT NULL DEFAULT '-infinity',
-    bars_stored          bigint NOT NULL DEFAULT 0
+    bars_stored          bigint NOT NULL DEFAULT 0,
+    skipped_closed       bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE stockext.feed_state IS
-'per feed: when it was last polled, last succeeded and failed, its failure streak and when it is due next';
+'per feed: when it was last polled, last succeeded and failed, its failure streak, when it is due next, and the polls skipped while its market was closed';
 REVOKE ALL ON stockext.feed_state FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.feed_state', '');
 
@@ -255,7 +304,8 @@ COMMENT ON FUNCTION stockext.check_feed_unique(integer, text, text[], interval) 
 -- a literal: see "API keys" in the README.  Symbols are stored in upper
 -- case; feed changes take turns (the lock), so two cannot add one symbol.
 CREATE FUNCTION stockext.add_feed(provider text, symbols text[], resolution interval,
-                                  poll_every interval, api_key text DEFAULT NULL)
+                                  poll_every interval, api_key text DEFAULT NULL,
+                                  calendar text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -265,10 +315,12 @@ DECLARE
 BEGIN
     PERFORM stockext.check_feed(provider, symbols, resolution, poll_every);
     symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
+    calendar := coalesce(calendar, stockext.default_calendar(provider, symbols));
+    PERFORM stockext.calendar_zone(calendar);
     LOCK TABLE stockext.feeds IN SHARE ROW EXCLUSIVE MODE;
     PERFORM stockext.check_feed_unique(NULL, provider, symbols, resolution);
-    INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every)
-    VALUES (provider, symbols, resolution, poll_every)
+    INSERT INTO stockext.feeds (provider, symbols, resolution, poll_every, calendar)
+    VALUES (provider, symbols, resolution, poll_every, calendar)
     RETURNING id INTO feed;
     IF api_key IS NOT NULL THEN
         PERFORM stockext.set_api_key(feed, api_key);
@@ -330,7 +382,8 @@ CREATE FUNCTION stockext.change_feed(feed integer, symbols text[] DEFAULT NULL,
                                      poll_every interval DEFAULT NULL,
                                      seed bigint DEFAULT NULL,
                                      keep_raw boolean DEFAULT NULL,
-                                     raw_retention interval DEFAULT NULL)
+                                     raw_retention interval DEFAULT NULL,
+                                     calendar text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -347,6 +400,10 @@ BEGIN
     f.seed := coalesce(seed, f.seed);
     f.keep_raw := coalesce(keep_raw, f.keep_raw);
     f.raw_retention := coalesce(raw_retention, f.raw_retention);
+    f.calendar := coalesce(calendar, f.calendar);
+    IF f.calendar IS NOT NULL THEN
+        PERFORM stockext.calendar_zone(f.calendar);
+    END IF;
     PERFORM stockext.check_feed(f.provider, f.symbols, f.resolution, f.poll_every);
     f.symbols := ARRAY(SELECT upper(s COLLATE "C") FROM unnest(f.symbols) WITH ORDINALITY AS u(s, n) ORDER BY n);
     PERFORM stockext.check_feed_unique(feed, f.provider, f.symbols, f.resolution);
@@ -357,7 +414,7 @@ BEGIN
     UPDATE stockext.feeds
        SET symbols = f.symbols, resolution = f.resolution,
            poll_every = f.poll_every, seed = f.seed,
-           keep_raw = f.keep_raw, raw_retention = f.raw_retention
+           keep_raw = f.keep_raw, raw_retention = f.raw_retention, calendar = f.calendar
      WHERE id = feed;
     UPDATE stockext.feed_state SET next_poll_at = '-infinity' WHERE feed_id = feed;
 END
@@ -401,18 +458,18 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) IS
-'adds a feed polled by the ingestion worker and returns its id; symbols are stored in upper case, each polled by one feed per provider and resolution; the key is stored apart, readable by superusers only';
+COMMENT ON FUNCTION stockext.add_feed(text, text[], interval, interval, text, text) IS
+'adds a feed polled by the ingestion worker while its calendar is open (default: stockext.default_calendar) and returns its id; symbols are stored in upper case, each polled by one feed per provider and resolution; the key is stored apart, readable by superusers only';
 COMMENT ON FUNCTION stockext.set_api_key(integer, text) IS
 'sets (or with NULL removes) the API key of a feed';
-COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) IS
-'changes the symbols, resolution, poll interval, simulation seed or raw-reply keeping of a feed (NULL keeps a value); the feed is due at once';
+COMMENT ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval, text) IS
+'changes the symbols, resolution, poll interval, simulation seed, raw-reply keeping or calendar of a feed (NULL keeps a value); the feed is due at once';
 COMMENT ON FUNCTION stockext.pause_feed(integer) IS 'stops polling a feed until resume_feed';
 COMMENT ON FUNCTION stockext.resume_feed(integer) IS 'polls a paused feed again, at once';
 COMMENT ON FUNCTION stockext.remove_feed(integer) IS 'removes a feed with its key and state; stored bars stay';
-REVOKE ALL ON FUNCTION stockext.add_feed(text, text[], interval, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.add_feed(text, text[], interval, interval, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.set_api_key(integer, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION stockext.change_feed(integer, text[], interval, interval, bigint, boolean, interval, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.pause_feed(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.resume_feed(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION stockext.remove_feed(integer) FROM PUBLIC;
@@ -461,6 +518,57 @@ COMMENT ON FUNCTION stockext.record_poll(integer, bigint, text, integer, interva
 'records a poll of a feed: success resets its failure streak, failure logs an error and backs off exponentially with jitter (used by the worker)';
 REVOKE ALL ON FUNCTION stockext.record_poll(integer, bigint, text, integer, interval) FROM PUBLIC;
 
+-- Whether a feed's market is closed for polling at an instant: its calendar
+-- is closed and the feed has succeeded since the last close plus
+-- stockext.alert_close_grace (the provider's delay for a bar's final
+-- values), so the closing bar is fetched once; a feed not polled since then
+-- is polled once.  NULL calendar: never closed.
+CREATE FUNCTION stockext.feed_closed(calendar text, last_success timestamptz, at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN calendar IS NOT NULL AND NOT stockext.is_open(calendar, at)
+           AND coalesce(last_success, '-infinity')
+               >= coalesce(stockext.last_close(calendar, at) + (SELECT a.close_grace FROM stockext.alert_settings() a),
+                           '-infinity');
+END
+$$;
+COMMENT ON FUNCTION stockext.feed_closed(text, timestamptz, timestamptz) IS
+'whether the worker skips a feed of the calendar at an instant: the market is closed and the feed succeeded after the last close (plus stockext.alert_close_grace)';
+
+-- The feeds due now, in order of due time, for the worker.  A due feed whose
+-- market is closed is returned with closed set and is not polled: it is
+-- due again after poll_every, or at the next open if sooner, and counted in
+-- feed_state.skipped_closed.
+CREATE FUNCTION stockext.due_feeds()
+RETURNS TABLE (id integer, provider text, symbols text[], resolution interval, seed bigint,
+               keep_raw boolean, closed boolean)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH due AS (
+        SELECT f.id, f.provider, f.symbols, f.resolution, f.seed, f.keep_raw, f.poll_every, f.calendar,
+               coalesce(s.next_poll_at, '-infinity') AS due_at,
+               stockext.feed_closed(f.calendar, s.last_success, now()) AS closed
+        FROM stockext.feeds f
+        LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+        WHERE NOT f.paused AND coalesce(s.next_poll_at, '-infinity') <= now()
+    ), skipped AS (
+        INSERT INTO stockext.feed_state AS s (feed_id, next_poll_at, skipped_closed)
+        SELECT d.id, least(now() + d.poll_every, stockext.next_open(d.calendar, now())), 1
+        FROM due d WHERE d.closed
+        ON CONFLICT (feed_id) DO UPDATE
+        SET next_poll_at = excluded.next_poll_at, skipped_closed = s.skipped_closed + 1
+    )
+    SELECT d.id, d.provider, d.symbols, d.resolution, d.seed, d.keep_raw, d.closed
+    FROM due d ORDER BY d.due_at, d.id
+$$;
+COMMENT ON FUNCTION stockext.due_feeds() IS
+'the feeds due for a poll now, for the worker; those whose market is closed (closed) are not polled but put off to their next poll or the next open, and counted in feed_state.skipped_closed';
+REVOKE ALL ON FUNCTION stockext.due_feeds() FROM PUBLIC;
+
 CREATE VIEW stockext.feed_status AS
 SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
        EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
@@ -468,7 +576,12 @@ SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
        coalesce(s.consecutive_failures, 0) AS consecutive_failures,
        s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
        newest.ts AS newest_bar, now() - newest.ts AS lag,
-       (SELECT stockext.idle_reason()) AS idle_reason
+       coalesce((SELECT stockext.idle_reason()),
+                CASE WHEN stockext.feed_closed(f.calendar, s.last_success, now())
+                     THEN format('market closed (calendar %s) until %s', f.calendar,
+                                 coalesce(stockext.next_open(f.calendar, now())::text, 'further notice')) END)
+           AS idle_reason,
+       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed
 FROM stockext.feeds f
 LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
 LEFT JOIN LATERAL (
@@ -479,8 +592,43 @@ LEFT JOIN LATERAL (
                         ORDER BY t.ts DESC LIMIT 1) AS last
 ) AS newest ON true;
 COMMENT ON VIEW stockext.feed_status IS
-'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, and why it is not polled if this database is quiet (a copy, or not activated)';
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar and the polls skipped while that was closed';
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
+
+-- Bars missing from the sessions of each feed symbol, so that a gap in the
+-- data can be told from a holiday (a holiday has no session).  A session
+-- expects a bar at each multiple of the resolution from its open (from
+-- 1970 for a market that never closes) before its close, once the bar has
+-- ended and a poll has had time to fetch it; looked at from the symbol's
+-- first bar at the resolution, over the last stockext.max_gap_fill days
+-- (those the worker fills itself after a pause).  Intraday feeds with a
+-- calendar only: daily bars stand at midnight, not at the open.
+CREATE VIEW stockext.gaps AS
+SELECT f.id AS feed_id, sym AS symbol, f.resolution, f.calendar,
+       s.open AS session_open, s.close AS session_close,
+       count(*) AS missing, min(e.ts) AS first_missing
+FROM stockext.feeds f
+CROSS JOIN LATERAL unnest(f.symbols) AS sym
+CROSS JOIN LATERAL (
+    SELECT greatest(now() - make_interval(days => current_setting('stockext.max_gap_fill')::integer),
+                    m.first) AS since
+    FROM (SELECT min(t.ts) AS first FROM stockext.ticks t
+          WHERE t.symbol = sym AND t.resolution = f.resolution) m
+    WHERE m.first IS NOT NULL
+) AS h
+CROSS JOIN LATERAL stockext.sessions(f.calendar, h.since, now()) AS s
+CROSS JOIN LATERAL generate_series(
+    date_bin(f.resolution, greatest(s.open, h.since) - interval '1 microsecond',
+             CASE WHEN isfinite(s.open) THEN s.open ELSE 'epoch' END) + f.resolution,
+    least(s.close, now() - f.poll_every - f.resolution) - interval '1 microsecond',
+    f.resolution) AS e(ts)
+WHERE f.calendar IS NOT NULL AND f.resolution < interval '1 day'
+  AND NOT EXISTS (SELECT FROM stockext.ticks t
+                  WHERE t.symbol = sym AND t.ts = e.ts AND t.resolution = f.resolution)
+GROUP BY f.id, sym, f.resolution, f.calendar, s.open, s.close;
+COMMENT ON VIEW stockext.gaps IS
+'per feed symbol (intraday feeds with a calendar), the sessions of the last stockext.max_gap_fill days since its first bar whose expected bars are missing: how many, and the first; a holiday has no session, so it is never a gap';
+REVOKE ALL ON stockext.gaps FROM PUBLIC;
 
 -- The simulated market: a deterministic random walk per (seed, symbol).
 -- Not STRICT: a NULL argument raises an error naming it.
@@ -600,11 +748,11 @@ COMMENT ON FUNCTION stockext.worker_status() IS
 
 CREATE FUNCTION stockext.provider_requests()
 RETURNS TABLE (provider text, minute_requests integer, per_minute integer,
-               day_requests integer, per_day integer)
+               day_requests integer, per_day integer, skipped_closed bigint)
 AS 'MODULE_PATHNAME', 'stockext_provider_requests'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION stockext.provider_requests() IS
-'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window';
+'requests made to each provider in the last 60 seconds and the last 24 hours (sliding windows, to the second and the minute) by all databases of the server (kept across restarts), beside the limits stockext.<provider>_requests_per_minute and _per_day, which hold in every such window, and the requests not made since the server started because a feed''s market was closed';
 
 -- Tells the launcher that this database now has the extension.
 CREATE FUNCTION stockext.wake_launcher()

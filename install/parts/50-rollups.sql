@@ -775,8 +775,11 @@ BEGIN
         ORDER BY t.ts DESC LIMIT 1;
     END IF;
 
+    -- With a calendar, empty buckets are filled only within its sessions.
     RETURN QUERY EXECUTE format($q$
         WITH data AS (%s),
+        cal AS MATERIALIZED (SELECT stockext.symbol_calendar($1) AS name),
+        sessions AS MATERIALIZED (SELECT s.* FROM cal, stockext.sessions(cal.name, $3, $4) s),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
             FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
@@ -786,6 +789,8 @@ BEGIN
                    count(d.close) OVER (ORDER BY g.bucket) AS run
             FROM grid g LEFT JOIN data d ON d.bucket = g.bucket
             WHERE g.bucket >= $3 AND g.bucket < $4
+              AND (d.bucket IS NOT NULL OR (SELECT c.name FROM cal c) IS NULL
+                   OR EXISTS (SELECT FROM sessions s WHERE s.open < g.bucket + $2 AND s.close > g.bucket))
         ),
         carried AS (
             SELECT c.*, coalesce(first_value(c.close) OVER (PARTITION BY c.run ORDER BY c.bucket), $8) AS last_close

@@ -27,6 +27,7 @@ CREATE TABLE stockext.alert_rules (
     max_age    interval,
     adjust     text        NOT NULL DEFAULT 'splits',
     CONSTRAINT alert_rules_adjust_known CHECK (adjust IN ('none', 'splits', 'all')),
+    skip_open  boolean     NOT NULL DEFAULT true,
     CONSTRAINT alert_rules_target CHECK (symbol IS NOT NULL OR feed_id IS NOT NULL),
     CONSTRAINT alert_rules_condition_known
         CHECK (condition IN ('pct_change', 'volume_spike', 'price_cross', 'sma_cross', 'volatility'))
@@ -41,6 +42,8 @@ COMMENT ON COLUMN stockext.alert_rules.max_age IS
 'latest a bar may land after its close and still be evaluated; NULL: the poll interval of its feed, stockext.alert_close_grace and stockext.alert_max_age_bars bar widths';
 COMMENT ON COLUMN stockext.alert_rules.adjust IS
 'prices (and for splits volumes) the rule evaluates: splits (the default: a split is no price move), all (dividends too) or none (as traded), on the basis of the bar evaluated';
+COMMENT ON COLUMN stockext.alert_rules.skip_open IS
+'volume_spike: leave out the first bar of each session of the symbol''s calendar (stockext.symbol_calendar), whose opening auction trades several times a usual bar''s volume';
 REVOKE ALL ON stockext.alert_rules FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('stockext.alert_rules_id_seq', '');
@@ -612,6 +615,8 @@ DECLARE
     vadj text;
     pbase float8;
     vbase float8;
+    cal text;
+    opens timestamptz[];
 BEGIN
     fires := false;
     -- Most symbols have no actions: their bars are read as traded.
@@ -636,9 +641,24 @@ BEGIN
                        round(abs(observed)::numeric, 2), r.bars,
                        CASE WHEN r.bars = 1 THEN '' ELSE 's' END, r.threshold);
     ELSIF r.condition = 'volume_spike' THEN
+        -- skip_open: the first bar of a session of the symbol's calendar is
+        -- left out (volume_spike's skip_open); the sessions are read once,
+        -- over the bars the rule reads.
+        cal := CASE WHEN r.skip_open THEN stockext.symbol_calendar(sym) END;
+        IF cal IS NOT NULL THEN
+            SELECT array_agg(s.open) INTO opens
+            FROM stockext.sessions(cal, (SELECT min(t.ts) FROM (SELECT ts FROM stockext.ticks
+                                                                WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                                                                ORDER BY ts DESC LIMIT r.bars + 1) t),
+                                   bar + r.resolution) s
+            WHERE isfinite(s.open);
+        END IF;
         SELECT x.v, x.spike INTO observed, fires
         FROM (SELECT t.ts, t.volume AS v,
-                     stockext.volume_spike(t.volume, r.bars, r.factor) OVER (ORDER BY t.ts) AS spike
+                     stockext.volume_spike(t.volume, r.bars, r.factor,
+                                           EXISTS (SELECT FROM unnest(opens) o
+                                                   WHERE o <= t.ts AND o > t.ts - r.resolution))
+                         OVER (ORDER BY t.ts) AS spike
               FROM (SELECT ts, volume * (vbase / stockext.adjustment_factor(symbol, ts, vadj)) AS volume FROM stockext.ticks
                     WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
                     ORDER BY ts DESC LIMIT r.bars + 1) t) x
