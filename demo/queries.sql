@@ -28,13 +28,15 @@ WHERE resolution = '1 minute' AND ts > (SELECT max(ts) FROM stockext.ticks) - in
 WINDOW h AS (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW)
 ORDER BY symbol, ts DESC
 LIMIT 10;
--- 30-minute candles from 1-minute bars, and hourly candles rolled up from them.
+-- 30-minute candles from 1-minute bars, and hourly candles rolled up from
+-- them, with the times of each hour's high and low.
 WITH half_hours AS (
     SELECT symbol, date_bin('30 minutes', ts, '2000-01-01') AS bucket,
            stockext.candle(ts, open, high, low, close, volume) AS c
     FROM stockext.ticks WHERE resolution = '1 minute' GROUP BY 1, 2)
 SELECT symbol, hour, (r).open, (r).high, (r).low, (r).close, (r).volume,
-       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars
+       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars,
+       stockext.high_time(r), stockext.low_time(r)
 FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.rollup(c) AS r
       FROM half_hours GROUP BY 1, 2) s
 ORDER BY hour DESC, symbol

@@ -338,6 +338,142 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.obv(float8, float8) IS
 'window function: on-balance volume (TA-Lib OBV): starts at the first volume, then adds the volume when the close rises and subtracts it when it falls';
 
+-- Candles keep the times of their high and low: two more columns of
+-- stockext.candle and two more slots of stockext.candle_state.  A base
+-- type's length cannot change, so the state type is made again with its
+-- functions and aggregates.  stockext.rollups_live calls candle(): it reads
+-- the rollups alone meanwhile (the same columns, so the width views on it
+-- stay), and is made again afterwards.  A view of the user's calling
+-- candle() or rollup(candle) stops the update (no CASCADE): drop it first.
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+FROM stockext.rollups r;
+DROP AGGREGATE stockext.candle(timestamptz, float8, float8);
+DROP AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8);
+DROP AGGREGATE stockext.rollup(stockext.candle);
+DROP FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8);
+DROP FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8);
+DROP FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle);
+DROP FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state);
+DROP FUNCTION stockext.candle_final(stockext.candle_state);
+-- CASCADE for its I/O functions, which depend on it as it on them; it
+-- would also take the user's columns and functions of the type, so those
+-- stop the update instead.
+DO $do$
+DECLARE
+    user_object text;
+BEGIN
+    SELECT pg_describe_object(d.classid, d.objid, d.objsubid) INTO user_object
+    FROM pg_depend d
+    WHERE d.refclassid = 'pg_type'::regclass AND d.refobjid = 'stockext.candle_state'::regtype
+      AND d.deptype = 'n'
+      AND NOT EXISTS (SELECT FROM pg_depend e
+                      WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot update stockext: % uses type stockext.candle_state', user_object
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'The type is made again with two more slots (the times of the high and the low).',
+                  HINT = 'Drop it, update, and make it again.';
+    END IF;
+END
+$do$;
+DROP TYPE stockext.candle_state CASCADE;
+
+ALTER TYPE stockext.candle ADD ATTRIBUTE high_ts timestamptz, ADD ATTRIBUTE low_ts timestamptz;
+COMMENT ON TYPE stockext.candle IS
+'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), the rounding residuals of volume and turnover that keep rollup() exact, and the times of the high and the low';
+
+CREATE TYPE stockext.candle_state;
+CREATE FUNCTION stockext.candle_state_in(cstring) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_out(stockext.candle_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_recv(internal) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_send(stockext.candle_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.candle_state (
+    INPUT = stockext.candle_state_in, OUTPUT = stockext.candle_state_out,
+    RECEIVE = stockext.candle_state_recv, SEND = stockext.candle_state_send,
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.candle_state IS
+'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo, high ts, low ts (9223372036854775807: unknown)) with timestamps in microseconds since 2000';
+COMMENT ON FUNCTION stockext.candle_state_in(cstring) IS 'text input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_out(stockext.candle_state) IS 'text output of stockext.candle_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.candle_state_recv(internal) IS 'binary input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_send(stockext.candle_state) IS 'binary output of stockext.candle_state';
+
+CREATE FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8) IS
+'transition of candle(ts, price, volume): adds a trade (rows without ts or price skipped)';
+CREATE FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8) IS
+'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
+CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
+'transition of rollup(candle): merges a candle (NULL skipped)';
+CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_combine_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state) IS
+'combine of candle and rollup: merges two partial candles';
+CREATE FUNCTION stockext.candle_final(stockext.candle_state) RETURNS stockext.candle
+AS 'MODULE_PATHNAME', 'stockext_candle_final_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_final(stockext.candle_state) IS 'final of candle and rollup: the candle';
+
+CREATE AGGREGATE stockext.candle(ts timestamptz, price float8, volume float8) (
+    SFUNC = stockext.candle_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8) IS
+'OHLCV candle of trades: open/close are the prices at the earliest/latest ts (ties: lowest price opens, highest closes), high, low, volume sum, vwap, count';
+CREATE AGGREGATE stockext.candle(ts timestamptz, open float8, high float8, low float8, close float8, volume float8) (
+    SFUNC = stockext.candle_bar_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8) IS
+'OHLCV candle of bars: open of the earliest bar, close of the latest (ties: lowest open, highest close), highest high, lowest low, volume sum, vwap at the typical price (high+low+close)/3, count';
+CREATE AGGREGATE stockext.rollup(stockext.candle) (
+    SFUNC = stockext.candle_rollup_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
+'merges candles into one, equal to the candle of all their rows (30-minute candles into an hour)';
+
+-- The times of the extremes: of equal highs (lows) the earliest, so they
+-- do not depend on the order rows arrive in or parallel workers split them.
+CREATE FUNCTION stockext.high_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).high_ts;
+COMMENT ON FUNCTION stockext.high_time(stockext.candle) IS
+'time of the candle''s high: the ts of the trade (or the start of the bar) holding it, the earliest of equal highs; NULL when unknown (a candle made by hand without it)';
+CREATE FUNCTION stockext.low_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).low_ts;
+COMMENT ON FUNCTION stockext.low_time(stockext.candle) IS
+'time of the candle''s low: the ts of the trade (or the start of the bar) holding it, the earliest of equal lows; NULL when unknown (a candle made by hand without it)';
+
+
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+END
+$do$;
+
 
 ------------------------------------------------------------------------------
 -- Latest bars, ASOF and rollups: user-defined metrics, calendar widths

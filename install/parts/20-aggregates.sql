@@ -331,26 +331,28 @@ CREATE TYPE stockext.candle AS (
     last_ts      timestamptz,
     turnover     float8,
     volume_err   float8,
-    turnover_err float8
+    turnover_err float8,
+    high_ts      timestamptz,
+    low_ts       timestamptz
 );
 COMMENT ON TYPE stockext.candle IS
-'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), and the rounding residuals of volume and turnover that keep rollup() exact';
+'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), the rounding residuals of volume and turnover that keep rollup() exact, and the times of the high and the low';
 
 CREATE TYPE stockext.candle_state;
 CREATE FUNCTION stockext.candle_state_in(cstring) RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_out(stockext.candle_state) RETURNS cstring
-AS 'MODULE_PATHNAME', 'stockext_candle_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_recv(internal) RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_send(stockext.candle_state) RETURNS bytea
-AS 'MODULE_PATHNAME', 'stockext_candle_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE stockext.candle_state (
     INPUT = stockext.candle_state_in, OUTPUT = stockext.candle_state_out,
     RECEIVE = stockext.candle_state_recv, SEND = stockext.candle_state_send,
-    INTERNALLENGTH = 96, ALIGNMENT = double, STORAGE = plain);
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
 COMMENT ON TYPE stockext.candle_state IS
-'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo)';
+'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo, high ts, low ts (9223372036854775807: unknown)) with timestamps in microseconds since 2000';
 COMMENT ON FUNCTION stockext.candle_state_in(cstring) IS 'text input of stockext.candle_state';
 COMMENT ON FUNCTION stockext.candle_state_out(stockext.candle_state) IS 'text output of stockext.candle_state, exact whatever extra_float_digits says';
 COMMENT ON FUNCTION stockext.candle_state_recv(internal) IS 'binary input of stockext.candle_state';
@@ -358,26 +360,26 @@ COMMENT ON FUNCTION stockext.candle_state_send(stockext.candle_state) IS 'binary
 
 CREATE FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8) IS
 'transition of candle(ts, price, volume): adds a trade (rows without ts or price skipped)';
 CREATE FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8) IS
 'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
 CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
 'transition of rollup(candle): merges a candle (NULL skipped)';
 CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_combine_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state) IS
 'combine of candle and rollup: merges two partial candles';
 CREATE FUNCTION stockext.candle_final(stockext.candle_state) RETURNS stockext.candle
-AS 'MODULE_PATHNAME', 'stockext_candle_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_final_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_final(stockext.candle_state) IS 'final of candle and rollup: the candle';
 
 CREATE AGGREGATE stockext.candle(ts timestamptz, price float8, volume float8) (
@@ -398,4 +400,17 @@ CREATE AGGREGATE stockext.rollup(stockext.candle) (
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
 'merges candles into one, equal to the candle of all their rows (30-minute candles into an hour)';
+
+-- The times of the extremes: of equal highs (lows) the earliest, so they
+-- do not depend on the order rows arrive in or parallel workers split them.
+CREATE FUNCTION stockext.high_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).high_ts;
+COMMENT ON FUNCTION stockext.high_time(stockext.candle) IS
+'time of the candle''s high: the ts of the trade (or the start of the bar) holding it, the earliest of equal highs; NULL when unknown (a candle made by hand without it)';
+CREATE FUNCTION stockext.low_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).low_ts;
+COMMENT ON FUNCTION stockext.low_time(stockext.candle) IS
+'time of the candle''s low: the ts of the trade (or the start of the bar) holding it, the earliest of equal lows; NULL when unknown (a candle made by hand without it)';
 
