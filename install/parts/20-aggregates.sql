@@ -251,6 +251,109 @@ CREATE AGGREGATE stockext.volatility(float8) (
 COMMENT ON AGGREGATE stockext.volatility(float8) IS
 'sample standard deviation of the log returns ln(x_i/x_(i-1)) between consecutive non-NULL values in frame order (plain: volatility(x ORDER BY ts)); NULL below three values; not annualized';
 
+-- log_returns: volatility's summary for rollups, order-dependent like it,
+-- but a fixed-size state with the first and last price and their times:
+-- summaries of periods that do not interleave join exactly (the return
+-- across their boundary included), so rollup() of half-hour summaries is
+-- the hour's.  Rows in ts order; a combine for shards of different periods.
+CREATE TYPE stockext.returns_state;
+CREATE FUNCTION stockext.returns_state_in(cstring) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_out(stockext.returns_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_returns_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_recv(internal) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_send(stockext.returns_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_returns_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.returns_state (
+    INPUT = stockext.returns_state_in, OUTPUT = stockext.returns_state_out,
+    RECEIVE = stockext.returns_state_recv, SEND = stockext.returns_state_send,
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.returns_state IS
+'summary of log_returns: the moments of the log returns as stockext.moments_state (9 slots), then (prices, first ts, last ts in microseconds since 2000, first price, last price)';
+COMMENT ON FUNCTION stockext.returns_state_in(cstring) IS 'text input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_out(stockext.returns_state) IS 'text output of stockext.returns_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.returns_state_recv(internal) IS 'binary input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_send(stockext.returns_state) IS 'binary output of stockext.returns_state';
+
+CREATE FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) IS
+'transition of log_returns(ts, price): adds the log return from the previous price (rows in ts order, NULLs skipped)';
+CREATE FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) IS
+'combine of log_returns and rollup: joins two summaries whose prices do not interleave in time, with the return across their boundary';
+CREATE FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) IS
+'transition of rollup(returns_state): joins a summary (NULL skipped)';
+CREATE AGGREGATE stockext.log_returns(ts timestamptz, price float8) (
+    SFUNC = stockext.returns_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.log_returns(timestamptz, float8) IS
+'summary of the log returns between consecutive prices, for volatility(summary) and rollup(summary); rows in ts order: log_returns(ts, price ORDER BY ts)';
+CREATE AGGREGATE stockext.rollup(stockext.returns_state) (
+    SFUNC = stockext.returns_rollup_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.returns_state) IS
+'joins log_returns summaries of periods that do not interleave, in time order (rollup(summary ORDER BY bucket)), into the summary of all their prices';
+-- The summary starts with the returns' moments: mstddev_samp's final applies.
+CREATE FUNCTION stockext.volatility(stockext.returns_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility(stockext.returns_state) IS
+'sample standard deviation of the log returns of a log_returns summary (as the volatility aggregate); NULL below three prices';
+
+-- Equality slot by slot, bit for bit, and a hash: rollups store
+-- moments_state values, and EXCEPT, DISTINCT and IS DISTINCT FROM on their
+-- rows need them.
+CREATE FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_moments_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) IS
+'whether two stockext.moments_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.moments_state_hash(stockext.moments_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_moments_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_hash(stockext.moments_state) IS 'hash of a stockext.moments_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.moments_state, RIGHTARG = stockext.moments_state, FUNCTION = stockext.moments_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.moments_state, stockext.moments_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.moments_state_ops DEFAULT FOR TYPE stockext.moments_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.moments_state, stockext.moments_state),
+    FUNCTION 1 stockext.moments_state_hash(stockext.moments_state);
+COMMENT ON OPERATOR CLASS stockext.moments_state_ops USING hash IS 'identical stockext.moments_state values';
+
+-- Equality slot by slot, bit for bit, and a hash: as for moments_state.
+CREATE FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_returns_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) IS
+'whether two stockext.returns_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.returns_state_hash(stockext.returns_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_returns_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_hash(stockext.returns_state) IS 'hash of a stockext.returns_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.returns_state, RIGHTARG = stockext.returns_state, FUNCTION = stockext.returns_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.returns_state, stockext.returns_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.returns_state_ops DEFAULT FOR TYPE stockext.returns_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.returns_state, stockext.returns_state),
+    FUNCTION 1 stockext.returns_state_hash(stockext.returns_state);
+COMMENT ON OPERATOR CLASS stockext.returns_state_ops USING hash IS 'identical stockext.returns_state values';
+
+-- moments, rollup(moments_state): the state of sma and mstddev_* as a
+-- value, so that rollups can store it and merge more rows into it; read it
+-- with sma_final, mstddev_samp_final or mstddev_pop_final.
+CREATE AGGREGATE stockext.moments(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.moments(float8) IS
+'the moments_state of the non-NULL values (what sma, mstddev_samp and mstddev_pop finish), for storing and rolling up';
+CREATE AGGREGATE stockext.rollup(stockext.moments_state) (
+    SFUNC = stockext.moments_combine, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.moments_state) IS
+'merges moments_state values into the state of all their values';
+
 -- mmax, mmin: one double in plain mode, a monotonic deque in moving mode.
 CREATE TYPE stockext.extremum_state;
 CREATE FUNCTION stockext.extremum_state_in(cstring) RETURNS stockext.extremum_state
