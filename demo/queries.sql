@@ -42,6 +42,15 @@ FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.
 ORDER BY hour DESC, symbol
 LIMIT 10;
 
+-- Monthly bars in New York time (a calendar width), with the volatility of
+-- the month's log returns and the time of its high kept as states.
+SELECT stockext.add_rollup('bars_1mo', '1 month', time_zone => 'America/New_York',
+                           metrics => ARRAY['volatility', 'high_low_times'])
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_widths WHERE width = '1 month');
+SELECT symbol, bucket, open, close, n, round(stockext.volatility(returns)::numeric, 6) AS volatility,
+       stockext.high_time(candle) AS high_at
+FROM stockext.bars_1mo ORDER BY bucket DESC, symbol LIMIT 10;
+
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),
 -- ATR(14), EMA(20) and the half-life-15-minutes EMA.
