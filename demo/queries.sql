@@ -35,17 +35,28 @@ WHERE resolution = '1 minute' AND ts > (SELECT max(ts) FROM stockext.ticks) - in
 WINDOW h AS (PARTITION BY symbol ORDER BY ts RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW)
 ORDER BY symbol, ts DESC
 LIMIT 10;
--- 30-minute candles from 1-minute bars, and hourly candles rolled up from them.
+-- 30-minute candles from 1-minute bars, and hourly candles rolled up from
+-- them, with the times of each hour's high and low.
 WITH half_hours AS (
     SELECT symbol, date_bin('30 minutes', ts, '2000-01-01') AS bucket,
            stockext.candle(ts, open, high, low, close, volume) AS c
     FROM stockext.ticks WHERE resolution = '1 minute' GROUP BY 1, 2)
 SELECT symbol, hour, (r).open, (r).high, (r).low, (r).close, (r).volume,
-       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars
+       round((r).vwap::numeric, 4) AS vwap, (r).count AS bars,
+       stockext.high_time(r), stockext.low_time(r)
 FROM (SELECT symbol, date_bin('1 hour', bucket, '2000-01-01') AS hour, stockext.rollup(c) AS r
       FROM half_hours GROUP BY 1, 2) s
 ORDER BY hour DESC, symbol
 LIMIT 10;
+
+-- Monthly bars in New York time (a calendar width), with the volatility of
+-- the month's log returns and the time of its high kept as states.
+SELECT stockext.add_rollup('bars_1mo', '1 month', time_zone => 'America/New_York',
+                           metrics => ARRAY['volatility', 'high_low_times'])
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_widths WHERE width = '1 month');
+SELECT symbol, bucket, open, close, n, round(stockext.volatility(returns)::numeric, 6) AS volatility,
+       stockext.high_time(candle) AS high_at
+FROM stockext.bars_1mo ORDER BY bucket DESC, symbol LIMIT 10;
 
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),

@@ -1270,6 +1270,142 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.obv(float8, float8) IS
 'window function: on-balance volume (TA-Lib OBV): starts at the first volume, then adds the volume when the close rises and subtracts it when it falls';
 
+-- Candles keep the times of their high and low: two more columns of
+-- stockext.candle and two more slots of stockext.candle_state.  A base
+-- type's length cannot change, so the state type is made again with its
+-- functions and aggregates.  stockext.rollups_live calls candle(): it reads
+-- the rollups alone meanwhile (the same columns, so the width views on it
+-- stay), and is made again afterwards.  A view of the user's calling
+-- candle() or rollup(candle) stops the update (no CASCADE): drop it first.
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+FROM stockext.rollups r;
+DROP AGGREGATE stockext.candle(timestamptz, float8, float8);
+DROP AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8);
+DROP AGGREGATE stockext.rollup(stockext.candle);
+DROP FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8);
+DROP FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8);
+DROP FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle);
+DROP FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state);
+DROP FUNCTION stockext.candle_final(stockext.candle_state);
+-- CASCADE for its I/O functions, which depend on it as it on them; it
+-- would also take the user's columns and functions of the type, so those
+-- stop the update instead.
+DO $do$
+DECLARE
+    user_object text;
+BEGIN
+    SELECT pg_describe_object(d.classid, d.objid, d.objsubid) INTO user_object
+    FROM pg_depend d
+    WHERE d.refclassid = 'pg_type'::regclass AND d.refobjid = 'stockext.candle_state'::regtype
+      AND d.deptype = 'n'
+      AND NOT EXISTS (SELECT FROM pg_depend e
+                      WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot update stockext: % uses type stockext.candle_state', user_object
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'The type is made again with two more slots (the times of the high and the low).',
+                  HINT = 'Drop it, update, and make it again.';
+    END IF;
+END
+$do$;
+DROP TYPE stockext.candle_state CASCADE;
+
+ALTER TYPE stockext.candle ADD ATTRIBUTE high_ts timestamptz, ADD ATTRIBUTE low_ts timestamptz;
+COMMENT ON TYPE stockext.candle IS
+'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), the rounding residuals of volume and turnover that keep rollup() exact, and the times of the high and the low';
+
+CREATE TYPE stockext.candle_state;
+CREATE FUNCTION stockext.candle_state_in(cstring) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_out(stockext.candle_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_recv(internal) RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.candle_state_send(stockext.candle_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.candle_state (
+    INPUT = stockext.candle_state_in, OUTPUT = stockext.candle_state_out,
+    RECEIVE = stockext.candle_state_recv, SEND = stockext.candle_state_send,
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.candle_state IS
+'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo, high ts, low ts (9223372036854775807: unknown)) with timestamps in microseconds since 2000';
+COMMENT ON FUNCTION stockext.candle_state_in(cstring) IS 'text input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_out(stockext.candle_state) IS 'text output of stockext.candle_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.candle_state_recv(internal) IS 'binary input of stockext.candle_state';
+COMMENT ON FUNCTION stockext.candle_state_send(stockext.candle_state) IS 'binary output of stockext.candle_state';
+
+CREATE FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8) IS
+'transition of candle(ts, price, volume): adds a trade (rows without ts or price skipped)';
+CREATE FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8) IS
+'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
+CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
+'transition of rollup(candle): merges a candle (NULL skipped)';
+CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_combine_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state) IS
+'combine of candle and rollup: merges two partial candles';
+CREATE FUNCTION stockext.candle_final(stockext.candle_state) RETURNS stockext.candle
+AS 'MODULE_PATHNAME', 'stockext_candle_final_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_final(stockext.candle_state) IS 'final of candle and rollup: the candle';
+
+CREATE AGGREGATE stockext.candle(ts timestamptz, price float8, volume float8) (
+    SFUNC = stockext.candle_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8) IS
+'OHLCV candle of trades: open/close are the prices at the earliest/latest ts (ties: lowest price opens, highest closes), high, low, volume sum, vwap, count';
+CREATE AGGREGATE stockext.candle(ts timestamptz, open float8, high float8, low float8, close float8, volume float8) (
+    SFUNC = stockext.candle_bar_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8) IS
+'OHLCV candle of bars: open of the earliest bar, close of the latest (ties: lowest open, highest close), highest high, lowest low, volume sum, vwap at the typical price (high+low+close)/3, count';
+CREATE AGGREGATE stockext.rollup(stockext.candle) (
+    SFUNC = stockext.candle_rollup_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, COMBINEFUNC = stockext.candle_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
+'merges candles into one, equal to the candle of all their rows (30-minute candles into an hour)';
+
+-- The times of the extremes: of equal highs (lows) the earliest, so they
+-- do not depend on the order rows arrive in or parallel workers split them.
+CREATE FUNCTION stockext.high_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).high_ts;
+COMMENT ON FUNCTION stockext.high_time(stockext.candle) IS
+'time of the candle''s high: the ts of the trade (or the start of the bar) holding it, the earliest of equal highs; NULL when unknown (a candle made by hand without it)';
+CREATE FUNCTION stockext.low_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).low_ts;
+COMMENT ON FUNCTION stockext.low_time(stockext.candle) IS
+'time of the candle''s low: the ts of the trade (or the start of the bar) holding it, the earliest of equal lows; NULL when unknown (a candle made by hand without it)';
+
+
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+END
+$do$;
+
 
 ------------------------------------------------------------------------------
 -- Latest bars, ASOF and rollups: user-defined metrics, calendar widths
@@ -1521,6 +1657,400 @@ $$;
 -- The newest bar of every series already stored.
 SELECT stockext.rebuild_latest_bars();
 
+-- User-defined metrics: log_returns summaries (volatility that rolls up),
+-- moments as a value, equality for both state types (rollups store them).
+-- log_returns: volatility's summary for rollups, order-dependent like it,
+-- but a fixed-size state with the first and last price and their times:
+-- summaries of periods that do not interleave join exactly (the return
+-- across their boundary included), so rollup() of half-hour summaries is
+-- the hour's.  Rows in ts order; a combine for shards of different periods.
+CREATE TYPE stockext.returns_state;
+CREATE FUNCTION stockext.returns_state_in(cstring) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_out(stockext.returns_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_returns_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_recv(internal) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_send(stockext.returns_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_returns_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.returns_state (
+    INPUT = stockext.returns_state_in, OUTPUT = stockext.returns_state_out,
+    RECEIVE = stockext.returns_state_recv, SEND = stockext.returns_state_send,
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.returns_state IS
+'summary of log_returns: the moments of the log returns as stockext.moments_state (9 slots), then (prices, first ts, last ts in microseconds since 2000, first price, last price)';
+COMMENT ON FUNCTION stockext.returns_state_in(cstring) IS 'text input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_out(stockext.returns_state) IS 'text output of stockext.returns_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.returns_state_recv(internal) IS 'binary input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_send(stockext.returns_state) IS 'binary output of stockext.returns_state';
+
+CREATE FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) IS
+'transition of log_returns(ts, price): adds the log return from the previous price (rows in ts order, NULLs skipped)';
+CREATE FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) IS
+'combine of log_returns and rollup: joins two summaries whose prices do not interleave in time, with the return across their boundary';
+CREATE FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) IS
+'transition of rollup(returns_state): joins a summary (NULL skipped)';
+CREATE AGGREGATE stockext.log_returns(ts timestamptz, price float8) (
+    SFUNC = stockext.returns_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.log_returns(timestamptz, float8) IS
+'summary of the log returns between consecutive prices, for volatility(summary) and rollup(summary); rows in ts order: log_returns(ts, price ORDER BY ts)';
+CREATE AGGREGATE stockext.rollup(stockext.returns_state) (
+    SFUNC = stockext.returns_rollup_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.returns_state) IS
+'joins log_returns summaries of periods that do not interleave, in time order (rollup(summary ORDER BY bucket)), into the summary of all their prices';
+-- The summary starts with the returns' moments: mstddev_samp's final applies.
+CREATE FUNCTION stockext.volatility(stockext.returns_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility(stockext.returns_state) IS
+'sample standard deviation of the log returns of a log_returns summary (as the volatility aggregate); NULL below three prices';
+
+-- Equality slot by slot, bit for bit, and a hash: rollups store
+-- moments_state values, and EXCEPT, DISTINCT and IS DISTINCT FROM on their
+-- rows need them.
+CREATE FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_moments_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) IS
+'whether two stockext.moments_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.moments_state_hash(stockext.moments_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_moments_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_hash(stockext.moments_state) IS 'hash of a stockext.moments_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.moments_state, RIGHTARG = stockext.moments_state, FUNCTION = stockext.moments_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.moments_state, stockext.moments_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.moments_state_ops DEFAULT FOR TYPE stockext.moments_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.moments_state, stockext.moments_state),
+    FUNCTION 1 stockext.moments_state_hash(stockext.moments_state);
+COMMENT ON OPERATOR CLASS stockext.moments_state_ops USING hash IS 'identical stockext.moments_state values';
+
+-- Equality slot by slot, bit for bit, and a hash: as for moments_state.
+CREATE FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_returns_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) IS
+'whether two stockext.returns_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.returns_state_hash(stockext.returns_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_returns_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_hash(stockext.returns_state) IS 'hash of a stockext.returns_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.returns_state, RIGHTARG = stockext.returns_state, FUNCTION = stockext.returns_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.returns_state, stockext.returns_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.returns_state_ops DEFAULT FOR TYPE stockext.returns_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.returns_state, stockext.returns_state),
+    FUNCTION 1 stockext.returns_state_hash(stockext.returns_state);
+COMMENT ON OPERATOR CLASS stockext.returns_state_ops USING hash IS 'identical stockext.returns_state values';
+
+-- moments, rollup(moments_state): the state of sma and mstddev_* as a
+-- value, so that rollups can store it and merge more rows into it; read it
+-- with sma_final, mstddev_samp_final or mstddev_pop_final.
+CREATE AGGREGATE stockext.moments(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.moments(float8) IS
+'the moments_state of the non-NULL values (what sma, mstddev_samp and mstddev_pop finish), for storing and rolling up';
+CREATE AGGREGATE stockext.rollup(stockext.moments_state) (
+    SFUNC = stockext.moments_combine, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.moments_state) IS
+'merges moments_state values into the state of all their values';
+
+-- Calendar widths (1 month, 3 months, 1 year), bucketed with date_trunc in
+-- the width's time zone.
+-- Calendar widths: 1 month, 3 months (a quarter) and 1 year, which date_bin
+-- cannot bin (months differ in length); NULL for any other width.  Not
+-- STRICT, so that rollup_bucket() stays inlinable.
+CREATE FUNCTION stockext.calendar_unit(width interval)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN width - date_trunc('month', width) = interval '0'
+            THEN CASE date_part('year', width) * 12 + date_part('month', width)
+                      WHEN 1 THEN 'month' WHEN 3 THEN 'quarter' WHEN 12 THEN 'year' END END;
+COMMENT ON FUNCTION stockext.calendar_unit(interval) IS
+'the date_trunc field of a calendar width: month (1 month), quarter (3 months), year (1 year); NULL for other widths';
+
+-- The bucket of an instant: date_bin in the width's local time zone, so a
+-- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
+-- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
+-- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
+-- instants (the same result, without two time zone conversions per bar).
+-- A calendar width is date_trunc in the time zone (the origin unused): a
+-- month of America/New_York starts at its first midnight there.
+-- NULL in, NULL out, but not declared STRICT: PostgreSQL inlines a SQL
+-- function into the calling query only if its body is as strict as the
+-- declaration, and a CASE is not provably strict.
+CREATE OR REPLACE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
+                                       origin timestamp, time_zone text)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN stockext.calendar_unit(width) IS NOT NULL
+            THEN date_trunc(stockext.calendar_unit(width), ts, time_zone)
+            WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
+            ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
+COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
+'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant; for a calendar width (1 month, 3 months, 1 year) date_trunc(field, ts, time_zone)';
+
+ALTER TABLE stockext.rollup_widths DROP CONSTRAINT rollup_widths_width_valid,
+    ADD CONSTRAINT rollup_widths_width_valid
+        CHECK (width > interval '0' AND ((date_part('month', width) = 0 AND date_part('year', width) = 0)
+                                         OR stockext.calendar_unit(width) IS NOT NULL)),
+    ADD COLUMN metrics text[],
+    ADD CONSTRAINT rollup_widths_metrics_known
+        CHECK (metrics <@ ARRAY['volatility', 'vwap', 'bar_count', 'high_low_times']);
+-- Filled, not defaulted, in ADD COLUMN: a fresh install's column has no
+-- "missing value", so neither may this one.
+UPDATE stockext.rollup_widths SET metrics = '{}';
+ALTER TABLE stockext.rollup_widths ALTER COLUMN metrics SET DEFAULT '{}',
+    ALTER COLUMN metrics SET NOT NULL;
+
+-- The metric states of each rollup row.
+ALTER TABLE stockext.rollups ADD COLUMN candle stockext.candle,
+    ADD COLUMN returns stockext.returns_state, ADD COLUMN close_moments stockext.moments_state;
+COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility): the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
+COMMENT ON COLUMN stockext.rollups.returns IS 'with the metric volatility: the log_returns summary of the closes, read with volatility(returns), rolled up with rollup(returns ORDER BY bucket)';
+COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
+
+-- The select list of the metric states (candle, returns, close_moments),
+-- for rows s of a width w.  The candle() and the moments of the closes
+-- share their transition states with rollup_select_list()'s candle() and
+-- sma(); a width without metrics stores NULLs, and log_returns sorts no
+-- rows for it.
+CREATE FUNCTION stockext.rollup_metrics_select_list()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN $sql$
+       CASE WHEN w.metrics <> '{}' THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume) END AS candle,
+       stockext.log_returns(s.ts, s.close ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
+       CASE WHEN w.metrics <> '{}' THEN stockext.moments(s.close) END AS close_moments
+$sql$;
+COMMENT ON FUNCTION stockext.rollup_metrics_select_list() IS
+'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w';
+REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION stockext.rollup_fresh_sql(keys text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width,
+       f.candle, f.returns, f.close_moments
+FROM (
+SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
+      FROM (SELECT k.symbol, k.width, k.bucket,
+                   k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+            FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
+      GROUP BY symbol, width, run) r
+JOIN stockext.rollup_widths w ON w.width = r.width
+CROSS JOIN LATERAL (
+    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s, %3$s
+    FROM stockext.ticks s
+    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo - w.slack
+      AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
+    GROUP BY 1) b
+WHERE b.bucket BETWEEN r.lo AND r.hi
+OFFSET 0) f
+WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+$sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list());
+
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
+       r.candle, r.returns, r.close_moments
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+END
+$do$;
+
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    w       interval;
+    rebuilt bigint := 0;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    -- Widths a restore loaded are computed from the bars, once the restore
+    -- has put the primary key of ticks back (until then it may still be
+    -- loading bars).
+    IF EXISTS (SELECT FROM stockext.rollup_rebuilds)
+       AND EXISTS (SELECT FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p' AND i.indisvalid) THEN
+        FOR w IN SELECT r.width FROM stockext.rollup_rebuilds r ORDER BY r.width LOOP
+            rebuilt := rebuilt + stockext.rebuild_rollups(w);
+        END LOOP;
+    END IF;
+    IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := rebuilt; deleted := 0;
+        RETURN;
+    END IF;
+WITH claimed AS (
+    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket
+), keys AS (
+    SELECT DISTINCT symbol, width, bucket FROM claimed
+), fresh AS (%s
+), upserted AS (
+    INSERT INTO stockext.rollups AS r SELECT * FROM fresh
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
+    RETURNING 1
+), emptied AS (
+    DELETE FROM stockext.rollups r USING keys k
+    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted) + rebuilt, (SELECT count(*) FROM emptied)
+    INTO buckets, upserted, deleted;
+END
+$$
+$f$, stockext.rollup_fresh_sql('keys'));
+END
+$do$;
+
+CREATE OR REPLACE FUNCTION stockext.rebuild_rollups(width interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    part  name;
+    made  bigint;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF width IS NULL THEN
+        DELETE FROM stockext.rollup_invalidations;
+        TRUNCATE stockext.rollups;
+    ELSE
+        SELECT w.name INTO part FROM stockext.rollup_widths w WHERE w.width = rebuild_rollups.width;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no rollup of width "%"', width
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'The rolled-up widths are listed in stockext.rollup_widths.';
+        END IF;
+        DELETE FROM stockext.rollup_invalidations i WHERE i.width = rebuild_rollups.width;
+        EXECUTE format('TRUNCATE stockext.%I', part);
+    END IF;
+    DELETE FROM stockext.rollup_rebuilds r WHERE rebuild_rollups.width IS NULL OR r.width = rebuild_rollups.width;
+    EXECUTE format($q$
+INSERT INTO stockext.rollups
+SELECT s.symbol, s.bucket, %s, w.width, %s
+FROM stockext.rollup_source s JOIN stockext.rollup_widths w ON w.width = s.width
+WHERE $1 IS NULL OR s.width = $1
+GROUP BY w.width, s.symbol, s.bucket
+$q$, stockext.rollup_select_list(), stockext.rollup_metrics_select_list()) USING width;
+    GET DIAGNOSTICS made = ROW_COUNT;
+    RETURN made;
+END
+$$;
+
+DROP FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval);
+-- Adds a rolled-up width: its partition stockext.<name>, its real-time view
+-- stockext.<name>_live, filled from the ticks already stored.  metrics
+-- adds re-aggregatable states to its rows (the columns candle, returns,
+-- close_moments of stockext.rollups).
+CREATE FUNCTION stockext.add_rollup(name name, width interval,
+                                    origin timestamp DEFAULT '2000-01-03 00:00',
+                                    time_zone text DEFAULT 'UTC',
+                                    source_resolution interval DEFAULT '1 minute',
+                                    metrics text[] DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    taken      text;
+BEGIN
+    IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL
+       OR metrics IS NULL OR array_position(metrics, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'arguments of stockext.add_rollup() must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT m INTO taken FROM unnest(metrics) m
+    WHERE m <> ALL (ARRAY['volatility', 'vwap', 'bar_count', 'high_low_times']) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown rollup metric "%"', taken
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The metrics are volatility, vwap, bar_count and high_low_times.';
+    END IF;
+    IF name !~ '^[a-z][a-z0-9_]{0,50}$' THEN
+        RAISE EXCEPTION 'invalid rollup name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A rollup name is 1 to 51 lowercase letters, digits or underscores, starting with a letter.';
+    END IF;
+    IF width <= interval '0' OR ((date_part('month', width) <> 0 OR date_part('year', width) <> 0)
+                                  AND stockext.calendar_unit(width) IS NULL) THEN
+        RAISE EXCEPTION 'invalid rollup width "%"', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only, or is 1 month, 3 months or 1 year.';
+    END IF;
+    IF source_resolution <= interval '0' OR source_resolution >= width THEN
+        RAISE EXCEPTION 'source resolution "%" is not finer than the width "%"', source_resolution, width
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE pg_timezone_names.name = time_zone)
+       AND upper(time_zone) <> 'UTC' THEN
+        RAISE EXCEPTION 'time zone "%" not recognized', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a name from pg_timezone_names, such as America/New_York.';
+    END IF;
+    PERFORM stockext.rollup_lock();
+    SELECT w.name INTO taken FROM stockext.rollup_widths w WHERE w.width = add_rollup.width;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a rollup of width "%" already exists', width
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('It is stockext.%I.', taken),
+                  HINT = 'Realign it with stockext.set_rollup_alignment(), or remove it with stockext.drop_rollup() first.';
+    END IF;
+    SELECT c.relname INTO taken FROM pg_class c
+    WHERE c.relnamespace = 'stockext'::regnamespace AND c.relname IN (name, name || '_live');
+    IF FOUND THEN
+        RAISE EXCEPTION 'rollup name "%" is already taken', name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = format('stockext.%I already exists.', taken),
+                  HINT = 'Choose another name.';
+    END IF;
+    -- A width added is a change: the insert is no restore's load (even in
+    -- an extension script, where check_function_bodies is off).  The
+    -- row's trigger makes the table and the view.
+    DELETE FROM stockext.rollup_widths_installed;
+    INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics)
+    VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
+            source_resolution, (SELECT coalesce(array_agg(DISTINCT m ORDER BY m), '{}') FROM unnest(metrics) m));
+    RETURN stockext.rebuild_rollups(width);
+END
+$$;
+COMMENT ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval, text[]) IS
+'adds a rolled-up width: table stockext.<name> and view stockext.<name>_live, buckets aligned to origin (local time in time_zone; calendar widths 1 month, 3 months, 1 year start at the first midnight of their period there), read from bars of source_resolution, with the metrics (volatility, vwap, bar_count, high_low_times) kept as re-aggregatable states; returns the rows computed';
+REVOKE ALL ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval, text[]) FROM PUBLIC;
+
 
 ------------------------------------------------------------------------------
 -- BI: flat indicator views and the read-only role
@@ -1560,10 +2090,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use none, splits or all.';
     END IF;
-    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+    IF width <= interval '0' OR ((date_part('month', width) <> 0 OR date_part('year', width) <> 0)
+                                  AND stockext.calendar_unit(width) IS NULL) THEN
         RAISE EXCEPTION 'invalid bar width "%"', width
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only.';
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only, or is 1 month, 3 months or 1 year.';
     END IF;
     IF stop < start THEN
         RAISE EXCEPTION 'bar range ends before it starts'
@@ -1655,7 +2186,7 @@ BEGIN
         sessions AS MATERIALIZED (SELECT s.* FROM cal, stockext.sessions(cal.name, $3, $4) s),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
-            FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
+            FROM generate_series(stockext.rollup_bucket($3, $2, $5, $6) AT TIME ZONE $6, $4 AT TIME ZONE $6, $2) g
         ),
         cells AS (
             SELECT g.bucket, d.open, d.high, d.low, d.close, d.volume, d.vwap, d.avg_close, d.n,

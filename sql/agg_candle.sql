@@ -73,6 +73,40 @@ SELECT (c).open, (c).close
 FROM (SELECT stockext.candle(ts, p, 1 ORDER BY p DESC) AS c
       FROM (VALUES ('2026-11-20 14:30'::timestamptz, '-0'::float8), ('2026-11-20 14:30', 0)) t(ts, p)) s;
 
+-- high_time and low_time: the ts of the trade holding the high (12 at
+-- 14:31) and the low (9.5 at 14:30); of a bar, its start (high 102 in the
+-- 14:31 bar, low 98 in the 14:32 bar).
+SELECT stockext.high_time(c), stockext.low_time(c), (c).high_ts = stockext.high_time(c) AS is_column
+FROM (SELECT stockext.candle(ts, price, volume) AS c FROM trades) s;
+SELECT stockext.high_time(c), stockext.low_time(c)
+FROM (SELECT stockext.candle(ts, o, h, l, c, v) AS c FROM bars) s;
+-- Equal extremes: the earliest wins, whatever the order of the rows or of
+-- the candles rolled up (highs of 7 at 14:31 and 14:32, lows of 3 at 14:33
+-- and 14:34).
+CREATE TEMP TABLE ties (ts timestamptz, p float8);
+INSERT INTO ties VALUES ('2026-11-20 14:30', 5), ('2026-11-20 14:31', 7), ('2026-11-20 14:32', 7),
+                        ('2026-11-20 14:33', 3), ('2026-11-20 14:34', 3);
+SELECT stockext.high_time(c), stockext.low_time(c), (c).high, (c).low
+FROM (SELECT stockext.candle(ts, p, 1 ORDER BY ts DESC) AS c FROM ties) s;
+SELECT count(DISTINCT (stockext.high_time(c), stockext.low_time(c))) AS one_answer
+FROM (SELECT stockext.candle(ts, p, 1 ORDER BY ts) AS c FROM ties
+      UNION ALL SELECT stockext.candle(ts, p, 1 ORDER BY ts DESC) FROM ties
+      UNION ALL SELECT stockext.rollup(c ORDER BY k)
+      FROM (SELECT extract(minute FROM ts)::int % 2 AS k, stockext.candle(ts, p, 1) AS c FROM ties GROUP BY 1) h
+      UNION ALL SELECT stockext.rollup(c ORDER BY k DESC)
+      FROM (SELECT extract(minute FROM ts)::int % 2 AS k, stockext.candle(ts, p, 1) AS c FROM ties GROUP BY 1) h) s;
+-- -0 and +0 tie in SQL: +0 is the high, -0 the low, each at its own time.
+SELECT (c).high::text, stockext.high_time(c), (c).low::text, stockext.low_time(c)
+FROM (SELECT stockext.candle(ts, p, 1 ORDER BY ts DESC) AS c
+      FROM (VALUES ('2026-11-20 14:30'::timestamptz, 0::float8), ('2026-11-20 14:31', '-0')) t(ts, p)) s;
+-- A hand-made candle without the times: unknown (NULL) while its extreme
+-- wins, replaced by a known time at the same value.
+SELECT stockext.high_time(r), stockext.low_time(r)
+FROM (SELECT stockext.rollup(c) AS r FROM (VALUES
+    (ROW(1, 2, 0.5, 1.5, NULL, NULL, 3, '2026-11-20 10:00', '2026-11-20 10:29', NULL, NULL, NULL, NULL, NULL)::stockext.candle),
+    (ROW(1.5, 2, 1, 1.5, NULL, NULL, 2, '2026-11-20 10:30', '2026-11-20 10:59', NULL, NULL, NULL, '2026-11-20 10:40', '2026-11-20 10:50')::stockext.candle)) t(c)) s;
+SELECT stockext.high_time(NULL::stockext.candle) IS NULL AS strict;
+
 -- rollup(candle) equals the candle of the raw rows: 1-minute bars into
 -- 30-minute candles, then into hours, compared with the hourly candles of
 -- the raw bars.  With integer volumes the sums are exact: whole rows,
@@ -113,7 +147,8 @@ SELECT count(*) AS hours,
                           AND (r.c).low = (h.c).low AND (r.c).close = (h.c).close
                           AND (r.c).volume = (h.c).volume AND (r.c).vwap = (h.c).vwap
                           AND (r.c).turnover = (h.c).turnover AND (r.c).count = (h.c).count
-                          AND (r.c).first_ts = (h.c).first_ts AND (r.c).last_ts = (h.c).last_ts) AS same_fields
+                          AND (r.c).first_ts = (h.c).first_ts AND (r.c).last_ts = (h.c).last_ts
+                          AND (r.c).high_ts = (h.c).high_ts AND (r.c).low_ts = (h.c).low_ts) AS same_fields
 FROM (SELECT sym, date_bin('1 hour', ts, '2026-01-01') AS bucket, stockext.candle(ts, o, h, l, c, v) AS c
       FROM crypto GROUP BY 1, 2) h
 JOIN (SELECT sym, date_bin('1 hour', bucket, '2026-01-01') AS bucket, stockext.rollup(c) AS c
@@ -127,8 +162,10 @@ FROM (SELECT sym, date_bin('1 hour', ts, '2026-01-01') AS bucket,
       FROM minute_bars GROUP BY 1, 2) s;
 -- open/close against first/last via array_agg ordered by (ts, price).
 SELECT bool_and((c).open = fo AND (c).close = lc AND (c).high = mh AND (c).low = ml
-                AND (c).first_ts = ft AND (c).last_ts = lt AND (c).count = n) AS ohlc_matches_sql
+                AND (c).first_ts = ft AND (c).last_ts = lt AND (c).count = n
+                AND stockext.high_time(c) = ht AND stockext.low_time(c) = lti) AS ohlc_matches_sql
 FROM (SELECT stockext.candle(ts, o, h, l, c, v) AS c,
+             (array_agg(ts ORDER BY h DESC, ts))[1] AS ht, (array_agg(ts ORDER BY l, ts))[1] AS lti,
              (array_agg(o ORDER BY ts, o))[1] AS fo,
              (array_agg(c ORDER BY ts DESC, c DESC))[1] AS lc,
              max(h) AS mh, min(l) AS ml, min(ts) AS ft, max(ts) AS lt, count(*) AS n
@@ -136,21 +173,24 @@ FROM (SELECT stockext.candle(ts, o, h, l, c, v) AS c,
 
 -- rollup skips NULL candles and refuses candles no aggregate makes.
 SELECT stockext.rollup(c) IS NULL AS all_null FROM (VALUES (NULL::stockext.candle)) t(c);
-SELECT stockext.rollup(ROW(1, 2, 1, 2, NULL, NULL, 0, '2026-11-20', '2026-11-20', NULL, NULL, NULL)::stockext.candle);
+SELECT stockext.rollup(ROW(1, 2, 1, 2, NULL, NULL, 0, '2026-11-20', '2026-11-20', NULL, NULL, NULL, NULL, NULL)::stockext.candle);
 \echo :LAST_ERROR_SQLSTATE
-SELECT stockext.rollup(ROW(NULL, 2, 1, 2, NULL, NULL, 1, '2026-11-20', '2026-11-20', NULL, NULL, NULL)::stockext.candle);
+SELECT stockext.rollup(ROW(NULL, 2, 1, 2, NULL, NULL, 1, '2026-11-20', '2026-11-20', NULL, NULL, NULL, NULL, NULL)::stockext.candle);
 \echo :LAST_ERROR_SQLSTATE
-SELECT stockext.rollup(ROW(1, 2, 1, 2, NULL, NULL, 1, '2026-11-21', '2026-11-20', NULL, NULL, NULL)::stockext.candle);
+SELECT stockext.rollup(ROW(1, 2, 1, 2, NULL, NULL, 1, '2026-11-21', '2026-11-20', NULL, NULL, NULL, NULL, NULL)::stockext.candle);
 \echo :LAST_ERROR_SQLSTATE
-SELECT stockext.rollup(ROW(1, 2, 1, 2, 10, 1.5, 1, '2026-11-20', '2026-11-20', NULL, NULL, NULL)::stockext.candle);
+SELECT stockext.rollup(ROW(1, 2, 1, 2, 10, 1.5, 1, '2026-11-20', '2026-11-20', NULL, NULL, NULL, NULL, NULL)::stockext.candle);
+\echo :LAST_ERROR_SQLSTATE
+SELECT stockext.rollup(ROW(1, 2, 1, 2, NULL, NULL, 1, '2026-11-20', '2026-11-20', NULL, NULL, NULL, '2026-11-21', NULL)::stockext.candle);
 \echo :LAST_ERROR_SQLSTATE
 -- A hand-made candle without residuals rolls up as if they were zero.
 SELECT (stockext.rollup(c)).* FROM (VALUES
-    (ROW(1, 2, 0.5, 1.5, 10, 1.2, 3, '2026-11-20 10:00', '2026-11-20 10:29', 12, NULL, NULL)::stockext.candle),
-    (ROW(1.5, 3, 1, 2.5, 30, 2, 2, '2026-11-20 10:30', '2026-11-20 10:59', 60, NULL, NULL)::stockext.candle)) t(c);
+    (ROW(1, 2, 0.5, 1.5, 10, 1.2, 3, '2026-11-20 10:00', '2026-11-20 10:29', 12, NULL, NULL, NULL, NULL)::stockext.candle),
+    (ROW(1.5, 3, 1, 2.5, 30, 2, 2, '2026-11-20 10:30', '2026-11-20 10:59', 60, NULL, NULL, NULL, NULL)::stockext.candle)) t(c);
 
 -- The state type's text form is exact and reads back.
 SELECT s::text AS state, s::text::stockext.candle_state::text = s::text AS round_trip
 FROM (SELECT stockext.candle_trans(stockext.candle_trans(NULL, '2026-11-20 10:00', 0.1, 1/3.0), '2026-11-20 10:01', 0.3, 0.7) AS s) t;
-SELECT '(1,0,0,0,1,1,1,1,0,0,0,0'::stockext.candle_state;
-SELECT '(-1,0,0,0,1,1,1,1,0,0,0,0)'::stockext.candle_state;
+SELECT '(1,0,0,0,1,1,1,1,0,0,0,0,0,0'::stockext.candle_state;
+SELECT '(1,0,0,0,1,1,1,1,0,0,0,0)'::stockext.candle_state;   -- 0.2.0's twelve slots
+SELECT '(-1,0,0,0,1,1,1,1,0,0,0,0,0,0)'::stockext.candle_state;

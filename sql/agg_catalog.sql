@@ -31,11 +31,12 @@ SELECT a.x, b.x AS y,
        stockext.twap_trans(stockext.twap_trans(NULL, '2026-11-20 10:00', a.x), '2026-11-20 10:00:01.234567', b.x) AS t
 FROM awkward a, awkward b;
 
--- Every real state type of the aggregates is covered here.
+-- Every real state type of the aggregates is covered here (returns_state,
+-- whose prices must be positive, in rollup_metrics).
 SELECT DISTINCT a.aggtranstype::regtype::text AS state_type,
        a.aggtranstype IN ('stockext.moments_state'::regtype, 'stockext.vwap_state'::regtype,
                           'stockext.extremum_state'::regtype, 'stockext.candle_state'::regtype,
-                          'stockext.twap_state'::regtype) AS covered
+                          'stockext.twap_state'::regtype, 'stockext.returns_state'::regtype) AS covered
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.pronamespace = 'stockext'::regnamespace AND a.aggtranstype <> 'internal'::regtype
 ORDER BY 1;

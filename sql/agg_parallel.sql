@@ -1,5 +1,6 @@
 -- Parallel (partial) aggregation gives the serial plan's results, candle
--- open and close included.
+-- open and close included, and the times of the extremes (prices rounded
+-- to whole numbers, so that many rows tie for the high and the low).
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 SET extra_float_digits = 3;
@@ -34,7 +35,7 @@ END
 $$;
 
 \set r 'SELECT sym, stockext.rollup(c) AS r FROM agg_parallel_half_hours GROUP BY sym'
-\set q 'SELECT sym, stockext.candle(ts, p, v) AS c, stockext.sma(p) AS sma, stockext.mstddev_samp(p) AS sd, stockext.mstddev_pop(p) AS sdp, stockext.vwap(p, v) AS vwap, stockext.mmax(p) AS hi, stockext.mmin(p) AS lo FROM agg_parallel_bars GROUP BY sym'
+\set q 'SELECT sym, stockext.candle(ts, p, v) AS c, stockext.candle(ts, round(p), v) AS cr, stockext.sma(p) AS sma, stockext.mstddev_samp(p) AS sd, stockext.mstddev_pop(p) AS sdp, stockext.vwap(p, v) AS vwap, stockext.mmax(p) AS hi, stockext.mmin(p) AS lo FROM agg_parallel_bars GROUP BY sym'
 
 -- Serial.
 SET max_parallel_workers_per_gather = 0;
@@ -59,6 +60,8 @@ RESET enable_hashagg;
 SELECT count(*) AS groups,
        count(*) FILTER (WHERE s.c = p.c) AS same_candle,
        count(*) FILTER (WHERE (s.c).open = (p.c).open AND (s.c).close = (p.c).close) AS same_open_close,
+       count(*) FILTER (WHERE s.cr = p.cr AND stockext.high_time(s.cr) = stockext.high_time(p.cr)
+                          AND stockext.low_time(s.cr) = stockext.low_time(p.cr)) AS same_extreme_times,
        count(*) FILTER (WHERE sr.r = pr.r AND pr.r = p.c) AS same_rollup,
        count(*) FILTER (WHERE s.sma = p.sma AND s.sd = p.sd AND s.sdp = p.sdp) AS same_moments,
        count(*) FILTER (WHERE s.vwap = p.vwap) AS same_vwap,
@@ -69,9 +72,12 @@ FROM serial s JOIN parallel p USING (sym) JOIN serial_rollup sr USING (sym) JOIN
 -- right answers.
 SELECT bool_and((c).open = fo AND (c).close = lc AND (c).count = n AND (c).volume = sv
                 AND abs(sma - av) <= 1e-12 * av AND abs(sd - sdv) <= 1e-9 * sdv
-                AND hi = mx AND lo = mn) AS serial_matches_sql
+                AND hi = mx AND lo = mn
+                AND stockext.high_time(cr) = hrt AND stockext.low_time(cr) = lrt) AS serial_matches_sql
 FROM serial JOIN (SELECT sym, (array_agg(p ORDER BY ts, p))[1] AS fo,
                          (array_agg(p ORDER BY ts DESC, p DESC))[1] AS lc, count(*) AS n, sum(v) AS sv,
+                         (array_agg(ts ORDER BY round(p) DESC, ts))[1] AS hrt,
+                         (array_agg(ts ORDER BY round(p), ts))[1] AS lrt,
                          avg(p) AS av, stddev_samp(p) AS sdv, max(p) AS mx, min(p) AS mn
                   FROM agg_parallel_bars GROUP BY sym) ref USING (sym);
 

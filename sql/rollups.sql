@@ -209,7 +209,7 @@ FROM refreshed f;
 -- Errors.
 \set VERBOSITY default
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01', '2025-07-02', 'linear');
-SELECT * FROM stockext.bars('GAP', '1 month', '2025-07-01', '2025-07-02');
+SELECT * FROM stockext.bars('GAP', '2 months', '2025-07-01', '2025-07-02');
 SELECT * FROM stockext.bars('GAP', '-1 hour', '2025-07-01', '2025-07-02');
 SELECT * FROM stockext.bars('GAP', '1 second', '2025-01-01', '2025-07-02');
 SELECT * FROM stockext.bars('GAP', '1 hour', '2025-07-02', '2025-07-01');

@@ -11,6 +11,14 @@
  * its rows arrive or are split between parallel workers, and merging
  * candles picks the same open and close as one pass over the raw rows.
  *
+ * The high and the low carry their time (high_ts, low_ts: the trade's ts,
+ * or the start of the bar holding them): among equal highs (lows) the
+ * earliest wins, and values that tie in SQL (-0 and +0) are ordered as for
+ * the open, so the extremes and their times are order-independent too and
+ * merge exactly.  A candle made by hand (or by 0.2.0) without them rolls up with its
+ * extremes' times unknown, kept as DT_NOEND (which loses every tie) and
+ * shown as NULL.
+ *
  * Volume and turnover (sum of price * volume, the products exact) are
  * double-double sums; the candle type carries their rounding residuals
  * (volume_err, turnover_err) so that rollup() continues the same sums and
@@ -44,19 +52,42 @@ typedef struct CandleState
 	double		low;
 	DD			volume;
 	DD			turnover;
+	int64		high_ts;		/* DT_NOEND: unknown */
+	int64		low_ts;
 } CandleState;
 
-static const StateLayout candle_layout = {"stockext.candle_state", "nnttdddddddd"};
+static const StateLayout candle_layout = {"stockext.candle_state", "nnttddddddddtt"};
 
-StaticAssertDecl(sizeof(CandleState) == 12 * 8, "CandleState must be made of 8-byte slots");
+StaticAssertDecl(sizeof(CandleState) == 14 * 8, "CandleState must be made of 8-byte slots");
+
+/*
+ * The state of 0.1.0 and 0.2.0: the first 12 slots, without the extremes'
+ * times.  Their install scripts name the C functions without the _v3
+ * suffix, which keep serving that state between the installation of this
+ * library and ALTER EXTENSION UPDATE (a base type's length cannot change,
+ * so the update makes the type again with the _v3 functions).
+ */
+#define CANDLE_V2_SIZE offsetof(CandleState, high_ts)
+static const StateLayout candle_v2_layout = {"stockext.candle_state", "nnttdddddddd"};
 
 /* Columns of the composite type stockext.candle, in order. */
 enum
 {
 	C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_VOLUME, C_VWAP, C_COUNT,
 	C_FIRST_TS, C_LAST_TS, C_TURNOVER, C_VOLUME_ERR, C_TURNOVER_ERR,
+	C_HIGH_TS, C_LOW_TS,
 	C_NCOLS
 };
+
+/*
+ * Whether a candidate extreme replaces the one kept: it is beyond it (cmp
+ * > 0 in the extreme's direction), or equal and earlier.
+ */
+static inline bool
+extreme_wins(int cmp, int64 ts, int64 kept_ts)
+{
+	return cmp > 0 || (cmp == 0 && ts < kept_ts);
+}
 
 /* Folds candle r into s. */
 static inline void
@@ -74,10 +105,16 @@ candle_merge(CandleState *s, const CandleState *r)
 		s->last_ts = r->last_ts;
 		s->close = r->close;
 	}
-	if (float_cmp(r->high, s->high) > 0)
+	if (extreme_wins(float_tiebreak(r->high, s->high), r->high_ts, s->high_ts))
+	{
 		s->high = r->high;
-	if (float_cmp(r->low, s->low) < 0)
+		s->high_ts = r->high_ts;
+	}
+	if (extreme_wins(-float_tiebreak(r->low, s->low), r->low_ts, s->low_ts))
+	{
 		s->low = r->low;
+		s->low_ts = r->low_ts;
+	}
 	s->count += r->count;
 	if (r->has_volume)
 	{
@@ -87,53 +124,72 @@ candle_merge(CandleState *s, const CandleState *r)
 	}
 }
 
-/* Folds r into the state in argument 0 (a new state when NULL) and returns it. */
-static Datum
-candle_fold(FunctionCallInfo fcinfo, const CandleState *r)
+/* A state of size bytes (either layout) as a whole CandleState. */
+static void
+candle_load(CandleState *full, const void *state, Size size)
 {
-	CandleState *s = state_for_update(fcinfo, sizeof(CandleState));
+	memcpy(full, state, size);
+	if (size < sizeof(CandleState))
+		full->high_ts = full->low_ts = DT_NOEND;
+}
+
+/*
+ * Folds r into the state of size bytes in argument 0 (a new state when
+ * NULL) and returns it.
+ */
+static Datum
+candle_fold(FunctionCallInfo fcinfo, const CandleState *r, Size size)
+{
+	void	   *s = state_for_update(fcinfo, size);
 
 	if (s == NULL)
 	{
-		s = state_new(sizeof(CandleState));
-		*s = *r;
+		s = state_new(size);
+		memcpy(s, r, size);
 	}
-	else
+	else if (size == sizeof(CandleState))
 		candle_merge(s, r);
+	else
+	{
+		CandleState full;
+
+		candle_load(&full, s, size);
+		candle_merge(&full, r);
+		memcpy(s, &full, size);
+	}
 	PG_RETURN_POINTER(s);
 }
 
 /* Adds one row; vwap_price is the price the row's volume traded at. */
 static Datum
-candle_add_row(FunctionCallInfo fcinfo, Timestamp ts, double open, double high,
-			   double low, double close, bool has_volume, double volume,
-			   double vwap_price)
+candle_add_row(FunctionCallInfo fcinfo, Size size, Timestamp ts, double open,
+			   double high, double low, double close, bool has_volume,
+			   double volume, double vwap_price)
 {
 	CandleState r;
 
 	r.count = 1;
 	r.has_volume = has_volume;
-	r.first_ts = r.last_ts = ts;
+	r.first_ts = r.last_ts = r.high_ts = r.low_ts = ts;
 	r.open = open;
 	r.close = close;
 	r.high = high;
 	r.low = low;
 	r.volume = dd_from(has_volume ? volume : 0);
 	r.turnover = has_volume ? dd_two_prod(vwap_price, volume) : dd_from(0);
-	return candle_fold(fcinfo, &r);
+	return candle_fold(fcinfo, &r, size);
 }
 
 /* Transition of candle(ts, price, volume): rows without ts or price are skipped. */
-PG_FUNCTION_INFO_V1(stockext_candle_trans);
-Datum
-stockext_candle_trans(PG_FUNCTION_ARGS)
+static Datum
+candle_trans(FunctionCallInfo fcinfo, Size size)
 {
 	double		price;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return state_unchanged(fcinfo);
 	price = PG_GETARG_FLOAT8(2);
-	return candle_add_row(fcinfo, PG_GETARG_TIMESTAMPTZ(1), price, price, price, price,
+	return candle_add_row(fcinfo, size, PG_GETARG_TIMESTAMPTZ(1), price, price, price, price,
 						  !PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3),
 						  price);
 }
@@ -143,9 +199,8 @@ stockext_candle_trans(PG_FUNCTION_ARGS)
  * ts or a price are skipped; volume trades at the typical price
  * (high + low + close) / 3.
  */
-PG_FUNCTION_INFO_V1(stockext_candle_bar_trans);
-Datum
-stockext_candle_bar_trans(PG_FUNCTION_ARGS)
+static Datum
+candle_bar_trans(FunctionCallInfo fcinfo, Size size)
 {
 	double		high,
 				low,
@@ -159,21 +214,20 @@ stockext_candle_bar_trans(PG_FUNCTION_ARGS)
 	high = PG_GETARG_FLOAT8(3);
 	low = PG_GETARG_FLOAT8(4);
 	close = PG_GETARG_FLOAT8(5);
-	return candle_add_row(fcinfo, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_FLOAT8(2),
+	return candle_add_row(fcinfo, size, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_FLOAT8(2),
 						  high, low, close,
 						  !PG_ARGISNULL(6), PG_ARGISNULL(6) ? 0 : PG_GETARG_FLOAT8(6),
 						  (high + low + close) / 3);
 }
 
 /* Combine: merges two partial candles. */
-PG_FUNCTION_INFO_V1(stockext_candle_combine);
-Datum
-stockext_candle_combine(PG_FUNCTION_ARGS)
+static Datum
+candle_combine(FunctionCallInfo fcinfo, Size size)
 {
-	CandleState *s = state_for_update(fcinfo, sizeof(CandleState));
+	CandleState r;
 
-	candle_merge(s, (CandleState *) PG_GETARG_POINTER(1));
-	PG_RETURN_POINTER(s);
+	candle_load(&r, PG_GETARG_POINTER(1), size);
+	return candle_fold(fcinfo, &r, size);
 }
 
 static void
@@ -185,7 +239,10 @@ invalid_candle(const char *why)
 			 errhint("Roll up candles made by stockext.candle() or stockext.rollup().")));
 }
 
-/* A candle value as a state; rejects candles no aggregate could produce. */
+/*
+ * A candle value as a state; rejects candles no aggregate could produce.
+ * The candle type of 0.2.0 lacks the last two columns: times unknown.
+ */
 static void
 check_candle(HeapTupleHeader t, CandleState *r)
 {
@@ -195,12 +252,13 @@ check_candle(HeapTupleHeader t, CandleState *r)
 	Datum		v[C_NCOLS];
 	bool		isnull[C_NCOLS];
 
-	if (desc->natts != C_NCOLS)
+	if (desc->natts != C_NCOLS && desc->natts != C_HIGH_TS)
 		elog(ERROR, "stockext.candle has %d columns, expected %d", desc->natts, C_NCOLS);
 	tuple.t_len = HeapTupleHeaderGetDatumLength(t);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = t;
+	memset(isnull, true, sizeof(isnull));
 	heap_deform_tuple(&tuple, desc, v, isnull);
 	ReleaseTupleDesc(desc);
 
@@ -226,31 +284,36 @@ check_candle(HeapTupleHeader t, CandleState *r)
 	r->volume.lo = r->has_volume && !isnull[C_VOLUME_ERR] ? DatumGetFloat8(v[C_VOLUME_ERR]) : 0;
 	r->turnover.hi = r->has_volume ? DatumGetFloat8(v[C_TURNOVER]) : 0;
 	r->turnover.lo = r->has_volume && !isnull[C_TURNOVER_ERR] ? DatumGetFloat8(v[C_TURNOVER_ERR]) : 0;
+	r->high_ts = isnull[C_HIGH_TS] ? DT_NOEND : DatumGetTimestampTz(v[C_HIGH_TS]);
+	r->low_ts = isnull[C_LOW_TS] ? DT_NOEND : DatumGetTimestampTz(v[C_LOW_TS]);
+	if ((r->high_ts != DT_NOEND && (r->high_ts < r->first_ts || r->high_ts > r->last_ts)) ||
+		(r->low_ts != DT_NOEND && (r->low_ts < r->first_ts || r->low_ts > r->last_ts)))
+		invalid_candle("high_ts or low_ts lies outside [first_ts, last_ts]");
 }
 
 /* Transition of rollup(candle): merges one candle into the state. */
-PG_FUNCTION_INFO_V1(stockext_candle_rollup_trans);
-Datum
-stockext_candle_rollup_trans(PG_FUNCTION_ARGS)
+static Datum
+candle_rollup_trans(FunctionCallInfo fcinfo, Size size)
 {
 	CandleState r;
 
 	if (PG_ARGISNULL(1))
 		return state_unchanged(fcinfo);
 	check_candle(PG_GETARG_HEAPTUPLEHEADER(1), &r);
-	return candle_fold(fcinfo, &r);
+	return candle_fold(fcinfo, &r, size);
 }
 
-/* Final: the stockext.candle of the state. */
-PG_FUNCTION_INFO_V1(stockext_candle_final);
-Datum
-stockext_candle_final(PG_FUNCTION_ARGS)
+/* Final: the stockext.candle of the state (0.2.0's has 12 columns). */
+static Datum
+candle_final(FunctionCallInfo fcinfo, Size size)
 {
-	CandleState *s = (CandleState *) PG_GETARG_POINTER(0);
+	CandleState state;
+	CandleState *s = &state;
 	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Datum		v[C_NCOLS];
 	bool		isnull[C_NCOLS] = {0};
 
+	candle_load(s, PG_GETARG_POINTER(0), size);
 	if (desc == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
@@ -272,6 +335,10 @@ stockext_candle_final(PG_FUNCTION_ARGS)
 	v[C_TURNOVER] = Float8GetDatum(s->turnover.hi);
 	v[C_VOLUME_ERR] = Float8GetDatum(s->volume.lo);
 	v[C_TURNOVER_ERR] = Float8GetDatum(s->turnover.lo);
+	v[C_HIGH_TS] = TimestampTzGetDatum(s->high_ts);
+	v[C_LOW_TS] = TimestampTzGetDatum(s->low_ts);
+	isnull[C_HIGH_TS] = s->high_ts == DT_NOEND;
+	isnull[C_LOW_TS] = s->low_ts == DT_NOEND;
 	isnull[C_VOLUME] = isnull[C_TURNOVER] = isnull[C_VOLUME_ERR] =
 		isnull[C_TURNOVER_ERR] = !s->has_volume;
 	if (s->has_volume && s->volume.hi != 0)
@@ -281,5 +348,24 @@ stockext_candle_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, isnull)));
 }
 
+/*
+ * The SQL entry points: the _v3 functions for the state of 0.3.0, the
+ * others for 0.2.0's (see CANDLE_V2_SIZE).
+ */
+#define CANDLE_ENTRY(name) \
+	PG_FUNCTION_INFO_V1(stockext_##name); \
+	Datum stockext_##name(PG_FUNCTION_ARGS) \
+	{ return name(fcinfo, CANDLE_V2_SIZE); } \
+	PG_FUNCTION_INFO_V1(stockext_##name##_v3); \
+	Datum stockext_##name##_v3(PG_FUNCTION_ARGS) \
+	{ return name(fcinfo, sizeof(CandleState)); }
+
+CANDLE_ENTRY(candle_trans)
+CANDLE_ENTRY(candle_bar_trans)
+CANDLE_ENTRY(candle_combine)
+CANDLE_ENTRY(candle_rollup_trans)
+CANDLE_ENTRY(candle_final)
+
 /* Text and binary input and output of stockext.candle_state. */
-STATE_TYPE_IO(candle_state, candle_layout)
+STATE_TYPE_IO(candle_state, candle_v2_layout)
+STATE_TYPE_IO(candle_state_v3, candle_layout)

@@ -88,7 +88,7 @@ moments_should_restart(const MomentsState *s, int64 removed)
 }
 
 /* Folds b into a, re-expressing b's sums around a's shift. */
-static void
+void
 moments_merge(MomentsState *a, const MomentsState *b)
 {
 	DD			d,
@@ -247,6 +247,7 @@ stockext_mstddev_pop_final(PG_FUNCTION_ARGS)
 
 /* Text and binary input and output of stockext.moments_state. */
 STATE_TYPE_IO(moments_state, moments_layout)
+STATE_TYPE_EQ(moments_state, moments_layout)
 
 /*
  * vwap: rows with both price and volume; turnover sums the exact products.

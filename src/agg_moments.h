@@ -33,6 +33,7 @@ typedef struct MomentsState
 #define MOMENTS_LAYOUT_SLOTS "nnnnddddd"
 
 extern void moments_add(MomentsState *s, double x);
+extern void moments_merge(MomentsState *a, const MomentsState *b);
 extern void moments_remove(MomentsState *s, double x);
 
 /*

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "agg_state.h"
+#include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -175,6 +176,18 @@ state_send(const StateLayout *layout, const void *state)
 		}
 	}
 	return PointerGetDatum(pq_endtypsend(&buf));
+}
+
+Datum
+state_eq(const StateLayout *layout, const void *a, const void *b)
+{
+	return BoolGetDatum(memcmp(a, b, strlen(layout->slots) * 8) == 0);
+}
+
+Datum
+state_hash(const StateLayout *layout, const void *state)
+{
+	return hash_any((const unsigned char *) state, strlen(layout->slots) * 8);
 }
 
 void *

@@ -54,6 +54,22 @@ extern Datum state_send(const StateLayout *layout, const void *state);
 	Datum stockext_##name##_send(PG_FUNCTION_ARGS) \
 	{ return state_send(&(layout), PG_GETARG_POINTER(0)); }
 
+extern Datum state_eq(const StateLayout *layout, const void *a, const void *b);
+extern Datum state_hash(const StateLayout *layout, const void *state);
+
+/*
+ * Defines equality and hashing of state type NAME (SQL functions
+ * stockext.NAME_eq/_hash): slot by slot, bit for bit, so that a table
+ * column of the type works with EXCEPT, DISTINCT and IS DISTINCT FROM.
+ */
+#define STATE_TYPE_EQ(name, layout) \
+	PG_FUNCTION_INFO_V1(stockext_##name##_eq); \
+	Datum stockext_##name##_eq(PG_FUNCTION_ARGS) \
+	{ return state_eq(&(layout), PG_GETARG_POINTER(0), PG_GETARG_POINTER(1)); } \
+	PG_FUNCTION_INFO_V1(stockext_##name##_hash); \
+	Datum stockext_##name##_hash(PG_FUNCTION_ARGS) \
+	{ return state_hash(&(layout), PG_GETARG_POINTER(0)); }
+
 /*
  * The state a plain-mode transition function may update: its first
  * argument when the executor owns it (it lives in the aggregate context),

@@ -9,12 +9,20 @@
  * the state is "internal" in both modes.  In moving mode the returns of the
  * frame are kept in a queue: removing the oldest value removes the return
  * between it and the next one, the very double that was added.
+ *
+ * log_returns(ts, price) is volatility's summary for rollups: the returns'
+ * moments with the first and last price and their times, a fixed-size state
+ * (stockext.returns_state).  Two summaries of periods that do not
+ * interleave join exactly: the earlier one's last price and the later one's
+ * first make the return across their boundary, so an hour's summary rolled
+ * up from its half hours equals the hour's from the bars.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "agg_moments.h"
+#include "utils/timestamp.h"
 
 typedef struct VolState
 {
@@ -129,3 +137,118 @@ stockext_volatility_minv(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(s);
 }
+
+/* The state of log_returns, SQL type stockext.returns_state. */
+typedef struct ReturnsState
+{
+	MomentsState returns;		/* first: mstddev_samp's final reads it */
+	int64		nprices;
+	TimestampTz first_ts;
+	TimestampTz last_ts;
+	double		first;			/* price at first_ts */
+	double		last;			/* price at last_ts */
+} ReturnsState;
+
+static const StateLayout returns_layout = {"stockext.returns_state", MOMENTS_LAYOUT_SLOTS "nttdd"};
+
+StaticAssertDecl(sizeof(ReturnsState) == 14 * 8, "ReturnsState must be made of 8-byte slots");
+
+/* Transition of log_returns(ts, price): rows in ts order, NULLs skipped. */
+PG_FUNCTION_INFO_V1(stockext_returns_trans);
+Datum
+stockext_returns_trans(PG_FUNCTION_ARGS)
+{
+	ReturnsState *s;
+	TimestampTz ts;
+	double		x;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return state_unchanged(fcinfo);
+	ts = PG_GETARG_TIMESTAMPTZ(1);
+	x = PG_GETARG_FLOAT8(2);
+	check_price(x);
+	s = state_for_update(fcinfo, sizeof(ReturnsState));
+	if (s == NULL)
+	{
+		s = state_new(sizeof(ReturnsState));
+		s->nprices = 1;
+		s->first_ts = s->last_ts = ts;
+		s->first = s->last = x;
+		PG_RETURN_POINTER(s);
+	}
+	if (ts < s->last_ts)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rows of log_returns must come in ts order"),
+				 errdetail("\"%s\" came after \"%s\".",
+						   pstrdup(timestamptz_to_str(ts)), pstrdup(timestamptz_to_str(s->last_ts))),
+				 errhint("Write log_returns(ts, price ORDER BY ts).")));
+	moments_add(&s->returns, log(x / s->last));
+	s->nprices++;
+	s->last_ts = ts;
+	s->last = x;
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Joins summary b into the state in argument 0 (a copy of b when NULL):
+ * the earlier one's returns, the return across the boundary, the later
+ * one's returns.
+ */
+static Datum
+returns_join(FunctionCallInfo fcinfo, const ReturnsState *b)
+{
+	ReturnsState *s = state_for_update(fcinfo, sizeof(ReturnsState));
+	const ReturnsState *early,
+			   *late;
+	ReturnsState r;
+
+	if (s == NULL)
+	{
+		s = state_new(sizeof(ReturnsState));
+		*s = *b;
+		PG_RETURN_POINTER(s);
+	}
+	if (s->last_ts <= b->first_ts)
+		early = s, late = b;
+	else if (b->last_ts <= s->first_ts)
+		early = b, late = s;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot join log_returns summaries whose prices interleave in time"),
+				 errdetail("One runs from \"%s\" to \"%s\", the other from \"%s\" to \"%s\".",
+						   pstrdup(timestamptz_to_str(s->first_ts)), pstrdup(timestamptz_to_str(s->last_ts)),
+						   pstrdup(timestamptz_to_str(b->first_ts)), pstrdup(timestamptz_to_str(b->last_ts))),
+				 errhint("Roll summaries up in time order: rollup(summary ORDER BY bucket).")));
+	r = *early;
+	moments_add(&r.returns, log(late->first / early->last));
+	moments_merge(&r.returns, &late->returns);
+	r.nprices += late->nprices;
+	r.last_ts = late->last_ts;
+	r.last = late->last;
+	*s = r;
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine of log_returns and rollup(returns_state). */
+PG_FUNCTION_INFO_V1(stockext_returns_combine);
+Datum
+stockext_returns_combine(PG_FUNCTION_ARGS)
+{
+	return returns_join(fcinfo, (const ReturnsState *) PG_GETARG_POINTER(1));
+}
+
+/* Transition of rollup(returns_state): joins a summary (NULL skipped). */
+PG_FUNCTION_INFO_V1(stockext_returns_rollup_trans);
+Datum
+stockext_returns_rollup_trans(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+		return state_unchanged(fcinfo);
+	return returns_join(fcinfo, (const ReturnsState *) PG_GETARG_POINTER(1));
+}
+
+/* Text and binary input and output of stockext.returns_state. */
+STATE_TYPE_IO(returns_state, returns_layout)
+STATE_TYPE_EQ(returns_state, returns_layout)

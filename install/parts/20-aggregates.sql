@@ -251,6 +251,109 @@ CREATE AGGREGATE stockext.volatility(float8) (
 COMMENT ON AGGREGATE stockext.volatility(float8) IS
 'sample standard deviation of the log returns ln(x_i/x_(i-1)) between consecutive non-NULL values in frame order (plain: volatility(x ORDER BY ts)); NULL below three values; not annualized';
 
+-- log_returns: volatility's summary for rollups, order-dependent like it,
+-- but a fixed-size state with the first and last price and their times:
+-- summaries of periods that do not interleave join exactly (the return
+-- across their boundary included), so rollup() of half-hour summaries is
+-- the hour's.  Rows in ts order; a combine for shards of different periods.
+CREATE TYPE stockext.returns_state;
+CREATE FUNCTION stockext.returns_state_in(cstring) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_out(stockext.returns_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'stockext_returns_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_recv(internal) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION stockext.returns_state_send(stockext.returns_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'stockext_returns_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE stockext.returns_state (
+    INPUT = stockext.returns_state_in, OUTPUT = stockext.returns_state_out,
+    RECEIVE = stockext.returns_state_recv, SEND = stockext.returns_state_send,
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE stockext.returns_state IS
+'summary of log_returns: the moments of the log returns as stockext.moments_state (9 slots), then (prices, first ts, last ts in microseconds since 2000, first price, last price)';
+COMMENT ON FUNCTION stockext.returns_state_in(cstring) IS 'text input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_out(stockext.returns_state) IS 'text output of stockext.returns_state, exact whatever extra_float_digits says';
+COMMENT ON FUNCTION stockext.returns_state_recv(internal) IS 'binary input of stockext.returns_state';
+COMMENT ON FUNCTION stockext.returns_state_send(stockext.returns_state) IS 'binary output of stockext.returns_state';
+
+CREATE FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_trans(stockext.returns_state, timestamptz, float8) IS
+'transition of log_returns(ts, price): adds the log return from the previous price (rows in ts order, NULLs skipped)';
+CREATE FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_combine(stockext.returns_state, stockext.returns_state) IS
+'combine of log_returns and rollup: joins two summaries whose prices do not interleave in time, with the return across their boundary';
+CREATE FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_rollup_trans(stockext.returns_state, stockext.returns_state) IS
+'transition of rollup(returns_state): joins a summary (NULL skipped)';
+CREATE AGGREGATE stockext.log_returns(ts timestamptz, price float8) (
+    SFUNC = stockext.returns_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.log_returns(timestamptz, float8) IS
+'summary of the log returns between consecutive prices, for volatility(summary) and rollup(summary); rows in ts order: log_returns(ts, price ORDER BY ts)';
+CREATE AGGREGATE stockext.rollup(stockext.returns_state) (
+    SFUNC = stockext.returns_rollup_trans, STYPE = stockext.returns_state,
+    COMBINEFUNC = stockext.returns_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.returns_state) IS
+'joins log_returns summaries of periods that do not interleave, in time order (rollup(summary ORDER BY bucket)), into the summary of all their prices';
+-- The summary starts with the returns' moments: mstddev_samp's final applies.
+CREATE FUNCTION stockext.volatility(stockext.returns_state) RETURNS float8
+AS 'MODULE_PATHNAME', 'stockext_mstddev_samp_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.volatility(stockext.returns_state) IS
+'sample standard deviation of the log returns of a log_returns summary (as the volatility aggregate); NULL below three prices';
+
+-- Equality slot by slot, bit for bit, and a hash: rollups store
+-- moments_state values, and EXCEPT, DISTINCT and IS DISTINCT FROM on their
+-- rows need them.
+CREATE FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_moments_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_eq(stockext.moments_state, stockext.moments_state) IS
+'whether two stockext.moments_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.moments_state_hash(stockext.moments_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_moments_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_state_hash(stockext.moments_state) IS 'hash of a stockext.moments_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.moments_state, RIGHTARG = stockext.moments_state, FUNCTION = stockext.moments_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.moments_state, stockext.moments_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.moments_state_ops DEFAULT FOR TYPE stockext.moments_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.moments_state, stockext.moments_state),
+    FUNCTION 1 stockext.moments_state_hash(stockext.moments_state);
+COMMENT ON OPERATOR CLASS stockext.moments_state_ops USING hash IS 'identical stockext.moments_state values';
+
+-- Equality slot by slot, bit for bit, and a hash: as for moments_state.
+CREATE FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stockext_returns_state_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_eq(stockext.returns_state, stockext.returns_state) IS
+'whether two stockext.returns_state values are identical slot by slot (their text forms are equal)';
+CREATE FUNCTION stockext.returns_state_hash(stockext.returns_state) RETURNS integer
+AS 'MODULE_PATHNAME', 'stockext_returns_state_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_state_hash(stockext.returns_state) IS 'hash of a stockext.returns_state value, for the hash operator class';
+CREATE OPERATOR stockext.= (
+    LEFTARG = stockext.returns_state, RIGHTARG = stockext.returns_state, FUNCTION = stockext.returns_state_eq,
+    COMMUTATOR = OPERATOR(stockext.=), HASHES);
+COMMENT ON OPERATOR stockext.= (stockext.returns_state, stockext.returns_state) IS 'identical slot by slot';
+CREATE OPERATOR CLASS stockext.returns_state_ops DEFAULT FOR TYPE stockext.returns_state USING hash AS
+    OPERATOR 1 stockext.= (stockext.returns_state, stockext.returns_state),
+    FUNCTION 1 stockext.returns_state_hash(stockext.returns_state);
+COMMENT ON OPERATOR CLASS stockext.returns_state_ops USING hash IS 'identical stockext.returns_state values';
+
+-- moments, rollup(moments_state): the state of sma and mstddev_* as a
+-- value, so that rollups can store it and merge more rows into it; read it
+-- with sma_final, mstddev_samp_final or mstddev_pop_final.
+CREATE AGGREGATE stockext.moments(float8) (
+    SFUNC = stockext.moments_trans, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.moments(float8) IS
+'the moments_state of the non-NULL values (what sma, mstddev_samp and mstddev_pop finish), for storing and rolling up';
+CREATE AGGREGATE stockext.rollup(stockext.moments_state) (
+    SFUNC = stockext.moments_combine, STYPE = stockext.moments_state,
+    COMBINEFUNC = stockext.moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.rollup(stockext.moments_state) IS
+'merges moments_state values into the state of all their values';
+
 -- mmax, mmin: one double in plain mode, a monotonic deque in moving mode.
 CREATE TYPE stockext.extremum_state;
 CREATE FUNCTION stockext.extremum_state_in(cstring) RETURNS stockext.extremum_state
@@ -331,26 +434,28 @@ CREATE TYPE stockext.candle AS (
     last_ts      timestamptz,
     turnover     float8,
     volume_err   float8,
-    turnover_err float8
+    turnover_err float8,
+    high_ts      timestamptz,
+    low_ts       timestamptz
 );
 COMMENT ON TYPE stockext.candle IS
-'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), and the rounding residuals of volume and turnover that keep rollup() exact';
+'an OHLCV candle: open at the earliest ts, close at the latest, high, low, volume, vwap, row count, first and last ts, turnover sum(price*volume), the rounding residuals of volume and turnover that keep rollup() exact, and the times of the high and the low';
 
 CREATE TYPE stockext.candle_state;
 CREATE FUNCTION stockext.candle_state_in(cstring) RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_out(stockext.candle_state) RETURNS cstring
-AS 'MODULE_PATHNAME', 'stockext_candle_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_recv(internal) RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION stockext.candle_state_send(stockext.candle_state) RETURNS bytea
-AS 'MODULE_PATHNAME', 'stockext_candle_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_state_v3_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE stockext.candle_state (
     INPUT = stockext.candle_state_in, OUTPUT = stockext.candle_state_out,
     RECEIVE = stockext.candle_state_recv, SEND = stockext.candle_state_send,
-    INTERNALLENGTH = 96, ALIGNMENT = double, STORAGE = plain);
+    INTERNALLENGTH = 112, ALIGNMENT = double, STORAGE = plain);
 COMMENT ON TYPE stockext.candle_state IS
-'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo)';
+'partial state of candle and rollup: (count, has volume, first ts, last ts, open, close, high, low, volume hi, lo, turnover hi, lo, high ts, low ts (9223372036854775807: unknown)) with timestamps in microseconds since 2000';
 COMMENT ON FUNCTION stockext.candle_state_in(cstring) IS 'text input of stockext.candle_state';
 COMMENT ON FUNCTION stockext.candle_state_out(stockext.candle_state) IS 'text output of stockext.candle_state, exact whatever extra_float_digits says';
 COMMENT ON FUNCTION stockext.candle_state_recv(internal) IS 'binary input of stockext.candle_state';
@@ -358,26 +463,26 @@ COMMENT ON FUNCTION stockext.candle_state_send(stockext.candle_state) IS 'binary
 
 CREATE FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_trans(stockext.candle_state, timestamptz, float8, float8) IS
 'transition of candle(ts, price, volume): adds a trade (rows without ts or price skipped)';
 CREATE FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_bar_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8) IS
 'transition of candle(ts, open, high, low, close, volume): adds a bar (rows without ts or a price skipped)';
 CREATE FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_rollup_trans_v3' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_rollup_trans(stockext.candle_state, stockext.candle) IS
 'transition of rollup(candle): merges a candle (NULL skipped)';
 CREATE FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state)
 RETURNS stockext.candle_state
-AS 'MODULE_PATHNAME', 'stockext_candle_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_combine_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_combine(stockext.candle_state, stockext.candle_state) IS
 'combine of candle and rollup: merges two partial candles';
 CREATE FUNCTION stockext.candle_final(stockext.candle_state) RETURNS stockext.candle
-AS 'MODULE_PATHNAME', 'stockext_candle_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'stockext_candle_final_v3' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.candle_final(stockext.candle_state) IS 'final of candle and rollup: the candle';
 
 CREATE AGGREGATE stockext.candle(ts timestamptz, price float8, volume float8) (
@@ -398,4 +503,17 @@ CREATE AGGREGATE stockext.rollup(stockext.candle) (
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE stockext.rollup(stockext.candle) IS
 'merges candles into one, equal to the candle of all their rows (30-minute candles into an hour)';
+
+-- The times of the extremes: of equal highs (lows) the earliest, so they
+-- do not depend on the order rows arrive in or parallel workers split them.
+CREATE FUNCTION stockext.high_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).high_ts;
+COMMENT ON FUNCTION stockext.high_time(stockext.candle) IS
+'time of the candle''s high: the ts of the trade (or the start of the bar) holding it, the earliest of equal highs; NULL when unknown (a candle made by hand without it)';
+CREATE FUNCTION stockext.low_time(stockext.candle) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($1).low_ts;
+COMMENT ON FUNCTION stockext.low_time(stockext.candle) IS
+'time of the candle''s low: the ts of the trade (or the start of the bar) holding it, the earliest of equal lows; NULL when unknown (a candle made by hand without it)';
 

@@ -2,11 +2,25 @@
 -- Rollups
 ------------------------------------------------------------------------------
 
+-- Calendar widths: 1 month, 3 months (a quarter) and 1 year, which date_bin
+-- cannot bin (months differ in length); NULL for any other width.  Not
+-- STRICT, so that rollup_bucket() stays inlinable.
+CREATE FUNCTION stockext.calendar_unit(width interval)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN width - date_trunc('month', width) = interval '0'
+            THEN CASE date_part('year', width) * 12 + date_part('month', width)
+                      WHEN 1 THEN 'month' WHEN 3 THEN 'quarter' WHEN 12 THEN 'year' END END;
+COMMENT ON FUNCTION stockext.calendar_unit(interval) IS
+'the date_trunc field of a calendar width: month (1 month), quarter (3 months), year (1 year); NULL for other widths';
+
 -- The bucket of an instant: date_bin in the width's local time zone, so a
 -- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
 -- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
 -- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
 -- instants (the same result, without two time zone conversions per bar).
+-- A calendar width is date_trunc in the time zone (the origin unused): a
+-- month of America/New_York starts at its first midnight there.
 -- NULL in, NULL out, but not declared STRICT: PostgreSQL inlines a SQL
 -- function into the calling query only if its body is as strict as the
 -- declaration, and a CASE is not provably strict.
@@ -14,10 +28,12 @@ CREATE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
                                        origin timestamp, time_zone text)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
+RETURN CASE WHEN stockext.calendar_unit(width) IS NOT NULL
+            THEN date_trunc(stockext.calendar_unit(width), ts, time_zone)
+            WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
             ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
 COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
-'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant';
+'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant; for a calendar width (1 month, 3 months, 1 year) date_trunc(field, ts, time_zone)';
 
 -- One row per rolled-up width.  Each width reads exactly one resolution of
 -- stockext.ticks (source_resolution, finer than the width), so daily and
@@ -36,8 +52,13 @@ CREATE TABLE stockext.rollup_widths (
     span              interval  NOT NULL GENERATED ALWAYS AS
         (make_interval(secs => extract(epoch FROM width))) STORED,
     CONSTRAINT rollup_widths_width_valid
-        CHECK (width > interval '0' AND date_part('month', width) = 0 AND date_part('year', width) = 0),
-    CONSTRAINT rollup_widths_source_finer CHECK (source_resolution > interval '0' AND source_resolution < width)
+        CHECK (width > interval '0' AND ((date_part('month', width) = 0 AND date_part('year', width) = 0)
+                                         OR stockext.calendar_unit(width) IS NOT NULL)),
+    CONSTRAINT rollup_widths_source_finer CHECK (source_resolution > interval '0' AND source_resolution < width),
+    -- the metrics kept beyond OHLCV as re-aggregatable states
+    metrics           text[]    NOT NULL DEFAULT '{}',
+    CONSTRAINT rollup_widths_metrics_known
+        CHECK (metrics <@ ARRAY['volatility', 'vwap', 'bar_count', 'high_low_times'])
 );
 COMMENT ON TABLE stockext.rollup_widths IS
 'the rolled-up widths: table name, bucket alignment (origin as local wall-clock time in time_zone) and the one ticks resolution each reads';
@@ -60,7 +81,10 @@ CREATE TABLE stockext.rollups (
     avg_close double precision NOT NULL,
     n         integer          NOT NULL,
     width     interval         NOT NULL,
-    CONSTRAINT rollups_pkey PRIMARY KEY (symbol, bucket, width)
+    CONSTRAINT rollups_pkey PRIMARY KEY (symbol, bucket, width),
+    candle        stockext.candle,
+    returns       stockext.returns_state,
+    close_moments stockext.moments_state
 ) PARTITION BY LIST (width);
 COMMENT ON TABLE stockext.rollups IS
 'OHLCV bars rolled up per symbol and bucket, one partition per width (stockext.bars_30m, stockext.bars_1h, ...); kept current by stockext.refresh_rollups()';
@@ -71,6 +95,9 @@ COMMENT ON COLUMN stockext.rollups.volume IS 'total volume; NULL when no bar of 
 COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average of the typical price (high + low + close) / 3, as stockext.candle(); NULL when the volume is 0 or NULL';
 COMMENT ON COLUMN stockext.rollups.avg_close IS 'average close of the bars';
 COMMENT ON COLUMN stockext.rollups.n IS 'number of bars aggregated';
+COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility): the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
+COMMENT ON COLUMN stockext.rollups.returns IS 'with the metric volatility: the log_returns summary of the closes, read with volatility(returns), rolled up with rollup(returns ORDER BY bucket)';
+COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
 REVOKE ALL ON stockext.rollups FROM PUBLIC;
 
 -- Buckets whose bars changed since they were last rolled up, one row per
@@ -114,21 +141,42 @@ COMMENT ON FUNCTION stockext.rollup_select_list() IS
 'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
 REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 
+-- The select list of the metric states (candle, returns, close_moments),
+-- for rows s of a width w.  The candle() and the moments of the closes
+-- share their transition states with rollup_select_list()'s candle() and
+-- sma(); a width without metrics stores NULLs, and log_returns sorts no
+-- rows for it.
+CREATE FUNCTION stockext.rollup_metrics_select_list()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN $sql$
+       CASE WHEN w.metrics <> '{}' THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume) END AS candle,
+       stockext.log_returns(s.ts, s.close ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
+       CASE WHEN w.metrics <> '{}' THEN stockext.moments(s.close) END AS close_moments
+$sql$;
+COMMENT ON FUNCTION stockext.rollup_metrics_select_list() IS
+'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w';
+REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list() FROM PUBLIC;
+
 -- The rollup rows of a set of (symbol, width, bucket) keys, the relation
 -- named by keys, in stockext.rollups column order; a key whose bucket has
 -- no bars yields no row.  Runs of consecutive buckets of a symbol and width
 -- are read with one index range scan each (CROSS JOIN LATERAL, whatever
 -- the planner estimates): an append of new bars is a few long scans, late
--- bars scattered over the history are many short ones.  OFFSET 0 keeps
+-- bars scattered over the history are many short ones.  A run ends where
+-- its last bucket does in local time (a calendar month's own length).
+-- OFFSET 0 keeps
 -- the planner from joining the keys in before the scans, which would
 -- repeat each run's scan once per key of its symbol and width.
 CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
-SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width,
+       f.candle, f.returns, f.close_moments
 FROM (
-SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width
+SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width,
+       b.candle, b.returns, b.close_moments
 FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       FROM (SELECT k.symbol, k.width, k.bucket,
                    k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
@@ -136,15 +184,16 @@ FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       GROUP BY symbol, width, run) r
 JOIN stockext.rollup_widths w ON w.width = r.width
 CROSS JOIN LATERAL (
-    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s
+    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s, %3$s
     FROM stockext.ticks s
     WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
-      AND s.ts >= r.lo - w.slack AND s.ts < r.hi + w.span + w.slack
+      AND s.ts >= r.lo - w.slack
+      AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
     GROUP BY 1) b
 WHERE b.bucket BETWEEN r.lo AND r.hi
 OFFSET 0) f
 WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
-$sql$, keys, stockext.rollup_select_list());
+$sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list());
 COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
 'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
 REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
@@ -202,7 +251,8 @@ DO $do$
 BEGIN
     EXECUTE format($v$
 CREATE VIEW stockext.rollups_live AS
-SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
+       r.candle, r.returns, r.close_moments
 FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
@@ -364,11 +414,14 @@ WITH claimed AS (
     INSERT INTO stockext.rollups AS r SELECT * FROM fresh
     ON CONFLICT (symbol, bucket, width) DO UPDATE
         SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n
-        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n)
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
               IS DISTINCT FROM
               (excluded.open, excluded.high, excluded.low, excluded.close,
-               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n)
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
     RETURNING 1
 ), emptied AS (
     DELETE FROM stockext.rollups r USING keys k
@@ -416,11 +469,11 @@ BEGIN
     DELETE FROM stockext.rollup_rebuilds r WHERE rebuild_rollups.width IS NULL OR r.width = rebuild_rollups.width;
     EXECUTE format($q$
 INSERT INTO stockext.rollups
-SELECT s.symbol, s.bucket, %s, s.width
-FROM stockext.rollup_source s
+SELECT s.symbol, s.bucket, %s, w.width, %s
+FROM stockext.rollup_source s JOIN stockext.rollup_widths w ON w.width = s.width
 WHERE $1 IS NULL OR s.width = $1
-GROUP BY s.width, s.symbol, s.bucket
-$q$, stockext.rollup_select_list()) USING width;
+GROUP BY w.width, s.symbol, s.bucket
+$q$, stockext.rollup_select_list(), stockext.rollup_metrics_select_list()) USING width;
     GET DIAGNOSTICS made = ROW_COUNT;
     RETURN made;
 END
@@ -524,11 +577,14 @@ CREATE TRIGGER rollup_widths_changed AFTER INSERT OR UPDATE OR DELETE ON stockex
     FOR EACH STATEMENT EXECUTE FUNCTION stockext.rollup_widths_sync();
 
 -- Adds a rolled-up width: its partition stockext.<name>, its real-time view
--- stockext.<name>_live, filled from the ticks already stored.
+-- stockext.<name>_live, filled from the ticks already stored.  metrics
+-- adds re-aggregatable states to its rows (the columns candle, returns,
+-- close_moments of stockext.rollups).
 CREATE FUNCTION stockext.add_rollup(name name, width interval,
                                     origin timestamp DEFAULT '2000-01-03 00:00',
                                     time_zone text DEFAULT 'UTC',
-                                    source_resolution interval DEFAULT '1 minute')
+                                    source_resolution interval DEFAULT '1 minute',
+                                    metrics text[] DEFAULT '{}')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -536,19 +592,28 @@ AS $$
 DECLARE
     taken      text;
 BEGIN
-    IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL THEN
+    IF name IS NULL OR width IS NULL OR origin IS NULL OR time_zone IS NULL OR source_resolution IS NULL
+       OR metrics IS NULL OR array_position(metrics, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'arguments of stockext.add_rollup() must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT m INTO taken FROM unnest(metrics) m
+    WHERE m <> ALL (ARRAY['volatility', 'vwap', 'bar_count', 'high_low_times']) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown rollup metric "%"', taken
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The metrics are volatility, vwap, bar_count and high_low_times.';
     END IF;
     IF name !~ '^[a-z][a-z0-9_]{0,50}$' THEN
         RAISE EXCEPTION 'invalid rollup name "%"', name
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A rollup name is 1 to 51 lowercase letters, digits or underscores, starting with a letter.';
     END IF;
-    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+    IF width <= interval '0' OR ((date_part('month', width) <> 0 OR date_part('year', width) <> 0)
+                                  AND stockext.calendar_unit(width) IS NULL) THEN
         RAISE EXCEPTION 'invalid rollup width "%"', width
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only (date_bin cannot bin by months).';
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only, or is 1 month, 3 months or 1 year.';
     END IF;
     IF source_resolution <= interval '0' OR source_resolution >= width THEN
         RAISE EXCEPTION 'source resolution "%" is not finer than the width "%"', source_resolution, width
@@ -580,15 +645,15 @@ BEGIN
     -- an extension script, where check_function_bodies is off).  The
     -- row's trigger makes the table and the view.
     DELETE FROM stockext.rollup_widths_installed;
-    INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution)
+    INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics)
     VALUES (width, name, origin, CASE WHEN upper(time_zone) = 'UTC' THEN 'UTC' ELSE time_zone END,
-            source_resolution);
+            source_resolution, (SELECT coalesce(array_agg(DISTINCT m ORDER BY m), '{}') FROM unnest(metrics) m));
     RETURN stockext.rebuild_rollups(width);
 END
 $$;
-COMMENT ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval) IS
-'adds a rolled-up width: table stockext.<name> and view stockext.<name>_live, buckets aligned to origin (local time in time_zone), read from bars of source_resolution; returns the rows computed';
-REVOKE ALL ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval) FROM PUBLIC;
+COMMENT ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval, text[]) IS
+'adds a rolled-up width: table stockext.<name> and view stockext.<name>_live, buckets aligned to origin (local time in time_zone; calendar widths 1 month, 3 months, 1 year start at the first midnight of their period there), read from bars of source_resolution, with the metrics (volatility, vwap, bar_count, high_low_times) kept as re-aggregatable states; returns the rows computed';
+REVOKE ALL ON FUNCTION stockext.add_rollup(name, interval, timestamp, text, interval, text[]) FROM PUBLIC;
 
 -- Changes the alignment of a width and recomputes it.
 CREATE FUNCTION stockext.set_rollup_alignment(width interval, origin timestamp, time_zone text DEFAULT 'UTC')
@@ -687,10 +752,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use none, splits or all.';
     END IF;
-    IF width <= interval '0' OR date_part('month', width) <> 0 OR date_part('year', width) <> 0 THEN
+    IF width <= interval '0' OR ((date_part('month', width) <> 0 OR date_part('year', width) <> 0)
+                                  AND stockext.calendar_unit(width) IS NULL) THEN
         RAISE EXCEPTION 'invalid bar width "%"', width
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only.';
+                  DETAIL = 'A width is positive and made of days, hours, minutes and seconds only, or is 1 month, 3 months or 1 year.';
     END IF;
     IF stop < start THEN
         RAISE EXCEPTION 'bar range ends before it starts'
@@ -782,7 +848,7 @@ BEGIN
         sessions AS MATERIALIZED (SELECT s.* FROM cal, stockext.sessions(cal.name, $3, $4) s),
         grid AS (
             SELECT DISTINCT g AT TIME ZONE $6 AS bucket
-            FROM generate_series(date_bin($2, $3 AT TIME ZONE $6, $5), $4 AT TIME ZONE $6, $2) g
+            FROM generate_series(stockext.rollup_bucket($3, $2, $5, $6) AT TIME ZONE $6, $4 AT TIME ZONE $6, $2) g
         ),
         cells AS (
             SELECT g.bucket, d.open, d.high, d.low, d.close, d.volume, d.vwap, d.avg_close, d.n,
