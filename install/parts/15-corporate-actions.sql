@@ -54,7 +54,6 @@ COMMENT ON COLUMN stockext.corporate_actions.fetched_at IS
 -- Reference data that every reader of adjusted bars reads.
 REVOKE ALL ON stockext.corporate_actions FROM PUBLIC;
 GRANT SELECT ON stockext.corporate_actions TO PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('stockext.corporate_actions', '');
 
 -- The factor that turns a bar's as-traded prices into adjusted ones, from
 -- the actions whose ex-date is after the bar (README, "Corporate actions").

@@ -929,7 +929,6 @@ CREATE TABLE stockext.latest_ticks (
 );
 COMMENT ON TABLE stockext.latest_ticks IS
 'the newest bar of each (symbol, resolution) of stockext.ticks, kept by its triggers; read it through stockext.latest_bars';
-SELECT pg_catalog.pg_extension_config_dump('stockext.latest_ticks', '');
 REVOKE ALL ON stockext.latest_ticks FROM PUBLIC;
 
 -- Sets the rows of stockext.latest_ticks that still show the bar
