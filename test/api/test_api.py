@@ -134,7 +134,7 @@ cases = [
     ("symbol too long", "/api/bars", dict(symbol="X" * 33), 400, "symbol"),
     ("width that is no interval", "/api/bars", dict(symbol=SYMBOL, width="fortnight"), 400, "interval"),
     ("negative width", "/api/bars", dict(symbol=SYMBOL, width="-1 minute"), 400, "invalid bar width"),
-    ("width in months", "/api/indicators", dict(symbol=SYMBOL, width="1 mon", start="2025-01-01T00:00:00Z", stop="2025-06-01T00:00:00Z"), 400, "invalid bar width"),
+    ("width of 2 months (calendar widths are 1 month, 3 months, 1 year)", "/api/indicators", dict(symbol=SYMBOL, width="2 mon", start="2025-01-01T00:00:00Z", stop="2025-06-01T00:00:00Z"), 400, "invalid bar width"),
     ("start after stop", "/api/bars", dict(symbol=SYMBOL, start="2025-03-04T00:00:00Z", stop="2025-03-03T00:00:00Z"), 400, "ends before it starts"),
     ("start that is no date", "/api/bars", dict(symbol=SYMBOL, start="yesterday-ish"), 400, "start"),
     ("huge range", "/api/bars", dict(symbol=SYMBOL, width="1 second", start="2000-01-01T00:00:00Z"), 400, "more than the limit"),
