@@ -69,6 +69,21 @@ typedef struct ParsedBar
 	const char *problem;		/* non-NULL: reject this bar with the reason */
 } ParsedBar;
 
+/*
+ * A split or cash dividend a reply carries (Yahoo's events), for
+ * stockext.corporate_actions.  ex_day is the ex-date, in days since
+ * 1970-01-01, read in the exchange's zone.
+ */
+typedef struct ParsedAction
+{
+	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];	/* upper case */
+	int64_t		ex_day;
+	bool		is_split;
+	double		split_from, split_to;	/* split: from shares become to */
+	double		cash_amount;	/* dividend: cash per share, as traded */
+	char		currency[4];	/* dividend: ISO 4217, or "" */
+} ParsedAction;
+
 /* A symbol that failed inside an otherwise good batch reply. */
 typedef struct SymbolError
 {
@@ -88,6 +103,9 @@ typedef struct ParseResult
 	SymbolError *symbol_errors; /* malloc'd */
 	size_t		nsymbol_errors;
 	size_t		symbol_errors_cap;
+	ParsedAction *actions;		/* malloc'd: splits and dividends */
+	size_t		nactions;
+	size_t		actions_cap;
 	size_t		nskipped_null;	/* Yahoo bars left out for a null field */
 	size_t		nskipped_partial;	/* Yahoo live partial bars left out */
 } ParseResult;
