@@ -159,13 +159,11 @@ typedef struct ProviderSettings
  * Operations added later are optional members, NULL where a provider does
  * not offer them, so that adding one touches no other provider.  The shape
  * reserved for issue #13:
- *  - corporate actions: const char *(*actions_url) (const ProviderRequest *,
- *    ProviderUrl *) and void (*parse_actions) (const char *body, size_t len,
- *    int http_status, const char *symbol, ActionResult *out), ActionResult
- *    holding splits (date, ratio) and dividends (ex-date, amount, currency)
- *    as ParseResult holds bars: TwelveData /splits and /dividends, Alpha
- *    Vantage function=SPLITS and DIVIDENDS, Yahoo's chart with
- *    events=div,splits;
+ *  - corporate actions from endpoints of their own: const char
+ *    *(*actions_url) (const ProviderRequest *, ProviderUrl *) with parse
+ *    filling ParseResult.actions (TwelveData /splits and /dividends, Alpha
+ *    Vantage function=SPLITS and DIVIDENDS); Yahoo's chart already carries
+ *    them (events=div,splits) and its parse fills them;
  *  - trading calendar: bool (*session) (const char *symbol, int64_t day,
  *    int64_t *open, int64_t *close), the exchange's session of a date, NULL
  *    where the provider cannot tell (a caller then keeps polling around the
