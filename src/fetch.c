@@ -75,6 +75,8 @@ typedef struct Reply
 	IngestBar  *bars;
 	int			nbars;
 	List	   *symbol_errors;	/* of char *, one message each */
+	IngestAction *actions;		/* splits and dividends the reply carried */
+	int			nactions;
 	char	   *raw;			/* the body, when it is kept */
 	/* what to store it under */
 	int			feed_id;
@@ -176,6 +178,21 @@ copy_parse_result(const ParseResult *pr, Reply *r)
 		if (b->problem == NULL && !b->has_ts)
 			b->problem = "time cannot be converted to an instant";
 	}
+	r->actions = palloc(Max(pr->nactions, 1) * sizeof(IngestAction));
+	r->nactions = (int) pr->nactions;
+	for (size_t i = 0; i < pr->nactions; i++)
+	{
+		const ParsedAction *pa = &pr->actions[i];
+		IngestAction *a = &r->actions[i];
+
+		strlcpy(a->symbol, pa->symbol, sizeof(a->symbol));
+		a->ex_date = (DateADT) (pa->ex_day - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
+		a->is_split = pa->is_split;
+		a->split_from = pa->split_from;
+		a->split_to = pa->split_to;
+		a->cash_amount = pa->cash_amount;
+		strlcpy(a->currency, pa->currency, sizeof(a->currency));
+	}
 	for (size_t i = 0; i < pr->nsymbol_errors; i++)
 		r->symbol_errors = lappend(r->symbol_errors,
 								   psprintf("symbol \"%s\": %s (code %d)",
@@ -261,8 +278,11 @@ store_reply(void *arg)
 	if (r->local_feed != NULL)
 		r->stored = r->provider->store(r->local_feed, r->local_symbol);
 	else
+	{
 		r->stored = ingest_bars(r->bars, r->nbars, r->resolution, r->provider->name,
 								r->feed_id, NULL);
+		ingest_actions(r->actions, r->nactions, r->provider->name);
+	}
 	if (r->symbol_errors == NIL && r->raw == NULL)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -715,6 +735,7 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 				 errmsg("backfill from \"%s\" failed: %s", p->name, (char *) linitial(r.symbol_errors))));
 	INSTR_TIME_SET_CURRENT(t0);
 	stored = ingest_bars(r.bars, r.nbars, res, p->name, 0, NULL);
+	ingest_actions(r.actions, r.nactions, p->name);
 	INSTR_TIME_SET_CURRENT(t1);
 	elog(DEBUG1, "fetch_history: %d bars, %zu bytes of body: transfer (with decompression) %.1f ms, parse %.1f ms, conversion %.1f ms, write %.1f ms",
 		 r.nbars, body_len, transfer_ms, r.parse_ms, r.convert_ms,

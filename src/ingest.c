@@ -488,3 +488,42 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		*rejected = nbad;
 	return stored;
 }
+
+int64
+ingest_actions(const IngestAction *actions, int nactions, const char *source)
+{
+	Oid			types[8] = {TEXTOID, DATEOID, TEXTOID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	TEXTOID, TEXTOID};
+	SPIPlanPtr	plan;
+	int64		added = 0;
+
+	if (nactions == 0)
+		return 0;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare("INSERT INTO stockext.corporate_actions"
+					   " (symbol, ex_date, kind, split_from, split_to, cash_amount, currency, source)"
+					   " VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::numeric, $7, $8)"
+					   " ON CONFLICT (symbol, ex_date, kind) DO NOTHING", 8, types);
+	if (plan == NULL)
+		elog(ERROR, "preparing the corporate actions insert failed");
+	for (int i = 0; i < nactions; i++)
+	{
+		const IngestAction *a = &actions[i];
+		Datum		args[8] = {
+			CStringGetTextDatum(a->symbol), DateADTGetDatum(a->ex_date),
+			CStringGetTextDatum(a->is_split ? "split" : "dividend"),
+			Float8GetDatum(a->split_from), Float8GetDatum(a->split_to),
+			Float8GetDatum(a->cash_amount), CStringGetTextDatum(a->currency),
+			CStringGetTextDatum(source)
+		};
+		char		nulls[8] = {' ', ' ', ' ', a->is_split ? ' ' : 'n', a->is_split ? ' ' : 'n',
+			a->is_split ? 'n' : ' ', a->is_split || a->currency[0] == '\0' ? 'n' : ' ', ' '};
+
+		if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "recording a corporate action failed");
+		added += SPI_processed;
+	}
+	SPI_finish();
+	return added;
+}

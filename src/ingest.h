@@ -7,6 +7,7 @@
 #define STOCKEXT_INGEST_H
 
 #include "datatype/timestamp.h"
+#include "utils/date.h"
 
 #include "bar.h"
 
@@ -33,6 +34,25 @@ typedef struct IngestBar
  */
 extern int64 ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 						 const char *source, int feed_id, int64 *rejected);
+
+/* A split or dividend a reply carried, for stockext.corporate_actions. */
+typedef struct IngestAction
+{
+	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];	/* upper case, valid */
+	DateADT		ex_date;
+	bool		is_split;
+	double		split_from, split_to;	/* split: from shares become to */
+	double		cash_amount;	/* dividend: cash per share, as traded */
+	char		currency[4];	/* dividend: ISO 4217, or "" */
+} IngestAction;
+
+/*
+ * Records actions in stockext.corporate_actions under source, in the
+ * current transaction (the one storing the reply's bars).  A row already
+ * there for (symbol, ex_date, kind), a user's correction or an earlier
+ * fetch, is kept.  Returns the rows added.
+ */
+extern int64 ingest_actions(const IngestAction *actions, int nactions, const char *source);
 
 /* Forgets which partitions are known to exist (after an aborted write). */
 extern void ingest_forget_partitions(void);

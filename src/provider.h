@@ -69,6 +69,21 @@ typedef struct ParsedBar
 	const char *problem;		/* non-NULL: reject this bar with the reason */
 } ParsedBar;
 
+/*
+ * A split or cash dividend a reply carries (Yahoo's events), for
+ * stockext.corporate_actions.  ex_day is the ex-date, in days since
+ * 1970-01-01, read in the exchange's zone.
+ */
+typedef struct ParsedAction
+{
+	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];	/* upper case */
+	int64_t		ex_day;
+	bool		is_split;
+	double		split_from, split_to;	/* split: from shares become to */
+	double		cash_amount;	/* dividend: cash per share, as traded */
+	char		currency[4];	/* dividend: ISO 4217, or "" */
+} ParsedAction;
+
 /* A symbol that failed inside an otherwise good batch reply. */
 typedef struct SymbolError
 {
@@ -88,6 +103,9 @@ typedef struct ParseResult
 	SymbolError *symbol_errors; /* malloc'd */
 	size_t		nsymbol_errors;
 	size_t		symbol_errors_cap;
+	ParsedAction *actions;		/* malloc'd: splits and dividends */
+	size_t		nactions;
+	size_t		actions_cap;
 	size_t		nskipped_null;	/* Yahoo bars left out for a null field */
 	size_t		nskipped_partial;	/* Yahoo live partial bars left out */
 } ParseResult;
@@ -141,13 +159,11 @@ typedef struct ProviderSettings
  * Operations added later are optional members, NULL where a provider does
  * not offer them, so that adding one touches no other provider.  The shape
  * reserved for issue #13:
- *  - corporate actions: const char *(*actions_url) (const ProviderRequest *,
- *    ProviderUrl *) and void (*parse_actions) (const char *body, size_t len,
- *    int http_status, const char *symbol, ActionResult *out), ActionResult
- *    holding splits (date, ratio) and dividends (ex-date, amount, currency)
- *    as ParseResult holds bars: TwelveData /splits and /dividends, Alpha
- *    Vantage function=SPLITS and DIVIDENDS, Yahoo's chart with
- *    events=div,splits;
+ *  - corporate actions from endpoints of their own: const char
+ *    *(*actions_url) (const ProviderRequest *, ProviderUrl *) with parse
+ *    filling ParseResult.actions (TwelveData /splits and /dividends, Alpha
+ *    Vantage function=SPLITS and DIVIDENDS); Yahoo's chart already carries
+ *    them (events=div,splits) and its parse fills them;
  *  - trading calendar: bool (*session) (const char *symbol, int64_t day,
  *    int64_t *open, int64_t *close), the exchange's session of a date, NULL
  *    where the provider cannot tell (a caller then keeps polling around the

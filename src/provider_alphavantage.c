@@ -213,8 +213,15 @@ av_url(const ProviderRequest *req, ProviderUrl *u)
 	pc_url_path(u, "/query", NULL);
 	pc_url_param(u, "function", daily ? "TIME_SERIES_DAILY" : "TIME_SERIES_INTRADAY");
 	pc_url_param(u, "symbol", req->symbols[0]);
+	/*
+	 * As traded: intraday is split- and dividend-adjusted unless asked not
+	 * to be; TIME_SERIES_DAILY is the raw series and takes no such option.
+	 */
 	if (!daily)
+	{
 		pc_url_param(u, "interval", interval);
+		pc_url_param(u, "adjusted", "false");
+	}
 	if (!daily && range)
 	{
 		ParsedBar	first,

@@ -35,10 +35,13 @@ parse_result_free(ParseResult *out)
 {
 	free(out->bars);
 	free(out->symbol_errors);
+	free(out->actions);
 	out->bars = NULL;
 	out->symbol_errors = NULL;
+	out->actions = NULL;
 	out->nbars = out->bars_cap = 0;
 	out->nsymbol_errors = out->symbol_errors_cap = 0;
+	out->nactions = out->actions_cap = 0;
 }
 
 void
@@ -48,8 +51,11 @@ pc_fail(ParseResult *out, ParseStatus status, int code, const char *fmt,...)
 
 	/* A failed reply lands nothing: no half-read batch. */
 	free(out->bars);
+	free(out->actions);
 	out->bars = NULL;
+	out->actions = NULL;
 	out->nbars = out->bars_cap = 0;
+	out->nactions = out->actions_cap = 0;
 	out->status = status;
 	out->provider_code = code;
 	va_start(ap, fmt);
@@ -236,6 +242,37 @@ pc_add_symbol_error(ParseResult *out, const char *symbol, int code, const char *
 	e->code = code;
 	copy_bounded(e->message, sizeof(e->message), message, strlen(message));
 	return true;
+}
+
+ParsedAction *
+pc_add_action(ParseResult *out, const char *symbol, size_t len)
+{
+	ParsedAction *a;
+
+	if (out->nactions == out->actions_cap)
+	{
+		size_t		cap = out->actions_cap ? out->actions_cap * 2 : 8;
+		ParsedAction *grown;
+
+		if (out->nactions >= PROVIDER_MAX_BARS)
+		{
+			pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d events", PROVIDER_MAX_BARS);
+			return NULL;
+		}
+		grown = realloc(out->actions, cap * sizeof(ParsedAction));
+		if (grown == NULL)
+		{
+			pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu events", out->nactions);
+			return NULL;
+		}
+		out->actions = grown;
+		out->actions_cap = cap;
+	}
+	a = &out->actions[out->nactions++];
+	memset(a, 0, sizeof(*a));
+	copy_bounded(a->symbol, sizeof(a->symbol), symbol, len);
+	symbol_normalize(a->symbol);
+	return a;
 }
 
 void

@@ -102,6 +102,12 @@ extern ParsedBar *pc_add_bar(ParseResult *out);
 extern bool pc_add_symbol_error(ParseResult *out, const char *symbol,
 								int code, const char *message);
 
+/*
+ * A new zeroed action of symbol (upper-cased; the caller has checked it) at
+ * the end of out->actions, or NULL (out already failed).
+ */
+extern ParsedAction *pc_add_action(ParseResult *out, const char *symbol, size_t len);
+
 /* Copies a JSON string's symbol into bar->symbol, upper-cased, checking it. */
 extern void pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len);
 

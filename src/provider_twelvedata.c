@@ -329,6 +329,8 @@ td_url(const ProviderRequest *req, ProviderUrl *u)
 	pc_url_param(u, "interval", interval);
 	/* UTC wall times are unambiguous; see parse_twelvedata. */
 	pc_url_param(u, "timezone", "UTC");
+	/* As traded: daily and longer bars are split-adjusted by default. */
+	pc_url_param(u, "adjust", "none");
 	if (req->start != 0 || req->stop != 0)
 	{
 		ParsedBar	t;

@@ -15,6 +15,15 @@
  *    stamped at the session's open to another date).
  * A 429 has a plain-text body and an outage a "Will be right back" page,
  * both checked before JSON.
+ *
+ * Yahoo's OHLC and volume are split-adjusted (dividends only touch
+ * adjclose, which is not read).  Bars are stored as traded, so the request
+ * asks for events=div,splits and each bar dated before a split's date is
+ * turned back: prices times numerator / denominator, volume divided by it.
+ * The events come out as ParsedActions for stockext.corporate_actions.
+ * Yahoo lists only the events inside the range asked for, while it adjusts
+ * for every split up to now: a range that ends before a later split comes
+ * out adjusted for that split (README, "Corporate actions").
  */
 #include <math.h>
 #include <string.h>
@@ -140,6 +149,141 @@ yahoo_arrays(json_object *result, YahooArrays *a, ParseResult *out)
 	return true;
 }
 
+/* A member of any type, or NULL: the readers below check the type. */
+static json_object *
+field(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) ? v : NULL;
+}
+
+/* Days since 1970-01-01 of the date at epoch, read offset seconds east. */
+static int64_t
+yahoo_day(int64_t epoch, int64_t offset)
+{
+	int64_t		t = epoch + offset;
+
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+/* A finite JSON number in [lo, hi]; false if none. */
+static bool
+yahoo_number(json_object *v, double lo, double hi, double *d)
+{
+	if (v == NULL ||
+		!(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		return false;
+	*d = json_object_get_double(v);
+	return *d >= lo && *d <= hi;
+}
+
+/*
+ * events.splits and events.dividends, objects keyed by epoch, into
+ * out->actions.  A split that cannot be read fails the reply, since its
+ * bars could not be turned back to as traded; a dividend that cannot be
+ * read is left out (the bars do not depend on it).
+ */
+static void
+yahoo_events(json_object *result, const char *symbol, size_t symlen,
+			 int64_t offset, const char *currency, ParseResult *out)
+{
+	json_object *events = member(result, "events", json_type_object);
+	json_object *splits = member(events, "splits", json_type_object);
+	json_object *dividends = member(events, "dividends", json_type_object);
+
+	/* Its bars are rejected, naming the symbol's problem. */
+	if (symbol_problem(symbol, symlen) != NULL)
+		return;
+	if (splits != NULL)
+	{
+		json_object_object_foreach(splits, key, val)
+		{
+			int64_t		epoch;
+			double		num,
+						den;
+			ParsedAction *a;
+			bool		seen = false;
+
+			(void) key;
+			/* Ratios beyond a million to one are no split. */
+			if (!json_object_is_type(val, json_type_object) ||
+				!yahoo_epoch(field(val, "date"), &epoch) ||
+				!yahoo_number(field(val, "numerator"), 1e-6, 1e6, &num) ||
+				!yahoo_number(field(val, "denominator"), 1e-6, 1e6, &den))
+			{
+				pc_fail(out, PARSE_MALFORMED, 0,
+						"a split event lacks a valid date, numerator or denominator");
+				return;
+			}
+			for (size_t i = 0; i < out->nactions; i++)
+				seen |= out->actions[i].ex_day == yahoo_day(epoch, offset);
+			if (seen)
+				continue;		/* one split a day: listed twice, undone once */
+			if ((a = pc_add_action(out, symbol, symlen)) == NULL)
+				return;
+			a->ex_day = yahoo_day(epoch, offset);
+			a->is_split = true;
+			a->split_from = den;
+			a->split_to = num;
+		}
+	}
+	if (dividends != NULL)
+	{
+		json_object_object_foreach(dividends, key, val)
+		{
+			int64_t		epoch;
+			double		amount;
+			ParsedAction *a;
+
+			(void) key;
+			if (!json_object_is_type(val, json_type_object) ||
+				!yahoo_epoch(field(val, "date"), &epoch) ||
+				!yahoo_number(field(val, "amount"), 0, 1e12, &amount))
+				continue;
+			if ((a = pc_add_action(out, symbol, symlen)) == NULL)
+				return;
+			a->ex_day = yahoo_day(epoch, offset);
+			a->cash_amount = amount;
+			if (currency != NULL && strlen(currency) == 3 &&
+				strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3)
+				memcpy(a->currency, currency, 4);
+		}
+	}
+}
+
+/*
+ * Turns a split-adjusted bar dated day back into as traded: the product
+ * of numerator / denominator of the splits dated after it.
+ */
+static void
+yahoo_as_traded(ParsedBar *bar, int64_t day, const ParseResult *out)
+{
+	double		f = 1;
+	double		volume;
+
+	for (size_t i = 0; i < out->nactions; i++)
+	{
+		if (out->actions[i].is_split && out->actions[i].ex_day > day)
+			f *= out->actions[i].split_to / out->actions[i].split_from;
+	}
+	if (f == 1)
+		return;
+	bar->open *= f;
+	bar->high *= f;
+	bar->low *= f;
+	bar->close *= f;
+	/* Range first: llround of a value past int64_t is undefined. */
+	volume = round((double) bar->volume / f);
+	if (!(volume >= 0 && volume < 9.2e18))
+	{
+		if (bar->problem == NULL)
+			bar->problem = "volume is out of range once the splits are undone";
+		return;
+	}
+	bar->volume = (int64_t) volume;
+}
+
 static bool
 is_null_at(json_object *array, size_t i)
 {
@@ -172,6 +316,9 @@ yahoo_bars(json_object *result, const char *symbol, size_t symlen, ParseResult *
 		return;
 	if (offset < -86400 || offset > 86400)
 		offset = 0;
+	yahoo_events(result, symbol, symlen, offset, member_string(meta, "currency"), out);
+	if (out->status != PARSE_OK)
+		return;
 	for (size_t i = 0; i < a.n; i++)
 	{
 		json_object *tsv = json_object_array_get_idx(a.ts, i);
@@ -236,6 +383,8 @@ yahoo_bars(json_object *result, const char *symbol, size_t symlen, ParseResult *
 		problem = pc_volume(json_object_array_get_idx(a.volume, i), &bar->volume);
 		if (problem != NULL && bar->problem == NULL)
 			bar->problem = problem;
+		if (epoch_ok && bar->problem == NULL)
+			yahoo_as_traded(bar, yahoo_day(epoch, offset), out);
 		pc_check_bar(bar);
 	}
 }
@@ -346,6 +495,8 @@ yahoo_url(const ProviderRequest *req, ProviderUrl *u)
 					 yahoo_range((int64_t) (req->outputsize > 0 ? req->outputsize : 1) *
 								 req->interval_secs));
 	pc_url_param(u, "includePrePost", "false");
+	/* The splits turn the split-adjusted prices back into as traded. */
+	pc_url_param_raw(u, "events", "div,splits");
 	return NULL;
 }
 

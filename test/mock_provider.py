@@ -25,7 +25,9 @@ control endpoint:
                        (provider and count optional: all providers, until reset)
     POST /_mock/reset  forget modes, counters and stats
     GET  /_mock/stats  {"total", "by_path", "by_key", "by_provider", "gzip",
-                        "user_agents", "requests": [last 1000]}
+                        "user_agents", "requests": [last 1000]}; each request
+                       records "basis": its adjust / adjusted / events
+                       parameters (the price basis it asked for)
 
 Modes: ok, 500, 429 (TwelveData JSON body, plain text otherwise), hang (no
 reply for --hang seconds), truncated (Content-Length larger than what is
@@ -227,6 +229,11 @@ def yahoo(symbol, q, mode, agent):
     return 200, "application/json", body if body else generated("yahoo", mode, symbol)
 
 
+def basis(q):
+    """The parameters that choose adjusted or as-traded prices, as asked."""
+    return {k: q[k][0] for k in ("adjust", "adjusted", "events") if k in q}
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "stockext-mock/1"
 
@@ -299,7 +306,7 @@ class Handler(BaseHTTPRequestHandler):
             state["by_provider"][provider] = state["by_provider"].get(provider, 0) + 1
             state["user_agents"][agent] = state["user_agents"].get(agent, 0) + 1
             state["requests"].append({"t": time.time(), "provider": provider, "symbols": symbols,
-                                      "key": key, "mode": mode})
+                                      "key": key, "mode": mode, "basis": basis(q)})
             del state["requests"][:-1000]
         if mode == "hang":
             time.sleep(self.server.hang)

@@ -11,6 +11,7 @@
 #ifndef STOCKEXT_FUZZ_H
 #define STOCKEXT_FUZZ_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,7 @@ fuzz_same_result(const ParseResult *a, const ParseResult *b, bool any_code)
 {
 	if (a->status != b->status || (!any_code && a->provider_code != b->provider_code) ||
 		strcmp(a->message, b->message) != 0 || a->nbars != b->nbars ||
-		a->nsymbol_errors != b->nsymbol_errors ||
+		a->nsymbol_errors != b->nsymbol_errors || a->nactions != b->nactions ||
 		a->nskipped_null != b->nskipped_null || a->nskipped_partial != b->nskipped_partial)
 		return 0;
 	for (size_t i = 0; i < a->nbars; i++)
@@ -151,7 +152,11 @@ fuzz_same_result(const ParseResult *a, const ParseResult *b, bool any_code)
  *    symbol_problem pass, its wall time is a real calendar time (years
  *    1000 to 10000: 9999-12-31 plus at most a day of exchange offset), its
  *    zone a name; an epoch bar is in UTC and its wall time is the epoch's,
- *    by libc's gmtime.
+ *    by libc's gmtime;
+ *  - a failure holds no actions; an action is one stockext.corporate_actions
+ *    accepts: a valid symbol, a split's ratio positive and finite, a
+ *    dividend's amount finite and not negative, a currency of three capitals
+ *    or none.
  */
 static inline void
 fuzz_check_result(const ParseResult *r, const char *what)
@@ -163,6 +168,23 @@ fuzz_check_result(const ParseResult *r, const char *what)
 	FUZZ_REQUIRE(r->nbars <= r->bars_cap && r->nbars <= PROVIDER_MAX_BARS, "%s: %zu bars, room for %zu",
 				 what, r->nbars, r->bars_cap);
 	FUZZ_REQUIRE(r->nsymbol_errors <= r->symbol_errors_cap, "%s: symbol errors past capacity", what);
+	FUZZ_REQUIRE(r->nactions <= r->actions_cap && (r->status == PARSE_OK || r->nactions == 0),
+				 "%s: %zu actions, room for %zu, status %d", what, r->nactions, r->actions_cap, (int) r->status);
+	for (size_t i = 0; i < r->nactions; i++)
+	{
+		const ParsedAction *a = &r->actions[i];
+
+		FUZZ_REQUIRE(FUZZ_TERMINATED(a->symbol) && FUZZ_TERMINATED(a->currency) &&
+					 symbol_problem(a->symbol, strlen(a->symbol)) == NULL,
+					 "%s: action %zu: bad symbol or currency", what, i);
+		FUZZ_REQUIRE(a->is_split
+					 ? (isfinite(a->split_from) && a->split_from > 0 &&
+						isfinite(a->split_to) && a->split_to > 0)
+					 : (isfinite(a->cash_amount) && a->cash_amount >= 0 &&
+						(a->currency[0] == '\0' ||
+						 (strlen(a->currency) == 3 && strspn(a->currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3))),
+					 "%s: action %zu: a ratio or amount corporate_actions refuses", what, i);
+	}
 	for (size_t i = 0; i < r->nsymbol_errors; i++)
 		FUZZ_REQUIRE(FUZZ_TERMINATED(r->symbol_errors[i].symbol) &&
 					 FUZZ_TERMINATED(r->symbol_errors[i].message),

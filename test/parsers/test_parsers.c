@@ -455,6 +455,35 @@ test_yahoo(void)
 	   "yahoo daily: midnight of the trading date in exchangeTimezoneName");
 	parse_result_free(&r);
 
+	/*
+	 * NVDA split 10-for-1 on 2024-06-10: Yahoo's bars before it are divided
+	 * by 10 (volume times 10).  As traded, by hand: 120.88800048828125 * 10
+	 * = 1208.8800048828125 (exact in a double), 412385000 / 10 = 41238500;
+	 * the split day and after as sent.  2024-06-10 is day 19884 since 1970.
+	 */
+	parse_file(parse_yahoo, "yahoo/NVDA_1d.json", 200, NULL, &r);
+	expect("yahoo daily across a split", &r, PARSE_OK, 6);
+	ok(r.nbars == 6 && no_problems(&r) &&
+	   r.bars[0].high == 1224.4000244140625 && r.bars[0].volume == 41163800 &&
+	   r.bars[2].close == 1208.8800048828125 && r.bars[2].volume == 41238500 &&
+	   wall_is(&r.bars[3], 2024, 6, 10, 0, 0, 0, "America/New_York") &&
+	   r.bars[3].close == 121.79000091552734 && r.bars[3].volume == 314162700 &&
+	   r.bars[5].close == 125.19999694824219 && r.bars[5].volume == 299595000,
+	   "yahoo split: bars before the split date back to as traded (prices x10, volume /10), later bars as sent");
+	ok(r.nactions == 2 && r.actions[0].is_split && strcmp(r.actions[0].symbol, "NVDA") == 0 &&
+	   r.actions[0].ex_day == 19884 && r.actions[0].split_from == 1 && r.actions[0].split_to == 10 &&
+	   !r.actions[1].is_split && r.actions[1].ex_day == 19885 && r.actions[1].cash_amount == 0.01 &&
+	   strcmp(r.actions[1].currency, "USD") == 0,
+	   "yahoo events: the split (1 -> 10, 2024-06-10) and the dividend (0.01 USD, 2024-06-11) read");
+	parse_result_free(&r);
+	parse_text(parse_yahoo,
+			   "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"NVDA\",\"dataGranularity\":\"1d\",\"exchangeTimezoneName\":\"America/New_York\"},"
+			   "\"timestamp\":[1717594200],\"events\":{\"splits\":{\"1718026200\":{\"date\":1718026200,\"denominator\":1}}},"
+			   "\"indicators\":{\"quote\":[{\"open\":[1],\"high\":[1],\"low\":[1],\"close\":[1],\"volume\":[1]}]}}],\"error\":null}}",
+			   200, &r);
+	expect("yahoo split without a numerator: malformed, not bars on the wrong basis", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+
 	parse_file(parse_yahoo, "yahoo/BTC-USD_1h_fallback.json", 200, NULL, &r);
 	expect("yahoo 24h instrument over the 2025-11-02 fall-back", &r, PARSE_OK, 3);
 	ok(r.nbars == 3 && r.bars[0].epoch == 1762059600 && r.bars[1].epoch == 1762063200 &&
@@ -560,6 +589,7 @@ test_grid(void)
 		{parse_alphavantage, "alphavantage/dst_5min.json", 300},
 		{parse_yahoo, "yahoo/AAPL_1m.json", 60},
 		{parse_yahoo, "yahoo/AAPL_1d.json", 86400},
+		{parse_yahoo, "yahoo/NVDA_1d.json", 86400},
 		{parse_yahoo, "yahoo/BTC-USD_1h_fallback.json", 3600},
 	};
 	ParseResult r;
@@ -696,7 +726,7 @@ test_urls(void)
 	char		buf[256];
 
 	url_is(&provider_twelvedata, &td,
-		   "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30&apikey=k%26y%3D1",
+		   "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&adjust=none&outputsize=30&apikey=k%26y%3D1",
 		   "twelvedata batch, key escaped");
 	r = td;
 	r.symbols = fx;
@@ -706,7 +736,7 @@ test_urls(void)
 	r.outputsize = 9999;
 	r.api_key = NULL;
 	url_is(&provider_twelvedata, &r,
-		   "http://127.0.0.1:1/time_series?symbol=EUR%2FUSD&interval=1min&timezone=UTC"
+		   "http://127.0.0.1:1/time_series?symbol=EUR%2FUSD&interval=1min&timezone=UTC&adjust=none"
 		   "&start_date=2025-06-10%2013:30:00&end_date=2025-06-10%2014:29:59&outputsize=5000",
 		   "twelvedata range in UTC, end inclusive, outputsize capped at 5000");
 	r = td;
@@ -727,7 +757,7 @@ test_urls(void)
 	r.base_url = "http://127.0.0.1:1/proxy/td/?via=test";
 	r.api_key = NULL;
 	url_is(&provider_twelvedata, &r,
-		   "http://127.0.0.1:1/proxy/td/time_series?via=test&symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+		   "http://127.0.0.1:1/proxy/td/time_series?via=test&symbol=AAPL,MSFT&interval=1min&timezone=UTC&adjust=none&outputsize=30",
 		   "a base URL's path and query kept");
 	r = td;
 	r.start = 100;
@@ -739,11 +769,11 @@ test_urls(void)
 	r = td;
 	r.base_url = "http://127.0.0.1:1//";
 	r.api_key = NULL;
-	url_is(&provider_twelvedata, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&outputsize=30",
+	url_is(&provider_twelvedata, &r, "http://127.0.0.1:1/time_series?symbol=AAPL,MSFT&interval=1min&timezone=UTC&adjust=none&outputsize=30",
 		   "twelvedata, trailing slashes of the base dropped, no key");
 
 	url_is(&provider_alphavantage, &av,
-		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&outputsize=compact&apikey=demo",
+		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&adjusted=false&outputsize=compact&apikey=demo",
 		   "alphavantage intraday");
 	r = av;
 	r.interval_secs = 86400;
@@ -755,7 +785,7 @@ test_urls(void)
 	r.start = 1740787200;		/* 2025-03-01 */
 	r.stop = 1743465600;		/* 2025-04-01 */
 	url_is(&provider_alphavantage, &r,
-		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&month=2025-03&outputsize=full&apikey=demo",
+		   "https://www.alphavantage.co/query?function=TIME_SERIES_INTRADAY&symbol=IBM&interval=5min&adjusted=false&month=2025-03&outputsize=full&apikey=demo",
 		   "alphavantage one month of history");
 	r.stop = 1743465601;
 	url_fails(&provider_alphavantage, &r, "alphavantage range over two months");
@@ -768,19 +798,19 @@ test_urls(void)
 	url_fails(&provider_alphavantage, &r, "alphavantage has no 2min");
 
 	url_is(&provider_yahoo, &y,
-		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&range=1d&includePrePost=false",
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&range=1d&includePrePost=false&events=div,splits",
 		   "yahoo intraday, symbol escaped");
 	r = y;
 	r.interval_secs = 86400;
 	r.outputsize = 300;
 	url_is(&provider_yahoo, &r,
-		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1d&range=1y&includePrePost=false",
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1d&range=1y&includePrePost=false&events=div,splits",
 		   "yahoo daily, range covering 300 days");
 	r = y;
 	r.start = 1749562200;
 	r.stop = 1749565800;
 	url_is(&provider_yahoo, &r,
-		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&period1=1749562200&period2=1749565800&includePrePost=false",
+		   "https://query1.finance.yahoo.com/v8/finance/chart/%5EGSPC?interval=1m&period1=1749562200&period2=1749565800&includePrePost=false&events=div,splits",
 		   "yahoo range as epochs");
 	r = y;
 	r.interval_secs = 240;
