@@ -2311,10 +2311,12 @@ BEGIN
         ORDER BY b.bucket DESC OFFSET warmup - 1 LIMIT 1;
         EXIT WHEN FOUND;
         IF earliest IS NULL THEN
+            -- Upper-cased in "C", compared in the column's collation, so
+            -- that the keys serve it in every database.
             earliest := least((SELECT min(t.ts) FROM stockext.ticks t
-                               WHERE t.symbol = upper(indicators.symbol COLLATE "C")),
+                               WHERE t.symbol = upper(indicators.symbol COLLATE "C") COLLATE "default"),
                               (SELECT min(r.bucket) FROM stockext.rollups r
-                               WHERE r.symbol = upper(indicators.symbol COLLATE "C")));
+                               WHERE r.symbol = upper(indicators.symbol COLLATE "C") COLLATE "default"));
         END IF;
         IF start - span <= earliest
            OR extract(epoch FROM span) * 4 > 1000000 * extract(epoch FROM width) THEN
