@@ -181,32 +181,47 @@ pc_reserve(ParseResult *out, size_t n)
 	return true;
 }
 
+/*
+ * The array of n elements of size bytes, in room for *cap, given room for
+ * one more: doubled from first, at most PROVIDER_MAX_BARS elements.  NULL,
+ * the reply marked malformed, past that or out of memory.
+ */
+static void *
+grow_for_one(ParseResult *out, void *array, size_t n, size_t *cap, size_t size, size_t first,
+			 const char *what)
+{
+	size_t		want;
+	void	   *grown;
+
+	if (n < *cap)
+		return array;
+	if (n >= PROVIDER_MAX_BARS)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d %s", PROVIDER_MAX_BARS, what);
+		return NULL;
+	}
+	want = *cap ? *cap * 2 : first;
+	if (want > PROVIDER_MAX_BARS)
+		want = PROVIDER_MAX_BARS;
+	grown = realloc(array, want * size);
+	if (grown == NULL)
+	{
+		pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu %s", n, what);
+		return NULL;
+	}
+	*cap = want;
+	return grown;
+}
+
 ParsedBar *
 pc_add_bar(ParseResult *out)
 {
+	ParsedBar  *bars = grow_for_one(out, out->bars, out->nbars, &out->bars_cap, sizeof(ParsedBar), 64, "bars");
 	ParsedBar  *bar;
 
-	if (out->nbars == out->bars_cap)
-	{
-		size_t		cap = out->bars_cap ? out->bars_cap * 2 : 64;
-		ParsedBar  *grown;
-
-		if (out->nbars >= PROVIDER_MAX_BARS)
-		{
-			pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d bars", PROVIDER_MAX_BARS);
-			return NULL;
-		}
-		if (cap > PROVIDER_MAX_BARS)
-			cap = PROVIDER_MAX_BARS;
-		grown = realloc(out->bars, cap * sizeof(ParsedBar));
-		if (grown == NULL)
-		{
-			pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu bars", out->nbars);
-			return NULL;
-		}
-		out->bars = grown;
-		out->bars_cap = cap;
-	}
+	if (bars == NULL)
+		return NULL;
+	out->bars = bars;
 	bar = &out->bars[out->nbars++];
 	memset(bar, 0, sizeof(*bar));
 	return bar;
@@ -247,27 +262,13 @@ pc_add_symbol_error(ParseResult *out, const char *symbol, int code, const char *
 ParsedAction *
 pc_add_action(ParseResult *out, const char *symbol, size_t len)
 {
+	ParsedAction *actions = grow_for_one(out, out->actions, out->nactions, &out->actions_cap,
+										 sizeof(ParsedAction), 8, "events");
 	ParsedAction *a;
 
-	if (out->nactions == out->actions_cap)
-	{
-		size_t		cap = out->actions_cap ? out->actions_cap * 2 : 8;
-		ParsedAction *grown;
-
-		if (out->nactions >= PROVIDER_MAX_BARS)
-		{
-			pc_fail(out, PARSE_MALFORMED, 0, "reply holds more than %d events", PROVIDER_MAX_BARS);
-			return NULL;
-		}
-		grown = realloc(out->actions, cap * sizeof(ParsedAction));
-		if (grown == NULL)
-		{
-			pc_fail(out, PARSE_MALFORMED, 0, "out of memory reading %zu events", out->nactions);
-			return NULL;
-		}
-		out->actions = grown;
-		out->actions_cap = cap;
-	}
+	if (actions == NULL)
+		return NULL;
+	out->actions = actions;
 	a = &out->actions[out->nactions++];
 	memset(a, 0, sizeof(*a));
 	copy_bounded(a->symbol, sizeof(a->symbol), symbol, len);
