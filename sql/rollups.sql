@@ -92,6 +92,9 @@ INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volu
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 10:00+00', '2025-07-01 12:30+00');
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 10:00+00', '2025-07-01 12:30+00', 'null');
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 10:00+00', '2025-07-01 12:30+00', 'previous');
+-- A start inside a bucket: the buckets from 10:30 on, the first carrying
+-- the close of the 10:00 bucket that holds the start (12, not 20.5).
+SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 10:15+00', '2025-07-01 11:30+00', 'previous');
 -- Before any bar there is nothing to carry: NULLs.
 SELECT * FROM stockext.bars('GAP', '30 minutes', '2025-07-01 09:00+00', '2025-07-01 10:00+00', 'locf');
 -- A width with no rollup table is computed from the ticks.

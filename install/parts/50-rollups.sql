@@ -832,11 +832,14 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The close before the first bucket seeds 'previous'.
+    -- The close before the first bucket seeds 'previous': the last bar of
+    -- a bucket starting before start, the one holding start included (a
+    -- bar's bucket starts before start only if the bar is before start +
+    -- width, the bound the index uses).
     IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
         SELECT t.close * stockext.adjustment_factor(t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.resolution = src
-          AND t.ts < stockext.rollup_bucket(start, width, origin, tz)
+          AND t.ts < start + width
           AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
         ORDER BY t.ts DESC LIMIT 1;
     END IF;
