@@ -15,8 +15,11 @@ SELECT y, stockext.easter(y) FROM unnest(ARRAY[1818, 1943, 2024, 2025, 2026, 202
 
 -- The NYSE's published closures and 1:00 p.m. early closes, 2024-2027, as
 -- its "Holidays & Trading Hours" page lists them
--- (https://www.nyse.com/markets/hours-calendars), with the national day of
--- mourning for President Carter (2025-01-09) it added.  A Saturday
+-- (https://www.nyse.com/markets/hours-calendars) and NYSE Group's press
+-- releases of the holiday and early closings calendars give them
+-- (2021-12-27 for 2022-2024, 2024-11-08 for 2025-2027, 2025-12-23 for
+-- 2026-2028; Business Wire), with the national day of mourning for
+-- President Carter (2025-01-09) it added.  A Saturday
 -- holiday is observed the Friday before (Independence Day 2026, Juneteenth
 -- and Christmas 2027), a Sunday one the Monday after (Independence Day
 -- 2027); Good Friday is Easter - 2.
@@ -221,10 +224,17 @@ SELECT stockext.add_alert('volume_spike', 'GAPX', resolution => '15 minutes', ba
 SELECT r.skip_open, (stockext.alert_check(r, 'GAPX', current_date - 1 + time '10:00')).fires AS open_bar_fires,
        (stockext.alert_check(r, 'GAPX', current_date - 1 + time '10:45')).fires AS later_bar_fires
 FROM stockext.alert_rules r WHERE r.id = :rule;
-UPDATE stockext.alert_rules SET skip_open = false WHERE id = :rule;
+-- add_alert(skip_open => false) evaluates the open too; alert_rule_list
+-- shows the setting.
+SELECT stockext.add_alert('volume_spike', 'GAPX', resolution => '15 minutes', bars => 2, factor => 1.5,
+                          skip_open => false) AS rule_open \gset
 SELECT r.skip_open, (stockext.alert_check(r, 'GAPX', current_date - 1 + time '10:00')).fires AS open_bar_fires
-FROM stockext.alert_rules r WHERE r.id = :rule;
+FROM stockext.alert_rules r WHERE r.id = :rule_open;
+SELECT id = :rule_open AS evaluates_open, adjust, skip_open
+FROM stockext.alert_rule_list WHERE id IN (:rule, :rule_open) ORDER BY id;
+SELECT stockext.add_alert('volume_spike', 'GAPX', skip_open => NULL);
 SELECT stockext.remove_alert(:rule);
+SELECT stockext.remove_alert(:rule_open);
 SELECT stockext.remove_feed(:gf);
 DELETE FROM stockext.ticks WHERE symbol = 'GAPX';
 DELETE FROM stockext.calendars WHERE name IN ('XGAP', 'XNIGHT');

@@ -332,7 +332,8 @@ CREATE FUNCTION stockext.add_alert(condition text, symbol text DEFAULT NULL,
                                    on_forming boolean DEFAULT false,
                                    on_history boolean DEFAULT false,
                                    max_age interval DEFAULT NULL,
-                                   adjust text DEFAULT 'splits')
+                                   adjust text DEFAULT 'splits',
+                                   skip_open boolean DEFAULT true)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -386,8 +387,8 @@ BEGIN
         RAISE EXCEPTION 'resolution must be a positive interval'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF on_forming IS NULL OR on_history IS NULL THEN
-        RAISE EXCEPTION 'on_forming and on_history must not be NULL'
+    IF on_forming IS NULL OR on_history IS NULL OR skip_open IS NULL THEN
+        RAISE EXCEPTION 'on_forming, on_history and skip_open must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF max_age <= interval '0' THEN
@@ -405,9 +406,10 @@ BEGIN
                   DETAIL = 'A rule with on_history evaluates bars however late they land.';
     END IF;
     INSERT INTO stockext.alert_rules (symbol, feed_id, resolution, condition, direction, threshold,
-                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age, adjust)
+                                      bars, slow, factor, level, cooldown, on_forming, on_history, max_age, adjust,
+                                      skip_open)
     VALUES (upper(symbol COLLATE "C"), feed, resolution, condition, direction, threshold, bars, slow, factor, level, cooldown,
-            on_forming, on_history, max_age, adjust)
+            on_forming, on_history, max_age, adjust, skip_open)
     RETURNING id INTO rule;
     IF webhook_url IS NOT NULL THEN
         PERFORM stockext.set_webhook(rule, NULL, webhook_url);
@@ -416,9 +418,9 @@ BEGIN
     RETURN rule;
 END
 $$;
-COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) IS
-'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history, on prices adjusted for splits unless adjust says all or none; a webhook URL needs a superuser';
-REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text) FROM PUBLIC;
+COMMENT ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text, boolean) IS
+'adds an alert rule on a symbol (stored in upper case) or on the symbols of a feed and returns its id; conditions pct_change, volume_spike, price_cross, sma_cross, volatility; it evaluates closed bars that land within max_age of their close, unless on_forming or on_history, on prices adjusted for splits unless adjust says all or none; volume_spike leaves out the first bar of each session unless skip_open is false; a webhook URL needs a superuser';
+REVOKE ALL ON FUNCTION stockext.add_alert(text, text, integer, interval, text, float8, integer, integer, float8, float8, interval, text, boolean, boolean, interval, text, boolean) FROM PUBLIC;
 
 -- Checks that a rule exists.
 CREATE FUNCTION stockext.check_rule_exists(rule integer)
@@ -506,7 +508,8 @@ SELECT r.id, r.symbol, r.feed_id, r.resolution, r.condition, r.direction, r.thre
        r.paused, r.created_at,
        EXISTS (SELECT FROM stockext.webhooks w WHERE w.rule_id = r.id) AS has_webhook,
        (SELECT count(*) FROM stockext.alerts a WHERE a.rule_id = r.id) AS fired,
-       (SELECT max(a.fired_at) FROM stockext.alerts a WHERE a.rule_id = r.id) AS last_fired
+       (SELECT max(a.fired_at) FROM stockext.alerts a WHERE a.rule_id = r.id) AS last_fired,
+       r.adjust, r.skip_open
 FROM stockext.alert_rules r;
 COMMENT ON VIEW stockext.alert_rule_list IS
 'the alert rules with whether they have a webhook (never its URL), how often they fired and when last';
