@@ -108,6 +108,18 @@ extern bool pc_add_symbol_error(ParseResult *out, const char *symbol,
  */
 extern ParsedAction *pc_add_action(ParseResult *out, const char *symbol, size_t len);
 
+/*
+ * Whether symbol may carry corporate actions; if not, fails out
+ * (PARSE_MALFORMED: no action can be stored under it).
+ */
+extern bool pc_action_symbol(const char *symbol, size_t len, ParseResult *out);
+
+/*
+ * An ex-date: a JSON string "YYYY-MM-DD" (a real date), as days since
+ * 1970-01-01.  False for anything else (Alpha Vantage's "None", a time).
+ */
+extern bool pc_action_day(json_object *v, int64_t *day);
+
 /* Copies a JSON string's symbol into bar->symbol, upper-cased, checking it. */
 extern void pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len);
 

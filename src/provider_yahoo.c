@@ -500,6 +500,20 @@ yahoo_url(const ProviderRequest *req, ProviderUrl *u)
 	return NULL;
 }
 
+/*
+ * A symbol's corporate actions: the chart's events over its whole history,
+ * asked at monthly bars, the fewest (read by parse_yahoo, not stored).
+ */
+static const char *
+yahoo_actions_url(const ProviderRequest *req, ProviderUrl *u)
+{
+	pc_url_path(u, "/v8/finance/chart/", req->symbols[0]);
+	pc_url_param(u, "interval", "1mo");
+	pc_url_param(u, "range", "max");
+	pc_url_param_raw(u, "events", "div,splits");
+	return NULL;
+}
+
 static ProviderSettings yahoo_settings;
 
 const Provider provider_yahoo = {
@@ -519,4 +533,8 @@ const Provider provider_yahoo = {
 	.default_per_day = 2000,
 	.url = yahoo_url,
 	.parse = parse_yahoo,
+	.actions_requests = 1,
+	.actions_cost = 1,
+	.actions_url = yahoo_actions_url,
+	.parse_actions = parse_yahoo,
 };
