@@ -789,14 +789,14 @@ test_actions(void)
 	expect_actions("twelvedata: actions of an invalid symbol", &r, PARSE_MALFORMED, 0);
 	parse_result_free(&r);
 
-	parse_file(parse_alphavantage_actions, "alphavantage/NVDA_splits.json", 200, "NVDA", &r);
+	parse_file(parse_alphavantage_actions, "alphavantage/NVDA_SPLITS.json", 200, "NVDA", &r);
 	expect_actions("alphavantage SPLITS", &r, PARSE_OK, 3);
 	ok(r.nactions == 3 && split_is(&r.actions[0], "NVDA", day_of(2024, 6, 10), 1, 10) &&
 	   split_is(&r.actions[1], "NVDA", day_of(2021, 7, 20), 1, 4) &&
 	   split_is(&r.actions[2], "NVDA", day_of(2007, 9, 11), 1, 1.5),
 	   "alphavantage SPLITS: split_factor \"10.0000\" is 1 share becoming 10, \"1.5000\" 1 becoming 1.5");
 	parse_result_free(&r);
-	parse_file(parse_alphavantage_actions, "alphavantage/AAPL_dividends.json", 200, "AAPL", &r);
+	parse_file(parse_alphavantage_actions, "alphavantage/AAPL_DIVIDENDS.json", 200, "AAPL", &r);
 	expect_actions("alphavantage DIVIDENDS", &r, PARSE_OK, 4);
 	ok(r.nactions == 4 && dividend_is(&r.actions[0], "AAPL", day_of(2024, 11, 8), 0.25, "") &&
 	   dividend_is(&r.actions[3], "AAPL", day_of(2024, 2, 9), 0.24, ""),
