@@ -200,9 +200,10 @@ BEGIN
     END LOOP;
     -- The symbol's splits and dividends, all of them (a chart's events
     -- cover only its range), unless fetched within
-    -- stockext.actions_refresh_interval: at most the provider's actions
-    -- requests a day.  Not fetching them leaves the bars stored.
-    IF NOT EXISTS (SELECT FROM stockext.action_refreshes r
+    -- stockext.actions_refresh_interval (0: never here): at most the
+    -- provider's actions requests a day.  Failing leaves the bars stored.
+    IF coalesce(current_setting('stockext.actions_refresh_interval', true), '1d') <> '0'
+       AND NOT EXISTS (SELECT FROM stockext.action_refreshes r
                    WHERE r.provider = backfill.provider AND r.symbol = backfill.symbol
                      AND r.next_refresh_at > now()) THEN
         BEGIN
@@ -218,7 +219,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) IS
-'fetches the bars of [start, stop) of a symbol (stored in upper case) from a provider in chunks (NOTICE per chunk) and upserts them, then its corporate actions if not fetched within stockext.actions_refresh_interval; safe to re-run; returns rows changed';
+'fetches the bars of [start, stop) of a symbol (stored in upper case) from a provider in chunks (NOTICE per chunk) and upserts them, then its corporate actions unless fetched within stockext.actions_refresh_interval (0: not at all); safe to re-run; returns rows changed';
 
 
 ------------------------------------------------------------------------------
