@@ -266,9 +266,8 @@ av_action(json_object *row, const char *symbol, size_t symlen, ParseResult *out)
 		json_object *date = NULL;
 
 		json_object_object_get_ex(row, "effective_date", &date);
-		/* Ratios beyond a million to one are no split. */
 		if (!pc_action_day(date, &day) || pc_price(v, "split_factor", &d) != NULL ||
-			d < 1e-6 || d > 1e6)
+			d < 1 / PC_MAX_SPLIT_FACTOR || d > PC_MAX_SPLIT_FACTOR)
 		{
 			pc_fail(out, PARSE_MALFORMED, 0, "a split lacks a valid effective_date or split_factor");
 			return;
@@ -284,7 +283,7 @@ av_action(json_object *row, const char *symbol, size_t symlen, ParseResult *out)
 	if (!json_object_is_type(row, json_type_object) ||
 		!json_object_object_get_ex(row, "ex_dividend_date", &v) || !pc_action_day(v, &day) ||
 		!json_object_object_get_ex(row, "amount", &v) || pc_price(v, "amount", &d) != NULL ||
-		d < 0 || d > 1e12)
+		d < 0 || d > PC_MAX_DIVIDEND)
 		return;
 	if ((a = pc_add_action(out, symbol, symlen)) == NULL)
 		return;

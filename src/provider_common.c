@@ -285,6 +285,14 @@ pc_action_symbol(const char *symbol, size_t len, ParseResult *out)
 	return false;
 }
 
+void
+pc_action_currency(ParsedAction *a, const char *currency)
+{
+	if (currency != NULL && strlen(currency) == 3 &&
+		strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3)
+		memcpy(a->currency, currency, 4);
+}
+
 bool
 pc_action_day(json_object *v, int64_t *day)
 {

@@ -357,9 +357,6 @@ td_url(const ProviderRequest *req, ProviderUrl *u)
 	return NULL;
 }
 
-/* Ratios beyond a million to one are no split (as for Yahoo's events). */
-#define TD_MAX_FACTOR 1e6
-
 /* A positive factor or amount from a JSON number or numeric string. */
 static bool
 td_number(json_object *obj, const char *key, double lo, double hi, double *d)
@@ -396,8 +393,8 @@ td_actions(json_object *rows, bool splits, const char *symbol, size_t symlen,
 		if (splits)
 		{
 			if (!is_object || !pc_action_day(date, &day) ||
-				!td_number(row, "from_factor", 1 / TD_MAX_FACTOR, TD_MAX_FACTOR, &a) ||
-				!td_number(row, "to_factor", 1 / TD_MAX_FACTOR, TD_MAX_FACTOR, &b))
+				!td_number(row, "from_factor", 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &a) ||
+				!td_number(row, "to_factor", 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &b))
 			{
 				pc_fail(out, PARSE_MALFORMED, 0,
 						"a split lacks a valid date, from_factor or to_factor");
@@ -405,7 +402,7 @@ td_actions(json_object *rows, bool splits, const char *symbol, size_t symlen,
 			}
 		}
 		else if (!is_object || !pc_action_day(date, &day) ||
-				 !td_number(row, "amount", 0, 1e12, &a))
+				 !td_number(row, "amount", 0, PC_MAX_DIVIDEND, &a))
 			continue;
 		if ((act = pc_add_action(out, symbol, symlen)) == NULL)
 			return;
@@ -419,9 +416,7 @@ td_actions(json_object *rows, bool splits, const char *symbol, size_t symlen,
 		else
 		{
 			act->cash_amount = a;
-			if (currency != NULL && strlen(currency) == 3 &&
-				strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3)
-				memcpy(act->currency, currency, 4);
+			pc_action_currency(act, currency);
 		}
 	}
 }
