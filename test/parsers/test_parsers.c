@@ -700,6 +700,18 @@ expect_actions(const char *what, ParseResult *r, ParseStatus status, size_t nact
 	   what, status_name(status), nactions, status_name(r->status), r->nactions, r->message);
 }
 
+/* One reply of a fixture: its status, and no bars. */
+static void
+actions_file(ParseFn fn, const char *name, int http, const char *symbol, ParseStatus status,
+			 size_t nactions, const char *what)
+{
+	ParseResult r;
+
+	parse_file(fn, name, http, symbol, &r);
+	expect_actions(what, &r, status, nactions);
+	parse_result_free(&r);
+}
+
 /* Days since 1970-01-01 of a date. */
 static int64_t
 day_of(int y, int m, int d)
@@ -748,28 +760,16 @@ test_actions(void)
 	   "twelvedata /dividends: ex_date and amount, currency from meta, symbol from meta");
 	parse_result_free(&r);
 
-	parse_file(parse_twelvedata_actions, "twelvedata/empty_splits.json", 200, "IBM", &r);
-	expect_actions("twelvedata /splits with none", &r, PARSE_OK, 0);
-	parse_result_free(&r);
-	parse_file(parse_twelvedata_actions, "twelvedata/error_429.json", 200, "NVDA", &r);
-	expect_actions("twelvedata code 429 under 200", &r, PARSE_RATE_LIMITED, 0);
-	parse_result_free(&r);
-	parse_file(parse_twelvedata_actions, "twelvedata/error_429.json", 429, "NVDA", &r);
-	expect_actions("twelvedata code 429 under 429", &r, PARSE_RATE_LIMITED, 0);
-	parse_result_free(&r);
+	actions_file(parse_twelvedata_actions, "twelvedata/empty_splits.json", 200, "IBM", PARSE_OK, 0, "twelvedata /splits with none");
+	actions_file(parse_twelvedata_actions, "twelvedata/error_429.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "twelvedata code 429 under 200");
+	actions_file(parse_twelvedata_actions, "twelvedata/error_429.json", 429, "NVDA", PARSE_RATE_LIMITED, 0, "twelvedata code 429 under 429");
 	parse_file(parse_twelvedata_actions, "twelvedata/error_403.json", 200, "NVDA", &r);
 	ok(r.status == PARSE_PROVIDER_ERROR && r.provider_code == 403 && r.nactions == 0,
 	   "twelvedata code 403 (the plan has no such endpoint): provider error (%s)", r.message);
 	parse_result_free(&r);
-	parse_file(parse_twelvedata_actions, "twelvedata/error_500.json", 500, "NVDA", &r);
-	expect_actions("twelvedata code 500", &r, PARSE_SERVER_ERROR, 0);
-	parse_result_free(&r);
-	parse_file(parse_twelvedata_actions, "twelvedata/empty_nodata.json", 200, "NVDA", &r);
-	expect_actions("twelvedata \"No data is available\"", &r, PARSE_OK, 0);
-	parse_result_free(&r);
-	parse_file(parse_twelvedata_actions, "twelvedata/AAPL_1min.json", 200, "AAPL", &r);
-	expect_actions("twelvedata: a /time_series reply is no actions reply", &r, PARSE_MALFORMED, 0);
-	parse_result_free(&r);
+	actions_file(parse_twelvedata_actions, "twelvedata/error_500.json", 500, "NVDA", PARSE_SERVER_ERROR, 0, "twelvedata code 500");
+	actions_file(parse_twelvedata_actions, "twelvedata/empty_nodata.json", 200, "NVDA", PARSE_OK, 0, "twelvedata \"No data is available\"");
+	actions_file(parse_twelvedata_actions, "twelvedata/AAPL_1min.json", 200, "AAPL", PARSE_MALFORMED, 0, "twelvedata: a /time_series reply is no actions reply");
 	parse_text(parse_twelvedata_actions,
 			   "{\"meta\":{\"symbol\":\"X\"},\"splits\":[{\"date\":\"2024-06-10\",\"from_factor\":10,\"to_factor\":0}]}",
 			   200, &r);
@@ -805,18 +805,10 @@ test_actions(void)
 	parse_text(parse_alphavantage_actions, "{\"symbol\":\"IBM\",\"data\":[]}", 200, &r);
 	expect_actions("alphavantage with none", &r, PARSE_OK, 0);
 	parse_result_free(&r);
-	parse_file(parse_alphavantage_actions, "alphavantage/note.json", 200, "NVDA", &r);
-	expect_actions("alphavantage Note", &r, PARSE_RATE_LIMITED, 0);
-	parse_result_free(&r);
-	parse_file(parse_alphavantage_actions, "alphavantage/information_daily.json", 200, "NVDA", &r);
-	expect_actions("alphavantage Information (daily cap)", &r, PARSE_RATE_LIMITED, 0);
-	parse_result_free(&r);
-	parse_file(parse_alphavantage_actions, "alphavantage/error_message.json", 200, "NVDA", &r);
-	expect_actions("alphavantage Error Message", &r, PARSE_PROVIDER_ERROR, 0);
-	parse_result_free(&r);
-	parse_file(parse_alphavantage_actions, "alphavantage/IBM_daily.json", 200, "IBM", &r);
-	expect_actions("alphavantage: a TIME_SERIES reply is no actions reply", &r, PARSE_MALFORMED, 0);
-	parse_result_free(&r);
+	actions_file(parse_alphavantage_actions, "alphavantage/note.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "alphavantage Note");
+	actions_file(parse_alphavantage_actions, "alphavantage/information_daily.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "alphavantage Information (daily cap)");
+	actions_file(parse_alphavantage_actions, "alphavantage/error_message.json", 200, "NVDA", PARSE_PROVIDER_ERROR, 0, "alphavantage Error Message");
+	actions_file(parse_alphavantage_actions, "alphavantage/IBM_daily.json", 200, "IBM", PARSE_MALFORMED, 0, "alphavantage: a TIME_SERIES reply is no actions reply");
 	parse_text(parse_alphavantage_actions,
 			   "{\"symbol\":\"X\",\"data\":[{\"effective_date\":\"2024-06-10\",\"split_factor\":\"nan\"}]}",
 			   200, &r);
