@@ -899,9 +899,10 @@ typedef struct DueActions
 } DueActions;
 
 /*
- * The due pairs: for each provider that offers actions, the symbol of an
- * unpaused feed whose refresh is due longest.  None in a database whose
- * stockext is not yet updated to 0.3.0.
+ * The due pairs: for each provider that offers actions and whose limits
+ * can hold a refresh (not TwelveData's free plan: 8 a minute, a refresh
+ * costs 40), the symbol of an unpaused feed whose refresh is due longest.
+ * None in a database whose stockext is not yet updated to 0.3.0.
  */
 typedef struct DueList
 {
@@ -920,8 +921,11 @@ read_due_actions(void *arg)
 
 	for (int i = 0; i < provider_count; i++)
 	{
-		if (provider_list[i]->actions_requests > 0)
-			names[n++] = CStringGetTextDatum(provider_list[i]->name);
+		const Provider *p = provider_list[i];
+		int			cost = p->actions_requests * p->actions_cost;
+
+		if (cost > 0 && cost <= p->settings->per_minute && cost <= p->settings->per_day)
+			names[n++] = CStringGetTextDatum(p->name);
 	}
 	args[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
