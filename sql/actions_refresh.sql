@@ -8,8 +8,14 @@ SET client_min_messages = warning;
 SELECT stockext.refresh_corporate_actions('nope');
 
 -- The simulated market has no actions to fetch: nothing asked, 0 added.
-SELECT stockext.add_feed('simulated', ARRAY['sim1'], '1 minute', '1 minute') AS sim \gset
+-- (The feed is rolled back, and the feed ids put back, so that no later
+-- test sees it.)
+SELECT last_value AS feed_seq, is_called AS feed_seq_called FROM stockext.feeds_id_seq \gset
+BEGIN;
+SELECT stockext.add_feed('simulated', ARRAY['sim1'], '1 minute', '1 minute') IS NOT NULL AS added;
 SELECT stockext.refresh_corporate_actions('SIM1') AS one, stockext.refresh_corporate_actions() AS every;
+ROLLBACK;
+SELECT setval('stockext.feeds_id_seq', :feed_seq, :'feed_seq_called') IS NOT NULL AS ids_put_back;
 SELECT stockext.fetch_actions('simulated', 'SIM1') IS NULL AS simulated_offers_none;
 SELECT stockext.fetch_actions('nope', 'SIM1');
 
@@ -33,5 +39,4 @@ RESET stockext.alphavantage_url;
 SELECT (SELECT count(*) FROM stockext.corporate_actions) AS actions,
        (SELECT count(*) FROM stockext.action_refreshes) AS refreshes;
 
-SELECT stockext.remove_feed(:sim);
 RESET client_min_messages;
