@@ -644,9 +644,10 @@ take_allowance(const Provider *p, int cost, bool wait)
 	if (cost > set->per_minute || cost > set->per_day)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("request limits of provider \"%s\" cannot hold a cost of %d requests", p->name, cost),
+				 errmsg("request limits of provider \"%s\" cannot hold a cost of %d", p->name, cost),
 				 errdetail("stockext.%s_requests_per_minute is %d and stockext.%s_requests_per_day is %d.",
-						   p->name, set->per_minute, p->name, set->per_day)));
+						   p->name, set->per_minute, p->name, set->per_day),
+				 errhint("Set them to the limits of your plan.")));
 	while (!rate_limit_take(provider_index(p), cost, set->per_minute, set->per_day, &daily))
 	{
 		if (daily)
