@@ -22,14 +22,15 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'stockext'
 WHERE p.proname IN ('add_feed', 'set_api_key', 'change_feed', 'pause_feed', 'resume_feed',
                     'remove_feed', 'feed_provider', 'record_poll', 'ingest_simulated',
                     'fetch_history', 'backfill', 'wake_launcher', 'create_partitions',
-                    'keep_raw_reply')
+                    'keep_raw_reply', 'fetch_actions', 'refresh_corporate_actions')
   AND has_function_privilege('public', p.oid, 'EXECUTE');
 
 -- Catalog check: feeds, keys and their bookkeeping are closed to PUBLIC.
 SELECT c.relname AS table_open_to_public
 FROM pg_class c
 WHERE c.relnamespace = 'stockext'::regnamespace
-  AND c.relname IN ('feeds', 'feed_keys', 'feed_state', 'rejects', 'raw_replies', 'errors', 'feed_status')
+  AND c.relname IN ('feeds', 'feed_keys', 'feed_state', 'rejects', 'raw_replies', 'errors', 'feed_status',
+                    'action_refreshes')
   AND has_table_privilege('public', c.oid, 'SELECT');
 
 SELECT stockext.add_feed('twelvedata', ARRAY['AAPL'], '5 minutes', '1 minute', 'priv-secret-key') AS td \gset

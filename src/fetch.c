@@ -46,6 +46,10 @@
 
 struct FeedPoll;
 
+/* A provider's parser: of bars (parse) or of corporate actions. */
+typedef void (*ParseFn) (const char *body, size_t len, int http_status,
+						 const char *symbol, ParseResult *out);
+
 /* One request of a poll. */
 typedef struct Call
 {
@@ -224,7 +228,7 @@ outcome_text(HttpOutcome outcome)
  * byte is gone before anything can raise an error past this function.
  */
 static void
-read_reply(HttpRequest *req, const Provider *p, const char *symbol,
+read_reply(HttpRequest *req, ParseFn parse, const char *symbol,
 		   bool keep_raw, const char *shown, Reply *r)
 {
 	ParseResult pr;
@@ -239,7 +243,7 @@ read_reply(HttpRequest *req, const Provider *p, const char *symbol,
 		return;
 	}
 	INSTR_TIME_SET_CURRENT(t0);
-	p->parse(req->body, req->len, (int) req->status, symbol, &pr);
+	parse(req->body, req->len, (int) req->status, symbol, &pr);
 	INSTR_TIME_SET_CURRENT(t1);
 	r->parse_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
 	PG_TRY();
@@ -538,7 +542,7 @@ run_requests(HttpClient *client, List *polls)
 			Call	   *c = req->user;
 			Reply		r = {0};
 
-			read_reply(req, c->poll->provider, c->symbol, c->poll->feed->keep_raw, c->shown, &r);
+			read_reply(req, c->poll->provider->parse, c->symbol, c->poll->feed->keep_raw, c->shown, &r);
 			call_done(c, &r);
 		}
 		if (http_wait(client, 100) == 0)
@@ -624,22 +628,36 @@ fetch_planned(List *polls)
 
 /* ---------- backfill ---------- */
 
-/* Waits for the provider's allowance; errors when the day's is spent. */
-static void
-wait_for_allowance(const Provider *p)
+/*
+ * Takes cost requests from the provider's allowance.  wait: waits for the
+ * per-minute allowance (a backend); otherwise false when it does not hold
+ * them now (the worker tries again next round).  Errors when the day's
+ * allowance is spent or the limits can never hold them.
+ */
+static bool
+take_allowance(const Provider *p, int cost, bool wait)
 {
 	const ProviderSettings *set = p->settings;
 	bool		daily;
 	bool		told = false;
 
-	while (!rate_limit_take(provider_index(p), 1, set->per_minute, set->per_day, &daily))
+	if (cost > set->per_minute || cost > set->per_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("request limits of provider \"%s\" cannot hold a cost of %d", p->name, cost),
+				 errdetail("stockext.%s_requests_per_minute is %d and stockext.%s_requests_per_day is %d.",
+						   p->name, set->per_minute, p->name, set->per_day),
+				 errhint("Set them to the limits of your plan.")));
+	while (!rate_limit_take(provider_index(p), cost, set->per_minute, set->per_day, &daily))
 	{
-		if (daily || set->per_minute == 0)
+		if (daily)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 					 errmsg("request limit of provider \"%s\" reached", p->name),
 					 errdetail("stockext.%s_requests_per_day is %d and stockext.%s_requests_per_minute is %d.",
 							   p->name, set->per_day, p->name, set->per_minute)));
+		if (!wait)
+			return false;
 		if (!told)
 			ereport(NOTICE,
 					(errmsg("waiting for the per-minute allowance of provider \"%s\"", p->name)));
@@ -649,50 +667,41 @@ wait_for_allowance(const Provider *p)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	return true;
 }
 
-/* Fetches the bars of [start, stop) of one symbol and stores them. */
-PG_FUNCTION_INFO_V1(stockext_fetch_history);
-Datum
-stockext_fetch_history(PG_FUNCTION_ARGS)
+/* The API key of feed_id (0: of the provider's first keyed feed), in the caller's context. */
+static char *
+api_key_copy(int feed_id, const Provider *p)
 {
-	const Provider *p = http_provider(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	TimestampTz start = PG_GETARG_TIMESTAMPTZ(2);
-	TimestampTz stop = PG_GETARG_TIMESTAMPTZ(3);
-	Interval   *res = PG_GETARG_INTERVAL_P(4);
-	ProviderRequest req = {0};
-	HttpOptions opts = {0};
-	HttpClient *client;
-	HttpRequest *done = NULL;
-	char	   *url;
-	char	   *shown;
-	Reply		r = {0};
-	instr_time	t0,
-				t1;
-	double		transfer_ms;
-	size_t		body_len;
-	int64		stored;
-
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *key;
 
-	/* Asked and stored as the upper-case symbol, like every symbol. */
-	symbol_normalize(symbol);
+	if (!p->takes_key)
+		return NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	key = p->takes_key ? api_key(0, p->name) : NULL;
+	key = api_key(feed_id, p->name);
 	/* SPI_finish frees what was allocated since SPI_connect. */
-	req.api_key = key ? MemoryContextStrdup(caller, key) : NULL;
+	key = key ? MemoryContextStrdup(caller, key) : NULL;
 	SPI_finish();
-	req.base_url = p->settings->url;
-	req.symbols = (const char *const *) &symbol;
-	req.nsymbols = 1;
-	req.interval_secs = resolution_seconds(res);
-	req.start = timestamptz_to_time_t(start);
-	req.stop = timestamptz_to_time_t(stop);
-	request_url(p, &req, CurrentMemoryContext, 0, &url, &shown);
-	wait_for_allowance(p);
+	return key;
+}
+
+/*
+ * Runs one request to p outside the worker's rounds (a backend, or the
+ * worker's refresh of corporate actions) and reads its reply into *r with
+ * parse.  Errors when it cannot start.
+ */
+static void
+fetch_one(const Provider *p, const char *url, const char *shown, const char *symbol,
+		  ParseFn parse, Reply *r, double *transfer_ms, size_t *body_len)
+{
+	HttpOptions opts = {0};
+	HttpClient *client;
+	HttpRequest *done = NULL;
+	instr_time	t0,
+				t1;
 
 	opts.connect_timeout_ms = stockext_http_connect_timeout;
 	opts.total_timeout_ms = stockext_http_timeout;
@@ -721,9 +730,43 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 	if (done == NULL)
 		elog(ERROR, "request to \"%s\" vanished", p->name);
 	INSTR_TIME_SET_CURRENT(t1);
-	transfer_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
-	body_len = done->len;
-	read_reply(done, p, symbol, false, shown, &r);
+	*transfer_ms = INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0);
+	*body_len = done->len;
+	read_reply(done, parse, symbol, false, shown, r);
+}
+
+/* Fetches the bars of [start, stop) of one symbol and stores them. */
+PG_FUNCTION_INFO_V1(stockext_fetch_history);
+Datum
+stockext_fetch_history(PG_FUNCTION_ARGS)
+{
+	const Provider *p = http_provider(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TimestampTz start = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz stop = PG_GETARG_TIMESTAMPTZ(3);
+	Interval   *res = PG_GETARG_INTERVAL_P(4);
+	ProviderRequest req = {0};
+	char	   *url;
+	char	   *shown;
+	Reply		r = {0};
+	instr_time	t0,
+				t1;
+	double		transfer_ms;
+	size_t		body_len;
+	int64		stored;
+
+	/* Asked and stored as the upper-case symbol, like every symbol. */
+	symbol_normalize(symbol);
+	req.api_key = api_key_copy(0, p);
+	req.base_url = p->settings->url;
+	req.symbols = (const char *const *) &symbol;
+	req.nsymbols = 1;
+	req.interval_secs = resolution_seconds(res);
+	req.start = timestamptz_to_time_t(start);
+	req.stop = timestamptz_to_time_t(stop);
+	request_url(p, &req, CurrentMemoryContext, 0, &url, &shown);
+	take_allowance(p, 1, true);
+	fetch_one(p, url, shown, symbol, p->parse, &r, &transfer_ms, &body_len);
 	if (r.error != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -741,6 +784,238 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 		 r.nbars, body_len, transfer_ms, r.parse_ms, r.convert_ms,
 		 INSTR_TIME_GET_MILLISEC(t1) - INSTR_TIME_GET_MILLISEC(t0));
 	PG_RETURN_INT64(stored);
+}
+
+/* ---------- corporate actions ---------- */
+
+/*
+ * Records a refresh of symbol's corporate actions from p in
+ * stockext.action_refreshes: a success is due again after
+ * stockext.actions_refresh_interval, a failure (error set) after at most
+ * an hour.  Needs SPI.
+ */
+static void
+record_actions_refresh(const Provider *p, const char *symbol, int64 stored, const char *error)
+{
+	Oid			types[5] = {TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTOID};
+	Datum		args[5] = {CStringGetTextDatum(p->name), CStringGetTextDatum(symbol), Int64GetDatum(stored),
+	Int32GetDatum(stockext_actions_refresh_min), error ? CStringGetTextDatum(error) : (Datum) 0};
+	char		nulls[5] = {' ', ' ', ' ', ' ', error ? ' ' : 'n'};
+
+	if (SPI_execute_with_args(error == NULL
+							  ? "INSERT INTO stockext.action_refreshes AS r"
+							  " (provider, symbol, last_refresh, actions_stored, next_refresh_at)"
+							  " VALUES ($1, $2, now(), $3, now() + make_interval(mins => $4))"
+							  " ON CONFLICT (provider, symbol) DO UPDATE SET last_refresh = now(),"
+							  " actions_stored = excluded.actions_stored, next_refresh_at = excluded.next_refresh_at"
+							  : "INSERT INTO stockext.action_refreshes AS r"
+							  " (provider, symbol, last_error, last_error_message, next_refresh_at)"
+							  " VALUES ($1, $2, now(), $5, now() + least(make_interval(mins => $4), interval '1 hour'))"
+							  " ON CONFLICT (provider, symbol) DO UPDATE SET last_error = now(),"
+							  " last_error_message = excluded.last_error_message,"
+							  " next_refresh_at = excluded.next_refresh_at",
+							  5, types, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "recording the refresh of corporate actions failed");
+}
+
+/*
+ * Fetches every split and dividend of symbol from p, which offers them
+ * (its actions_requests requests, one after another), stores them in the
+ * caller's transaction (rows already there are kept: ingest_actions) and
+ * records the refresh.  The key is feed_id's (0: the provider's first
+ * keyed feed's).  A backend (wait) waits for the per-minute allowance; the
+ * worker does not: false when the allowance does not hold the requests now,
+ * nothing fetched.  Errors when a request or reply fails.
+ */
+static bool
+fetch_actions(const Provider *p, int feed_id, const char *symbol, bool wait, int64 *stored)
+{
+	ProviderRequest req = {0};
+	char	  **urls = palloc(p->actions_requests * sizeof(char *));
+	char	  **shown = palloc(p->actions_requests * sizeof(char *));
+
+	*stored = 0;
+	req.api_key = api_key_copy(feed_id, p);
+	req.base_url = p->settings->url;
+	req.symbols = &symbol;
+	req.nsymbols = 1;
+	for (int i = 0; i < p->actions_requests; i++)
+	{
+		req.actions = i + 1;
+		request_url(p, &req, CurrentMemoryContext, feed_id, &urls[i], &shown[i]);
+	}
+	if (!take_allowance(p, p->actions_requests * p->actions_cost, wait))
+		return false;
+	for (int i = 0; i < p->actions_requests; i++)
+	{
+		Reply		r = {0};
+		double		transfer_ms;
+		size_t		body_len;
+
+		fetch_one(p, urls[i], shown[i], symbol, p->parse_actions, &r, &transfer_ms, &body_len);
+		if (r.error != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("corporate actions of \"%s\" from \"%s\" failed: %s", symbol, p->name, r.error)));
+		*stored += ingest_actions(r.actions, r.nactions, p->name);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	record_actions_refresh(p, symbol, *stored, NULL);
+	SPI_finish();
+	return true;
+}
+
+/*
+ * Fetches the corporate actions of a symbol from a provider and stores
+ * them; returns the rows added, or NULL when the provider offers none.
+ */
+PG_FUNCTION_INFO_V1(stockext_fetch_actions);
+Datum
+stockext_fetch_actions(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const Provider *p = provider_find(name);
+	int64		stored;
+
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("provider \"%s\" is unknown", name)));
+	if (p->actions_requests == 0)
+		PG_RETURN_NULL();
+	symbol_normalize(symbol);
+	fetch_actions(p, 0, symbol, true, &stored);
+	PG_RETURN_INT64(stored);
+}
+
+/* A feed symbol whose corporate actions are due, for the worker. */
+typedef struct DueActions
+{
+	int			feed_id;
+	const Provider *provider;
+	char	   *symbol;
+	char	   *error;
+} DueActions;
+
+/*
+ * The due pairs: for each provider that offers actions and whose limits
+ * can hold a refresh (not TwelveData's free plan: 8 a minute, a refresh
+ * costs 40), the symbol of an unpaused feed whose refresh is due longest.
+ * None in a database whose stockext is not yet updated to 0.3.0.
+ */
+typedef struct DueList
+{
+	MemoryContext ctx;			/* where the list is copied */
+	List	   *due;			/* of DueActions */
+} DueList;
+
+static void
+read_due_actions(void *arg)
+{
+	DueList    *list = arg;
+	Datum	   *names = palloc(provider_count * sizeof(Datum));
+	int			n = 0;
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		args[1];
+
+	for (int i = 0; i < provider_count; i++)
+	{
+		const Provider *p = provider_list[i];
+		int			cost = p->actions_requests * p->actions_cost;
+
+		if (cost > 0 && cost <= p->settings->per_minute && cost <= p->settings->per_day)
+			names[n++] = CStringGetTextDatum(p->name);
+	}
+	args[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT FROM pg_catalog.pg_class"
+					" WHERE oid = pg_catalog.to_regclass('stockext.action_refreshes')", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "looking for stockext.action_refreshes failed");
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		return;
+	}
+	if (SPI_execute_with_args("SELECT DISTINCT ON (f.provider) f.id, f.provider, sym"
+							  " FROM stockext.feeds f CROSS JOIN unnest(f.symbols) AS sym"
+							  " LEFT JOIN stockext.action_refreshes r ON r.provider = f.provider AND r.symbol = sym"
+							  " WHERE NOT f.paused AND f.provider = ANY ($1)"
+							  "   AND coalesce(r.next_refresh_at, '-infinity') <= now()"
+							  " ORDER BY f.provider, coalesce(r.next_refresh_at, '-infinity'), f.id, sym",
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the corporate actions due failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(list->ctx);
+		DueActions *d = palloc0(sizeof(DueActions));
+
+		d->feed_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		d->provider = provider_find(SPI_getvalue(tup, desc, 2));
+		d->symbol = SPI_getvalue(tup, desc, 3);
+		list->due = lappend(list->due, d);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+}
+
+static void
+refresh_due(void *arg)
+{
+	DueActions *d = arg;
+	int64		stored;
+
+	fetch_actions(d->provider, d->feed_id, d->symbol, false, &stored);
+}
+
+static void
+record_due_failure(void *arg)
+{
+	DueActions *d = arg;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	record_actions_refresh(d->provider, d->symbol, 0, d->error);
+	SPI_finish();
+}
+
+void
+fetch_due_actions(MemoryContext ctx)
+{
+	DueList		list = {ctx, NIL};
+	char	   *error;
+	ListCell   *lc;
+
+	if (stockext_actions_refresh_min == 0)
+		return;
+	error = in_transaction(read_due_actions, &list, ctx);
+	if (error != NULL)
+	{
+		ereport(WARNING, (errmsg("stockext could not read the corporate actions due: %s", error)));
+		return;
+	}
+	foreach(lc, list.due)
+	{
+		DueActions *d = lfirst(lc);
+
+		if (d->provider == NULL)
+			continue;
+		d->error = in_transaction(refresh_due, d, ctx);
+		if (d->error == NULL)
+			continue;
+		ereport(WARNING,
+				(errmsg("stockext could not refresh the corporate actions of \"%s\" from %s: %s",
+						d->symbol, d->provider->name, d->error)));
+		error = in_transaction(record_due_failure, d, ctx);
+		if (error != NULL)
+			ereport(WARNING,
+					(errmsg("stockext could not record a failed refresh of corporate actions: %s", error)));
+	}
 }
 
 /*

@@ -16,4 +16,16 @@
  */
 extern void fetch_feeds(List *feeds, MemoryContext ctx);
 
+/*
+ * The worker's schedule of corporate actions: for each provider that
+ * offers them (and whose limits can hold a refresh), refreshes the feed
+ * symbol due longest (each is due
+ * stockext.actions_refresh_interval after its last refresh), when the
+ * provider's allowance holds the requests after the round's polls; one
+ * request after another, stored and recorded in a transaction per symbol.
+ * A failure is a WARNING and a row of stockext.action_refreshes, retried
+ * within the hour.
+ */
+extern void fetch_due_actions(MemoryContext ctx);
+
 #endif							/* STOCKEXT_FETCH_H */

@@ -34,6 +34,7 @@ int			stockext_launcher_naptime_ms = 10000;
 int			stockext_worker_naptime_ms = 1000;
 int			stockext_max_backoff_s = 3600;
 int			stockext_max_gap_fill_days = 31;
+int			stockext_actions_refresh_min = 1440;
 /* Only SQL reads it (stockext.default_calendar). */
 static char *feed_calendar = NULL;
 
@@ -122,6 +123,11 @@ stockext_define_gucs(void)
 							"Most days of history a worker fetches to fill a gap after a restart.", NULL,
 							&stockext_max_gap_fill_days, 31, 0, 3660,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stockext.actions_refresh_interval",
+							"How often the worker refreshes the corporate actions of each feed symbol.",
+							"0: never (refresh_corporate_actions() and backfill still fetch them).",
+							&stockext_actions_refresh_min, 1440, 0, 527040,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
 	/* Checked by add_feed, which reads it through stockext.default_calendar. */
 	DefineCustomStringVariable("stockext.feed_calendar",
 							   "Trading calendar of new feeds that name none.",

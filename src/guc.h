@@ -20,6 +20,9 @@ extern int	stockext_worker_naptime_ms;
 extern int	stockext_max_backoff_s;
 extern int	stockext_max_gap_fill_days;
 
+/* How often the worker refreshes a feed symbol's corporate actions, in minutes (0: never). */
+extern int	stockext_actions_refresh_min;
+
 /* DROP EXTENSION stockext may delete stored bars without CASCADE. */
 extern bool stockext_allow_drop;
 

@@ -70,9 +70,9 @@ typedef struct ParsedBar
 } ParsedBar;
 
 /*
- * A split or cash dividend a reply carries (Yahoo's events), for
- * stockext.corporate_actions.  ex_day is the ex-date, in days since
- * 1970-01-01, read in the exchange's zone.
+ * A split or cash dividend a reply carries (Yahoo's events, the actions
+ * endpoints' rows), for stockext.corporate_actions.  ex_day is the
+ * ex-date, in days since 1970-01-01, read in the exchange's zone.
  */
 typedef struct ParsedAction
 {
@@ -124,6 +124,8 @@ typedef struct ProviderRequest
 	int64_t		stop;			/* and past the last; both 0 = the newest */
 	int			outputsize;		/* bars wanted per symbol (newest ones) */
 	const char *api_key;		/* NULL when the provider takes none */
+	int			actions;		/* 0: bars; n >= 1: the nth request of the
+								 * symbol's corporate actions (actions_url) */
 } ProviderRequest;
 
 /* A request URL being built (provider_common.c, over libcurl's URL API). */
@@ -157,13 +159,9 @@ typedef struct ProviderSettings
  * parse (and settings); a local one (the simulated feed) has store instead.
  *
  * Operations added later are optional members, NULL where a provider does
- * not offer them, so that adding one touches no other provider.  The shape
- * reserved for issue #13:
- *  - corporate actions from endpoints of their own: const char
- *    *(*actions_url) (const ProviderRequest *, ProviderUrl *) with parse
- *    filling ParseResult.actions (TwelveData /splits and /dividends, Alpha
- *    Vantage function=SPLITS and DIVIDENDS); Yahoo's chart already carries
- *    them (events=div,splits) and its parse fills them;
+ * not offer them, so that adding one touches no other provider: corporate
+ * actions (actions_requests, actions_cost, actions_url, parse_actions)
+ * are one; the shape reserved for issue #13 beside them:
  *  - trading calendar: bool (*session) (const char *symbol, int64_t day,
  *    int64_t *open, int64_t *close), the exchange's session of a date, NULL
  *    where the provider cannot tell (a caller then keeps polling around the
@@ -223,6 +221,21 @@ typedef struct Provider
 	 * rows stored.  Server side: it may raise errors.
 	 */
 	int64_t		(*store) (const struct Feed *feed, const char *symbol);
+
+	/*
+	 * HTTP, optional: a symbol's splits and dividends, all of them, in
+	 * actions_requests requests (0: the provider offers none), each taking
+	 * actions_cost from the request allowance (TwelveData counts credits:
+	 * 20 per request of its /splits and /dividends).  actions_url adds the
+	 * path and query of request req->actions (1..actions_requests) of
+	 * req->symbols[0], as url does; parse_actions reads its reply into
+	 * out->actions, as parse does (bars it may fill are not stored).
+	 */
+	int			actions_requests;
+	int			actions_cost;
+	const char *(*actions_url) (const ProviderRequest *req, ProviderUrl *u);
+	void		(*parse_actions) (const char *body, size_t len, int http_status,
+								  const char *symbol, ParseResult *out);
 } Provider;
 
 /* The HTTP providers (defined in their files). */
@@ -246,11 +259,22 @@ extern void parse_alphavantage(const char *body, size_t len, int http_status,
 							   const char *symbol, ParseResult *out);
 extern void parse_yahoo(const char *body, size_t len, int http_status,
 						const char *symbol, ParseResult *out);
+
+/*
+ * The parsers of the corporate-actions endpoints: TwelveData /splits and
+ * /dividends, Alpha Vantage function=SPLITS and DIVIDENDS (either reply to
+ * either function: the body tells which it is).
+ */
+extern void parse_twelvedata_actions(const char *body, size_t len, int http_status,
+									 const char *symbol, ParseResult *out);
+extern void parse_alphavantage_actions(const char *body, size_t len, int http_status,
+									   const char *symbol, ParseResult *out);
 extern void parse_result_free(ParseResult *out);
 
 /*
  * Builds the request URL of req for the HTTP provider p into *url (malloc'd,
- * the caller frees it).  Returns NULL on success, else a static reason in
+ * the caller frees it): of bars, or of its corporate actions when
+ * req->actions is set.  Returns NULL on success, else a static reason in
  * the style of an error detail (a bad base URL, an unsupported interval, too
  * many symbols), with *url NULL: never half a URL.
  */

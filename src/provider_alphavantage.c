@@ -7,6 +7,13 @@
  * an object keyed by wall time (order meaningless), every value a string.
  * Errors and limits come back as HTTP 200 with one key, checked in the
  * reference client's order: "Error Message", "Information", "Note".
+ *
+ * Corporate actions come from function=SPLITS and function=DIVIDENDS
+ * (Alpha Vantage's documentation, "Fundamental Data"): {"symbol":"IBM",
+ * "data":[{"effective_date":"1999-05-27","split_factor":"2.0000"}]} and
+ * {"symbol":"IBM","data":[{"ex_dividend_date","declaration_date",
+ * "record_date","payment_date","amount"}]}, every value a string and a
+ * date not known "None".  split_factor is shares after per share before.
  */
 #include <string.h>
 #include <strings.h>
@@ -240,6 +247,101 @@ av_url(const ProviderRequest *req, ProviderUrl *u)
 	return NULL;
 }
 
+/*
+ * A row of "data": a split (effective_date, split_factor) or a dividend
+ * (ex_dividend_date, amount), whichever function it answers.  A split that
+ * cannot be read fails the reply; a dividend is left out (as Yahoo's).
+ */
+static void
+av_action(json_object *row, const char *symbol, size_t symlen, ParseResult *out)
+{
+	json_object *v = NULL;
+	int64_t		day;
+	double		d;
+	ParsedAction *a;
+
+	if (json_object_is_type(row, json_type_object) &&
+		json_object_object_get_ex(row, "split_factor", &v))
+	{
+		json_object *date = NULL;
+
+		json_object_object_get_ex(row, "effective_date", &date);
+		if (!pc_action_day(date, &day) || pc_price(v, "split_factor", &d) != NULL ||
+			d < 1 / PC_MAX_SPLIT_FACTOR || d > PC_MAX_SPLIT_FACTOR)
+		{
+			pc_fail(out, PARSE_MALFORMED, 0, "a split lacks a valid effective_date or split_factor");
+			return;
+		}
+		if ((a = pc_add_action(out, symbol, symlen)) == NULL)
+			return;
+		a->ex_day = day;
+		a->is_split = true;
+		a->split_from = 1;
+		a->split_to = d;
+		return;
+	}
+	if (!json_object_is_type(row, json_type_object) ||
+		!json_object_object_get_ex(row, "ex_dividend_date", &v) || !pc_action_day(v, &day) ||
+		!json_object_object_get_ex(row, "amount", &v) || pc_price(v, "amount", &d) != NULL ||
+		d < 0 || d > PC_MAX_DIVIDEND)
+		return;
+	if ((a = pc_add_action(out, symbol, symlen)) == NULL)
+		return;
+	a->ex_day = day;
+	a->cash_amount = d;
+}
+
+void
+parse_alphavantage_actions(const char *body, size_t len, int http_status,
+						   const char *symbol, ParseResult *out)
+{
+	json_object *root;
+	json_object *rows;
+	json_object *v;
+	size_t		symlen = symbol ? strlen(symbol) : 0;
+
+	pc_begin(out);
+	root = pc_parse_object(body, len, http_status, out);
+	if (root == NULL)
+		return;
+	if (av_error(root, out))
+	{
+		json_object_put(root);
+		return;
+	}
+	if (json_object_object_get_ex(root, "symbol", &v) && json_object_is_type(v, json_type_string))
+	{
+		symbol = json_object_get_string(v);
+		symlen = (size_t) json_object_get_string_len(v);
+	}
+	if (!json_object_object_get_ex(root, "data", &rows) || !json_object_is_type(rows, json_type_array))
+	{
+		if (!pc_http_failure(http_status, out))
+			pc_fail(out, PARSE_MALFORMED, 0, "reply has no \"data\" array");
+	}
+	else if (json_object_array_length(rows) > 0 &&
+			 pc_action_symbol(symbol ? symbol : "", symlen, out))
+	{
+		size_t		n = json_object_array_length(rows);
+
+		for (size_t i = 0; i < n && out->status == PARSE_OK; i++)
+			av_action(json_object_array_get_idx(rows, i), symbol, symlen, out);
+	}
+	pc_http_decides(http_status, out);
+	json_object_put(root);
+}
+
+/* Request 1 is function=SPLITS, 2 DIVIDENDS: all of the symbol's history. */
+static const char *
+av_actions_url(const ProviderRequest *req, ProviderUrl *u)
+{
+	pc_url_path(u, "/query", NULL);
+	pc_url_param(u, "function", req->actions == 1 ? "SPLITS" : "DIVIDENDS");
+	pc_url_param(u, "symbol", req->symbols[0]);
+	pc_url_key(u, req->api_key);
+	return NULL;
+}
+
 static ProviderSettings av_settings;
 
 const Provider provider_alphavantage = {
@@ -258,4 +360,8 @@ const Provider provider_alphavantage = {
 	.default_per_day = 25,
 	.url = av_url,
 	.parse = parse_alphavantage,
+	.actions_requests = 2,
+	.actions_cost = 1,
+	.actions_url = av_actions_url,
+	.parse_actions = parse_alphavantage_actions,
 };

@@ -276,6 +276,37 @@ pc_add_action(ParseResult *out, const char *symbol, size_t len)
 	return a;
 }
 
+bool
+pc_action_symbol(const char *symbol, size_t len, ParseResult *out)
+{
+	if (symbol_problem(symbol, len) == NULL)
+		return true;
+	pc_fail(out, PARSE_MALFORMED, 0, "reply names no valid symbol for its corporate actions");
+	return false;
+}
+
+void
+pc_action_currency(ParsedAction *a, const char *currency)
+{
+	if (currency != NULL && strlen(currency) == 3 &&
+		strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3)
+		memcpy(a->currency, currency, 4);
+}
+
+bool
+pc_action_day(json_object *v, int64_t *day)
+{
+	ParsedBar	t;
+	bool		date_only = false;
+
+	if (v == NULL || !json_object_is_type(v, json_type_string) ||
+		!pc_wall_time(json_object_get_string(v), (size_t) json_object_get_string_len(v),
+					  &t, &date_only) || !date_only)
+		return false;
+	*day = pc_utc_epoch(t.year, t.mon, t.mday, 0, 0, 0) / 86400;
+	return true;
+}
+
 void
 pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len)
 {
@@ -772,9 +803,12 @@ provider_url(const Provider *p, const ProviderRequest *req, char **url)
 	if ((req->start != 0 || req->stop != 0) &&
 		(req->stop <= req->start || req->start < 0 || req->stop > PC_MAX_EPOCH))
 		return "The request's range is empty or outside the years 1970 to 9999.";
+	if (req->actions != 0 &&
+		(req->actions < 0 || req->actions > p->actions_requests || req->nsymbols != 1))
+		return "The provider has no such corporate-actions request, or it names more than one symbol.";
 	problem = url_base(req->base_url, &u, &origin);
 	if (problem == NULL)
-		problem = p->url(req, &u);
+		problem = req->actions ? p->actions_url(req, &u) : p->url(req, &u);
 	if (problem == NULL)
 	{
 		/* The whole URL, read back by libcurl: what it will request. */

@@ -12,6 +12,13 @@
 /* Latest epoch accepted anywhere: 9999-12-31 23:59:59 UTC. */
 #define PC_MAX_EPOCH INT64_C(253402300799)
 
+/*
+ * A split's factors beyond a million to one, or a dividend of more than
+ * 1e12 a share, are no corporate action: the reply is misread.
+ */
+#define PC_MAX_SPLIT_FACTOR 1e6
+#define PC_MAX_DIVIDEND 1e12
+
 /* Deeper JSON than this is not a provider reply; it bounds json-c's stack. */
 #define PC_JSON_MAX_DEPTH 32
 
@@ -107,6 +114,21 @@ extern bool pc_add_symbol_error(ParseResult *out, const char *symbol,
  * the end of out->actions, or NULL (out already failed).
  */
 extern ParsedAction *pc_add_action(ParseResult *out, const char *symbol, size_t len);
+
+/*
+ * Whether symbol may carry corporate actions; if not, fails out
+ * (PARSE_MALFORMED: no action can be stored under it).
+ */
+extern bool pc_action_symbol(const char *symbol, size_t len, ParseResult *out);
+
+/*
+ * An ex-date: a JSON string "YYYY-MM-DD" (a real date), as days since
+ * 1970-01-01.  False for anything else (Alpha Vantage's "None", a time).
+ */
+extern bool pc_action_day(json_object *v, int64_t *day);
+
+/* Sets a dividend's currency: an ISO 4217 code of three capitals, else none. */
+extern void pc_action_currency(ParsedAction *a, const char *currency);
 
 /* Copies a JSON string's symbol into bar->symbol, upper-cased, checking it. */
 extern void pc_set_symbol(ParsedBar *bar, const char *symbol, size_t len);

@@ -7,6 +7,13 @@
  * replies or per-symbol errors.  Errors are {"code","message","status":
  * "error"} under HTTP 200 as often as under 4xx, so the body decides.
  * Values are strings and come newest first.
+ *
+ * Corporate actions come from /splits and /dividends (TwelveData's API
+ * reference): {"meta":{"symbol",...,"currency",...},"splits":[{"date",
+ * "description","ratio","from_factor","to_factor"}]} and {"meta":{...},
+ * "dividends":[{"ex_date","amount"}]}, numbers as JSON numbers.  A split
+ * "10-for-1" has from_factor 10 and to_factor 1 (ratio 0.1, the price
+ * multiplier): to_factor shares before become from_factor after.
  */
 #include <stdio.h>
 #include <string.h>
@@ -350,6 +357,130 @@ td_url(const ProviderRequest *req, ProviderUrl *u)
 	return NULL;
 }
 
+/* A positive factor or amount from a JSON number or numeric string. */
+static bool
+td_number(json_object *obj, const char *key, double lo, double hi, double *d)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) && pc_price(v, key, d) == NULL &&
+		*d >= lo && *d <= hi;
+}
+
+/*
+ * The rows of "splits" or "dividends".  A split that cannot be read fails
+ * the reply (a split left out would misadjust every earlier bar); a
+ * dividend that cannot be read is left out, as Yahoo's are.
+ */
+static void
+td_actions(json_object *rows, bool splits, const char *symbol, size_t symlen,
+		   const char *currency, ParseResult *out)
+{
+	size_t		n = json_object_array_length(rows);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		json_object *row = json_object_array_get_idx(rows, i);
+		json_object *date = NULL;
+		int64_t		day;
+		double		a,
+					b;
+		ParsedAction *act;
+		bool		is_object = json_object_is_type(row, json_type_object);
+
+		if (is_object)
+			json_object_object_get_ex(row, splits ? "date" : "ex_date", &date);
+		if (splits)
+		{
+			if (!is_object || !pc_action_day(date, &day) ||
+				!td_number(row, "from_factor", 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &a) ||
+				!td_number(row, "to_factor", 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &b))
+			{
+				pc_fail(out, PARSE_MALFORMED, 0,
+						"a split lacks a valid date, from_factor or to_factor");
+				return;
+			}
+		}
+		else if (!is_object || !pc_action_day(date, &day) ||
+				 !td_number(row, "amount", 0, PC_MAX_DIVIDEND, &a))
+			continue;
+		if ((act = pc_add_action(out, symbol, symlen)) == NULL)
+			return;
+		act->ex_day = day;
+		act->is_split = splits;
+		if (splits)
+		{
+			act->split_from = b;
+			act->split_to = a;
+		}
+		else
+		{
+			act->cash_amount = a;
+			pc_action_currency(act, currency);
+		}
+	}
+}
+
+void
+parse_twelvedata_actions(const char *body, size_t len, int http_status,
+						 const char *symbol, ParseResult *out)
+{
+	json_object *root;
+	json_object *meta = NULL;
+	json_object *rows = NULL;
+	json_object *v;
+	bool		splits = false;
+	size_t		symlen = symbol ? strlen(symbol) : 0;
+
+	pc_begin(out);
+	root = pc_parse_object(body, len, http_status, out);
+	if (root == NULL)
+		return;
+	if (td_is_error(root))
+	{
+		td_fail(root, out);
+		pc_http_decides(http_status, out);
+		json_object_put(root);
+		return;
+	}
+	if (json_object_object_get_ex(root, "meta", &meta) &&
+		json_object_is_type(meta, json_type_object) &&
+		json_object_object_get_ex(meta, "symbol", &v) && json_object_is_type(v, json_type_string))
+	{
+		symbol = json_object_get_string(v);
+		symlen = (size_t) json_object_get_string_len(v);
+	}
+	if (json_object_object_get_ex(root, "splits", &rows))
+		splits = true;
+	else
+		json_object_object_get_ex(root, "dividends", &rows);
+	if (rows == NULL || !json_object_is_type(rows, json_type_array))
+	{
+		if (!pc_http_failure(http_status, out))
+			pc_fail(out, PARSE_MALFORMED, 0, "reply has neither a \"splits\" nor a \"dividends\" array");
+	}
+	else if (json_object_array_length(rows) > 0 &&
+			 pc_action_symbol(symbol ? symbol : "", symlen, out))
+		td_actions(rows, splits, symbol, symlen, meta ? td_string(meta, "currency") : NULL, out);
+	pc_http_decides(http_status, out);
+	json_object_put(root);
+}
+
+/* Request 1 is /splits, 2 /dividends: all of the symbol's history. */
+static const char *
+td_actions_url(const ProviderRequest *req, ProviderUrl *u)
+{
+	pc_url_path(u, req->actions == 1 ? "/splits" : "/dividends", NULL);
+	pc_url_param(u, "symbol", req->symbols[0]);
+	/* The default is the last one only. */
+	pc_url_param(u, "range", "full");
+	/* As paid, not split-adjusted (the default adjusts). */
+	if (req->actions == 2)
+		pc_url_param(u, "adjust", "false");
+	pc_url_key(u, req->api_key);
+	return NULL;
+}
+
 static ProviderSettings td_settings;
 
 const Provider provider_twelvedata = {
@@ -368,4 +499,9 @@ const Provider provider_twelvedata = {
 	.default_per_day = 800,
 	.url = td_url,
 	.parse = parse_twelvedata,
+	/* /splits and /dividends cost 20 credits each. */
+	.actions_requests = 2,
+	.actions_cost = 20,
+	.actions_url = td_actions_url,
+	.parse_actions = parse_twelvedata_actions,
 };

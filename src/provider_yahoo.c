@@ -206,11 +206,10 @@ yahoo_events(json_object *result, const char *symbol, size_t symlen,
 			bool		seen = false;
 
 			(void) key;
-			/* Ratios beyond a million to one are no split. */
 			if (!json_object_is_type(val, json_type_object) ||
 				!yahoo_epoch(field(val, "date"), &epoch) ||
-				!yahoo_number(field(val, "numerator"), 1e-6, 1e6, &num) ||
-				!yahoo_number(field(val, "denominator"), 1e-6, 1e6, &den))
+				!yahoo_number(field(val, "numerator"), 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &num) ||
+				!yahoo_number(field(val, "denominator"), 1 / PC_MAX_SPLIT_FACTOR, PC_MAX_SPLIT_FACTOR, &den))
 			{
 				pc_fail(out, PARSE_MALFORMED, 0,
 						"a split event lacks a valid date, numerator or denominator");
@@ -239,15 +238,13 @@ yahoo_events(json_object *result, const char *symbol, size_t symlen,
 			(void) key;
 			if (!json_object_is_type(val, json_type_object) ||
 				!yahoo_epoch(field(val, "date"), &epoch) ||
-				!yahoo_number(field(val, "amount"), 0, 1e12, &amount))
+				!yahoo_number(field(val, "amount"), 0, PC_MAX_DIVIDEND, &amount))
 				continue;
 			if ((a = pc_add_action(out, symbol, symlen)) == NULL)
 				return;
 			a->ex_day = yahoo_day(epoch, offset);
 			a->cash_amount = amount;
-			if (currency != NULL && strlen(currency) == 3 &&
-				strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3)
-				memcpy(a->currency, currency, 4);
+			pc_action_currency(a, currency);
 		}
 	}
 }
@@ -500,6 +497,20 @@ yahoo_url(const ProviderRequest *req, ProviderUrl *u)
 	return NULL;
 }
 
+/*
+ * A symbol's corporate actions: the chart's events over its whole history,
+ * asked at monthly bars, the fewest (read by parse_yahoo, not stored).
+ */
+static const char *
+yahoo_actions_url(const ProviderRequest *req, ProviderUrl *u)
+{
+	pc_url_path(u, "/v8/finance/chart/", req->symbols[0]);
+	pc_url_param(u, "interval", "1mo");
+	pc_url_param(u, "range", "max");
+	pc_url_param_raw(u, "events", "div,splits");
+	return NULL;
+}
+
 static ProviderSettings yahoo_settings;
 
 const Provider provider_yahoo = {
@@ -519,4 +530,8 @@ const Provider provider_yahoo = {
 	.default_per_day = 2000,
 	.url = yahoo_url,
 	.parse = parse_yahoo,
+	.actions_requests = 1,
+	.actions_cost = 1,
+	.actions_url = yahoo_actions_url,
+	.parse_actions = parse_yahoo,
 };

@@ -640,6 +640,8 @@ stockext_worker_main(Datum arg)
 					  list_length(due.feeds) == 1 ? "" : "s");
 			fetch_feeds(due.feeds, iter_ctx);
 		}
+		set_state(true, "refreshing corporate actions");
+		fetch_due_actions(iter_ctx);
 		set_state(true, "evaluating alerts, posting webhooks");
 		alerts_worker_step(iter_ctx);
 		MemoryContextReset(iter_ctx);

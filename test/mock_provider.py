@@ -11,6 +11,12 @@ with base http://127.0.0.1:PORT works for all three:
     GET /time_series?symbol=A[,B...]&interval=1min&apikey=K   TwelveData
     GET /query?function=TIME_SERIES_INTRADAY|DAILY&symbol=..  Alpha Vantage
     GET /v8/finance/chart/SYM?interval=1m                     Yahoo
+and the corporate actions:
+    GET /splits, /dividends?symbol=SYM&range=full            TwelveData
+    GET /query?function=SPLITS|DIVIDENDS&symbol=SYM           Alpha Vantage
+    GET /v8/finance/chart/SYM?interval=1mo&range=max          Yahoo
+(twelvedata/NVDA_splits.json, alphavantage/AAPL_DIVIDENDS.json, yahoo/
+NVDA_1mo.json, ...; a symbol without a file has none).
 
 A symbol with a fixture file (twelvedata/AAPL_1min.json, alphavantage/
 IBM_5min.json, yahoo/AAPL_1m.json, ...) gets that file; any other symbol gets
@@ -27,7 +33,9 @@ control endpoint:
     GET  /_mock/stats  {"total", "by_path", "by_key", "by_provider", "gzip",
                         "user_agents", "requests": [last 1000]}; each request
                        records "basis": its adjust / adjusted / events
-                       parameters (the price basis it asked for)
+                       parameters (the price basis it asked for), its
+                       "path" and "function" (Alpha Vantage's, else the
+                       interval)
 
 Modes: ok, 500, 429 (TwelveData JSON body, plain text otherwise), hang (no
 reply for --hang seconds), truncated (Content-Length larger than what is
@@ -171,6 +179,19 @@ def twelvedata_one(symbol, interval, mode):
     return 200, body if body else generated("twelvedata", mode, symbol)
 
 
+def twelvedata_actions(path, q, mode):
+    """/splits or /dividends: the fixture, or none; faults as for /time_series."""
+    symbol = q.get("symbol", [""])[0]
+    kind = path.strip("/")
+    if mode in TD_ERRORS:
+        status, name = TD_ERRORS[mode]
+        return status, "application/json", fixture(name)
+    body = fixture("twelvedata/%s_%s.json" % (symbol, kind))
+    return 200, "application/json", body if body else json.dumps(
+        {"meta": {"symbol": symbol, "currency": "USD", "exchange_timezone": "America/New_York"},
+         kind: []}).encode()
+
+
 def twelvedata(q, mode):
     symbols = q.get("symbol", [""])[0].split(",")
     interval = q.get("interval", ["1min"])[0]
@@ -199,6 +220,9 @@ def alphavantage(q, mode):
         return 500, "text/plain", b"Internal Server Error"
     if mode == "429":
         return 429, "text/plain", b"Too Many Requests"
+    if function in ("SPLITS", "DIVIDENDS"):
+        body = fixture("alphavantage/%s_%s.json" % (symbol, function))
+        return 200, "application/json", body if body else json.dumps({"symbol": symbol, "data": []}).encode()
     if function not in ("TIME_SERIES_INTRADAY", "TIME_SERIES_DAILY"):
         return 200, "application/json", fixture("alphavantage/error_message.json")
     if mode == "dst":
@@ -289,7 +313,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps(out).encode()
             return self.reply(200, "application/json", body)
         agent = self.headers.get("User-Agent", "")
-        if url.path == "/time_series":
+        if url.path in ("/time_series", "/splits", "/dividends"):
             provider, symbols = "twelvedata", q.get("symbol", [""])[0].split(",")
         elif url.path == "/query":
             provider, symbols = "alphavantage", q.get("symbol", [""])
@@ -306,14 +330,17 @@ class Handler(BaseHTTPRequestHandler):
             state["by_provider"][provider] = state["by_provider"].get(provider, 0) + 1
             state["user_agents"][agent] = state["user_agents"].get(agent, 0) + 1
             state["requests"].append({"t": time.time(), "provider": provider, "symbols": symbols,
-                                      "key": key, "mode": mode, "basis": basis(q)})
+                                      "key": key, "mode": mode, "basis": basis(q), "path": url.path,
+                                      "function": q.get("function", q.get("interval", [None]))[0]})
             del state["requests"][:-1000]
         if mode == "hang":
             time.sleep(self.server.hang)
             mode = "ok"
         if mode == "malformed":
             return self.reply(200, "application/json", b'{"meta": {"symbol": "AAPL"}, "values": [{"open": "1",, ]}')
-        if provider == "twelvedata":
+        if provider == "twelvedata" and url.path != "/time_series":
+            status, ctype, body = twelvedata_actions(url.path, q, "ok" if mode == "truncated" else mode)
+        elif provider == "twelvedata":
             status, ctype, body = twelvedata(q, "ok" if mode == "truncated" else mode)
         elif provider == "alphavantage":
             status, ctype, body = alphavantage(q, "ok" if mode == "truncated" else mode)

@@ -55,6 +55,23 @@ COMMENT ON COLUMN stockext.corporate_actions.fetched_at IS
 REVOKE ALL ON stockext.corporate_actions FROM PUBLIC;
 GRANT SELECT ON stockext.corporate_actions TO PUBLIC;
 
+-- When each (provider, symbol) had its corporate actions fetched: the
+-- worker's schedule (stockext.actions_refresh_interval), and what
+-- refresh_corporate_actions() and backfill did.
+CREATE TABLE stockext.action_refreshes (
+    provider           text        NOT NULL,
+    symbol             text        NOT NULL,
+    last_refresh       timestamptz,
+    actions_stored     bigint      NOT NULL DEFAULT 0,
+    last_error         timestamptz,
+    last_error_message text,
+    next_refresh_at    timestamptz NOT NULL,
+    CONSTRAINT action_refreshes_pkey PRIMARY KEY (provider, symbol)
+);
+COMMENT ON TABLE stockext.action_refreshes IS
+'per provider and symbol: the last successful fetch of its corporate actions and the rows it added, the last failure, and when the worker fetches them next (stockext.actions_refresh_interval after a success, within the hour after a failure)';
+REVOKE ALL ON stockext.action_refreshes FROM PUBLIC;
+
 -- The factor that turns a bar's as-traded prices into adjusted ones, from
 -- the actions whose ex-date is after the bar (README, "Corporate actions").
 -- Each call site reads a symbol's actions once per query.
@@ -121,3 +138,57 @@ $$;
 COMMENT ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) IS
 'simulates a split_from-for-split_to split of a simulated symbol at ex_date (00:00 UTC): its simulated bars before then are put on the as-traded basis (prices times split_to / split_from, volumes divided) and the split is recorded in stockext.corporate_actions; returns the bars changed';
 REVOKE ALL ON FUNCTION stockext.simulate_split(text, date, numeric, numeric) FROM PUBLIC;
+
+-- One provider's corporate actions of a symbol, all of its history: its
+-- requests (TwelveData /splits and /dividends, Alpha Vantage SPLITS and
+-- DIVIDENDS, Yahoo's chart events over its whole range) within the request
+-- limits, with the key of the provider's first keyed feed.
+CREATE FUNCTION stockext.fetch_actions(provider text, symbol text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_fetch_actions'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION stockext.fetch_actions(text, text) IS
+'fetches every split and dividend of a symbol from a provider and stores them in stockext.corporate_actions (rows already there are kept); returns the rows added, or NULL when the provider offers none (used by refresh_corporate_actions and backfill)';
+REVOKE ALL ON FUNCTION stockext.fetch_actions(text, text) FROM PUBLIC;
+
+-- Fetches the corporate actions of one symbol, or of every feed's symbol,
+-- from the providers of the feeds that poll it.  For one symbol a failure
+-- is an error; for all, a WARNING per symbol and the rest go on.
+CREATE FUNCTION stockext.refresh_corporate_actions(symbol text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted text := upper(symbol COLLATE "C");
+    pair   record;
+    got    bigint;
+    total  bigint := 0;
+BEGIN
+    IF wanted IS NOT NULL AND NOT EXISTS (SELECT FROM stockext.feeds f WHERE wanted = ANY (f.symbols)) THEN
+        RAISE EXCEPTION 'symbol "%" is polled by no feed', wanted
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Corporate actions are fetched from the providers of the feeds that poll a symbol; enter others into stockext.corporate_actions.';
+    END IF;
+    FOR pair IN SELECT DISTINCT f.provider, s.symbol
+                FROM stockext.feeds f CROSS JOIN unnest(f.symbols) AS s(symbol)
+                WHERE wanted IS NULL OR s.symbol = wanted
+                ORDER BY 1, 2 LOOP
+        IF wanted IS NOT NULL THEN
+            got := stockext.fetch_actions(pair.provider, pair.symbol);
+        ELSE
+            BEGIN
+                got := stockext.fetch_actions(pair.provider, pair.symbol);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE WARNING 'corporate actions of "%" from % not refreshed: %', pair.symbol, pair.provider, SQLERRM;
+                CONTINUE;
+            END;
+        END IF;
+        total := total + coalesce(got, 0);
+    END LOOP;
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_corporate_actions(text) IS
+'fetches the splits and dividends of a symbol (NULL: of every feed symbol) from the providers of its feeds that offer them, within their request limits, into stockext.corporate_actions (rows already there, such as corrections, are kept); returns the rows added';
+REVOKE ALL ON FUNCTION stockext.refresh_corporate_actions(text) FROM PUBLIC;

@@ -6,8 +6,10 @@
 -- lists configuration tables in the order of the calls, and an updated
 -- database must equal a fresh one (test/suites/15-upgrade).
 
--- Corporate actions (15-corporate-actions.sql): every row.
+-- Corporate actions (15-corporate-actions.sql): every row, and when each
+-- symbol's were fetched (so a restored copy does not fetch them all again).
 SELECT pg_catalog.pg_extension_config_dump('stockext.corporate_actions', '');
+SELECT pg_catalog.pg_extension_config_dump('stockext.action_refreshes', '');
 
 -- Trading calendars (37-calendars.sql): what a user adds, not the shipped rows.
 SELECT pg_catalog.pg_extension_config_dump('stockext.calendars', $$WHERE name NOT IN ('XNYS', '24x5', '24x7')$$);

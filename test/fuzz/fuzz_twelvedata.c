@@ -1,6 +1,7 @@
 /*
  * fuzz_twelvedata.c
- *		libFuzzer harness: any bytes as a TwelveData /time_series reply.
+ *		libFuzzer harness: any bytes as a TwelveData /time_series reply, and
+ *		as a /splits or /dividends reply.
  *
  * The body goes to parse_twelvedata (timezone=UTC, as provider_url asks)
  * under every HTTP status that steers it (fuzz_parser in fuzz.h), then to
@@ -28,6 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ParseResult r;
 
 	fuzz_parser(parse_twelvedata, "twelvedata", body, size);
+	fuzz_parser(parse_twelvedata_actions, "twelvedata actions", body, size);
 
 	/* The zone variants differ only in how a time is read: HTTP 200 suffices. */
 	parse_exchange(body, size, 200, "AAPL", &r);

@@ -106,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *plain[MAX_LINES];
 	int			nlines = 0;
 	int			flags = (int) fuzz_take(data, &size, 1);
-	ProviderRequest req = {BASE_URL, NULL, 0, 0, 0, 0, 0, NULL};
+	ProviderRequest req = {BASE_URL, NULL, 0, 0, 0, 0, 0, NULL, 0};
 	ProviderRequest alt;
 	static const Provider *const providers[] = {&provider_twelvedata, &provider_alphavantage,
 	&provider_yahoo};
@@ -131,6 +131,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	req.outputsize = (int) (int32_t) fuzz_take(data, &size, 4);
+	/* Bars, or a corporate-actions request (3 is one no provider has). */
+	req.actions = (flags >> 1) % 4;
 	bufsize = fuzz_take(data, &size, 2);
 	bufsize = bufsize % 2 ? bufsize / 2 % 700 : 8192;	/* url_redact's buffer */
 

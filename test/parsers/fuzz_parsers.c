@@ -10,6 +10,7 @@
  * also be coherent (a failure holds no bars, every bar's problem is NULL or
  * a non-empty string, symbols and zones NUL-terminated).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,19 @@ coherent(const ParseResult *r)
 		return 0;
 	if (r->nbars > r->bars_cap || r->nsymbol_errors > r->symbol_errors_cap)
 		return 0;
+	if (r->nactions > r->actions_cap || (r->status != PARSE_OK && r->nactions != 0))
+		return 0;
+	/* An action is one stockext.corporate_actions accepts. */
+	for (size_t i = 0; i < r->nactions; i++)
+	{
+		const ParsedAction *a = &r->actions[i];
+
+		if (symbol_problem(a->symbol, strlen(a->symbol)) != NULL ||
+			(a->is_split ? !(a->split_from > 0 && a->split_to > 0 && isfinite(a->split_from) &&
+							 isfinite(a->split_to))
+			 : !(a->cash_amount >= 0 && isfinite(a->cash_amount))))
+			return 0;
+	}
 	if (memchr(r->message, '\0', sizeof(r->message)) == NULL)
 		return 0;
 	for (size_t i = 0; i < r->nbars; i++)
@@ -130,6 +144,7 @@ int
 main(int argc, char **argv)
 {
 	static const ParseFn fns[] = {parse_twelvedata, parse_alphavantage, parse_yahoo};
+	static const ParseFn actions[] = {parse_twelvedata_actions, parse_alphavantage_actions};
 	static const int statuses[] = {200, 404, 429, 503};
 	long		rounds;
 	long		runs = 0,
@@ -176,6 +191,15 @@ main(int argc, char **argv)
 				incoherent += !coherent(&r);
 				parse_result_free(&r);
 				runs += 2;
+			}
+			for (size_t p = 0; p < 2; p++)
+			{
+				ParseResult r;
+
+				actions[p] (exact, n, statuses[(i + p) % 4], p ? NULL : "AAPL", &r);
+				incoherent += !coherent(&r);
+				parse_result_free(&r);
+				runs++;
 			}
 			free(exact);
 		}

@@ -52,7 +52,7 @@ static void
 url(char *buf, size_t size, const Provider *p, const char *base, const char *symbol, int secs)
 {
 	const char *syms[] = {symbol};
-	ProviderRequest req = {base, syms, 1, secs, 0, 0, 30, "test-key"};
+	ProviderRequest req = {base, syms, 1, secs, 0, 0, 30, "test-key", 0};
 	char	   *built;
 	const char *problem = provider_url(p, &req, &built);
 

@@ -691,6 +691,157 @@ test_big(const char *provider, ParseFn fn)
 	parse_result_free(&r);
 }
 
+/* One check of status and action count. */
+static void
+expect_actions(const char *what, ParseResult *r, ParseStatus status, size_t nactions)
+{
+	ok(r->status == status && r->nactions == nactions && r->nbars == 0,
+	   "%s: %s with %zu actions (got %s with %zu actions: %s)",
+	   what, status_name(status), nactions, status_name(r->status), r->nactions, r->message);
+}
+
+/* One reply of a fixture: its status, and no bars. */
+static void
+actions_file(ParseFn fn, const char *name, int http, const char *symbol, ParseStatus status,
+			 size_t nactions, const char *what)
+{
+	ParseResult r;
+
+	parse_file(fn, name, http, symbol, &r);
+	expect_actions(what, &r, status, nactions);
+	parse_result_free(&r);
+}
+
+/* Days since 1970-01-01 of a date. */
+static int64_t
+day_of(int y, int m, int d)
+{
+	struct tm	tm = {.tm_year = y - 1900,.tm_mon = m - 1,.tm_mday = d};
+
+	return (int64_t) timegm(&tm) / 86400;
+}
+
+static int
+split_is(const ParsedAction *a, const char *symbol, int64_t day, double from, double to)
+{
+	return a->is_split && strcmp(a->symbol, symbol) == 0 && a->ex_day == day &&
+		a->split_from == from && a->split_to == to;
+}
+
+static int
+dividend_is(const ParsedAction *a, const char *symbol, int64_t day, double amount, const char *currency)
+{
+	return !a->is_split && strcmp(a->symbol, symbol) == 0 && a->ex_day == day &&
+		a->cash_amount == amount && strcmp(a->currency, currency) == 0;
+}
+
+/*
+ * The corporate-actions endpoints: NVDA's splits (10-for-1 on 2024-06-10,
+ * 4-for-1 on 2021-07-20, 3-for-2 on 2007-09-11) and AAPL's 2024 quarterly
+ * dividends, from each provider's documented shape, and their errors.
+ */
+static void
+test_actions(void)
+{
+	ParseResult r;
+
+	parse_file(parse_twelvedata_actions, "twelvedata/NVDA_splits.json", 200, "NVDA", &r);
+	expect_actions("twelvedata /splits", &r, PARSE_OK, 3);
+	ok(r.nactions == 3 && split_is(&r.actions[0], "NVDA", day_of(2024, 6, 10), 1, 10) &&
+	   split_is(&r.actions[1], "NVDA", day_of(2021, 7, 20), 1, 4) &&
+	   split_is(&r.actions[2], "NVDA", day_of(2007, 9, 11), 2, 3) && r.actions[0].currency[0] == '\0',
+	   "twelvedata /splits: \"10-for-1\" (from_factor 10, to_factor 1) is 1 share becoming 10; 3-for-2 is 2 becoming 3");
+	parse_result_free(&r);
+
+	parse_file(parse_twelvedata_actions, "twelvedata/AAPL_dividends.json", 200, NULL, &r);
+	expect_actions("twelvedata /dividends", &r, PARSE_OK, 4);
+	ok(r.nactions == 4 && dividend_is(&r.actions[0], "AAPL", day_of(2024, 11, 8), 0.25, "USD") &&
+	   dividend_is(&r.actions[3], "AAPL", day_of(2024, 2, 9), 0.24, "USD"),
+	   "twelvedata /dividends: ex_date and amount, currency from meta, symbol from meta");
+	parse_result_free(&r);
+
+	actions_file(parse_twelvedata_actions, "twelvedata/empty_splits.json", 200, "IBM", PARSE_OK, 0, "twelvedata /splits with none");
+	actions_file(parse_twelvedata_actions, "twelvedata/error_429.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "twelvedata code 429 under 200");
+	actions_file(parse_twelvedata_actions, "twelvedata/error_429.json", 429, "NVDA", PARSE_RATE_LIMITED, 0, "twelvedata code 429 under 429");
+	parse_file(parse_twelvedata_actions, "twelvedata/error_403.json", 200, "NVDA", &r);
+	ok(r.status == PARSE_PROVIDER_ERROR && r.provider_code == 403 && r.nactions == 0,
+	   "twelvedata code 403 (the plan has no such endpoint): provider error (%s)", r.message);
+	parse_result_free(&r);
+	actions_file(parse_twelvedata_actions, "twelvedata/error_500.json", 500, "NVDA", PARSE_SERVER_ERROR, 0, "twelvedata code 500");
+	actions_file(parse_twelvedata_actions, "twelvedata/empty_nodata.json", 200, "NVDA", PARSE_OK, 0, "twelvedata \"No data is available\"");
+	actions_file(parse_twelvedata_actions, "twelvedata/AAPL_1min.json", 200, "AAPL", PARSE_MALFORMED, 0, "twelvedata: a /time_series reply is no actions reply");
+	parse_text(parse_twelvedata_actions,
+			   "{\"meta\":{\"symbol\":\"X\"},\"splits\":[{\"date\":\"2024-06-10\",\"from_factor\":10,\"to_factor\":0}]}",
+			   200, &r);
+	expect_actions("twelvedata: a split with to_factor 0 fails the reply", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+	parse_text(parse_twelvedata_actions,
+			   "{\"meta\":{\"symbol\":\"X\",\"currency\":\"usd\"},\"dividends\":[{\"ex_date\":\"2024-02-30\",\"amount\":1},"
+			   "{\"ex_date\":\"2024-03-01\",\"amount\":-1},{\"ex_date\":\"2024-03-02\",\"amount\":\"0.5\"}]}",
+			   200, &r);
+	ok(r.status == PARSE_OK && r.nactions == 1 && dividend_is(&r.actions[0], "X", day_of(2024, 3, 2), 0.5, ""),
+	   "twelvedata: dividends with no real date or a negative amount are left out; a lower-case currency is none (%s)",
+	   r.message);
+	parse_result_free(&r);
+	parse_text(parse_twelvedata_actions,
+			   "{\"meta\":{\"symbol\":\"bad symbol\"},\"splits\":[{\"date\":\"2024-06-10\",\"from_factor\":10,\"to_factor\":1}]}",
+			   200, &r);
+	expect_actions("twelvedata: actions of an invalid symbol", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+
+	parse_file(parse_alphavantage_actions, "alphavantage/NVDA_SPLITS.json", 200, "NVDA", &r);
+	expect_actions("alphavantage SPLITS", &r, PARSE_OK, 3);
+	ok(r.nactions == 3 && split_is(&r.actions[0], "NVDA", day_of(2024, 6, 10), 1, 10) &&
+	   split_is(&r.actions[1], "NVDA", day_of(2021, 7, 20), 1, 4) &&
+	   split_is(&r.actions[2], "NVDA", day_of(2007, 9, 11), 1, 1.5),
+	   "alphavantage SPLITS: split_factor \"10.0000\" is 1 share becoming 10, \"1.5000\" 1 becoming 1.5");
+	parse_result_free(&r);
+	parse_file(parse_alphavantage_actions, "alphavantage/AAPL_DIVIDENDS.json", 200, "AAPL", &r);
+	expect_actions("alphavantage DIVIDENDS", &r, PARSE_OK, 4);
+	ok(r.nactions == 4 && dividend_is(&r.actions[0], "AAPL", day_of(2024, 11, 8), 0.25, "") &&
+	   dividend_is(&r.actions[3], "AAPL", day_of(2024, 2, 9), 0.24, ""),
+	   "alphavantage DIVIDENDS: the declared one with ex_dividend_date \"None\" left out, no currency");
+	parse_result_free(&r);
+	parse_text(parse_alphavantage_actions, "{\"symbol\":\"IBM\",\"data\":[]}", 200, &r);
+	expect_actions("alphavantage with none", &r, PARSE_OK, 0);
+	parse_result_free(&r);
+	actions_file(parse_alphavantage_actions, "alphavantage/note.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "alphavantage Note");
+	actions_file(parse_alphavantage_actions, "alphavantage/information_daily.json", 200, "NVDA", PARSE_RATE_LIMITED, 0, "alphavantage Information (daily cap)");
+	actions_file(parse_alphavantage_actions, "alphavantage/error_message.json", 200, "NVDA", PARSE_PROVIDER_ERROR, 0, "alphavantage Error Message");
+	actions_file(parse_alphavantage_actions, "alphavantage/IBM_daily.json", 200, "IBM", PARSE_MALFORMED, 0, "alphavantage: a TIME_SERIES reply is no actions reply");
+	parse_text(parse_alphavantage_actions,
+			   "{\"symbol\":\"X\",\"data\":[{\"effective_date\":\"2024-06-10\",\"split_factor\":\"nan\"}]}",
+			   200, &r);
+	expect_actions("alphavantage: a split_factor that is no number fails the reply", &r, PARSE_MALFORMED, 0);
+	parse_result_free(&r);
+
+	/* Yahoo's actions request is a chart at monthly bars over its whole range. */
+	parse_file(parse_yahoo, "yahoo/NVDA_1mo.json", 200, "NVDA", &r);
+	ok(r.status == PARSE_OK && r.nactions == 4 &&
+	   split_is(&r.actions[0], "NVDA", day_of(2021, 7, 20), 1, 4) &&
+	   split_is(&r.actions[1], "NVDA", day_of(2024, 6, 10), 1, 10) &&
+	   dividend_is(&r.actions[2], "NVDA", day_of(2021, 6, 10), 0.04, "USD"),
+	   "yahoo monthly chart: its events, dated in the exchange's zone (%s, %zu actions)",
+	   status_name(r.status), r.nactions);
+	parse_result_free(&r);
+
+	{
+		const char *bodies[] = {"{\"splits\": [", "Too Many Requests", "<html>Bad Gateway</html>", "{}"};
+		const int	http[] = {200, 429, 502, 200};
+		const ParseStatus want[] = {PARSE_MALFORMED, PARSE_RATE_LIMITED, PARSE_SERVER_ERROR, PARSE_MALFORMED};
+
+		for (int i = 0; i < 4; i++)
+		{
+			parse_text(parse_twelvedata_actions, bodies[i], http[i], &r);
+			expect_actions("twelvedata actions, broken reply", &r, want[i], 0);
+			parse_result_free(&r);
+			parse_text(parse_alphavantage_actions, bodies[i], http[i], &r);
+			expect_actions("alphavantage actions, broken reply", &r, want[i], 0);
+			parse_result_free(&r);
+		}
+	}
+}
+
 static void
 url_is(const Provider *p, const ProviderRequest *req, const char *want, const char *what)
 {
@@ -719,9 +870,9 @@ test_urls(void)
 	const char *one[] = {"IBM"};
 	const char *index[] = {"^GSPC"};
 	const char *fx[] = {"EUR/USD"};
-	ProviderRequest td = {"http://127.0.0.1:1", two, 2, 60, 0, 0, 30, "k&y=1"};
-	ProviderRequest av = {"https://www.alphavantage.co", one, 1, 300, 0, 0, 30, "demo"};
-	ProviderRequest y = {"https://query1.finance.yahoo.com", index, 1, 60, 0, 0, 30, NULL};
+	ProviderRequest td = {"http://127.0.0.1:1", two, 2, 60, 0, 0, 30, "k&y=1", 0};
+	ProviderRequest av = {"https://www.alphavantage.co", one, 1, 300, 0, 0, 30, "demo", 0};
+	ProviderRequest y = {"https://query1.finance.yahoo.com", index, 1, 60, 0, 0, 30, NULL, 0};
 	ProviderRequest r;
 	char		buf[256];
 
@@ -821,6 +972,36 @@ test_urls(void)
 	   provider_interval_name(&provider_yahoo, 61) == NULL,
 	   "interval names per provider");
 
+	{
+		const char *nvda[] = {"NVDA"};
+		ProviderRequest a = {.base_url = "https://api.twelvedata.com",.symbols = nvda,.nsymbols = 1,
+		.api_key = "K",.actions = 1};
+
+		url_is(&provider_twelvedata, &a, "https://api.twelvedata.com/splits?symbol=NVDA&range=full&apikey=K",
+			   "twelvedata splits");
+		a.actions = 2;
+		url_is(&provider_twelvedata, &a,
+			   "https://api.twelvedata.com/dividends?symbol=NVDA&range=full&adjust=false&apikey=K",
+			   "twelvedata dividends, as paid");
+		a.actions = 3;
+		url_fails(&provider_twelvedata, &a, "a third twelvedata actions request");
+		a.base_url = "https://www.alphavantage.co";
+		a.actions = 1;
+		url_is(&provider_alphavantage, &a, "https://www.alphavantage.co/query?function=SPLITS&symbol=NVDA&apikey=K",
+			   "alphavantage SPLITS");
+		a.actions = 2;
+		url_is(&provider_alphavantage, &a, "https://www.alphavantage.co/query?function=DIVIDENDS&symbol=NVDA&apikey=K",
+			   "alphavantage DIVIDENDS");
+		a.base_url = "https://query1.finance.yahoo.com";
+		a.actions = 1;
+		a.api_key = NULL;
+		url_is(&provider_yahoo, &a,
+			   "https://query1.finance.yahoo.com/v8/finance/chart/NVDA?interval=1mo&range=max&events=div,splits",
+			   "yahoo actions: the chart's events over its whole range");
+		a.actions = 2;
+		url_fails(&provider_yahoo, &a, "a second yahoo actions request");
+	}
+
 	url_redact("https://api.twelvedata.com/time_series?symbol=A&apikey=SECRET123&interval=1min", buf, sizeof(buf));
 	ok(strcmp(buf, "https://api.twelvedata.com/time_series?symbol=A&apikey=***&interval=1min") == 0,
 	   "redact apikey in the middle (%s)", buf);
@@ -855,6 +1036,7 @@ main(int argc, char **argv)
 	test_big("twelvedata", parse_twelvedata);
 	test_big("alphavantage", parse_alphavantage);
 	test_big("yahoo", parse_yahoo);
+	test_actions();
 	test_urls();
 	test_grid();
 	return failures ? 1 : 0;
