@@ -735,6 +735,78 @@ fetch_one(const Provider *p, const char *url, const char *shown, const char *sym
 	read_reply(done, parse, symbol, false, shown, r);
 }
 
+/*
+ * For a provider whose bars come adjusted for every split up to now
+ * (adjusted_to_now): undoes in r's bars the splits recorded in
+ * stockext.corporate_actions, dated from stop's (UTC) date to today, that
+ * the reply did not list, so that a range ending before a later split is
+ * stored as traded too.  A split adjusts the bars before 00:00 UTC of its
+ * ex-date, as everywhere in stockext.  backfill fetches the symbol's
+ * actions before its bars, so the table knows them.
+ */
+static void
+undo_unlisted_splits(Reply *r, const char *symbol, TimestampTz stop)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		args[2] = {CStringGetTextDatum(symbol), TimestampTzGetDatum(stop)};
+	int			nsplits = 0;
+	TimestampTz *cutoff = NULL;
+	double	   *factor = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT a.ex_date, (a.split_to / a.split_from)::float8"
+							  " FROM stockext.corporate_actions a"
+							  " WHERE a.symbol = $1 AND a.kind = 'split'"
+							  "   AND a.ex_date >= ($2 AT TIME ZONE 'UTC')::date"
+							  "   AND a.ex_date <= (now() AT TIME ZONE 'UTC')::date",
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the splits of \"%s\" failed", symbol);
+	if (SPI_processed > 0)
+	{
+		cutoff = MemoryContextAlloc(caller, SPI_processed * sizeof(TimestampTz));
+		factor = MemoryContextAlloc(caller, SPI_processed * sizeof(double));
+	}
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		DateADT		ex_date = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 1, &isnull));
+		bool		listed = false;
+
+		for (int j = 0; j < r->nactions && !listed; j++)
+			listed = r->actions[j].is_split && r->actions[j].ex_date == ex_date;
+		if (listed)
+			continue;
+		cutoff[nsplits] = (TimestampTz) ex_date * USECS_PER_DAY;
+		factor[nsplits] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 2, &isnull));
+		nsplits++;
+	}
+	SPI_finish();
+
+	for (int i = 0; i < r->nbars && nsplits > 0; i++)
+	{
+		IngestBar  *bar = &r->bars[i];
+		double		f = 1;
+		const char *problem;
+
+		if (!bar->has_ts || bar->problem != NULL)
+			continue;
+		for (int k = 0; k < nsplits; k++)
+		{
+			if (bar->ts < cutoff[k])
+				f *= factor[k];
+		}
+		if (f == 1)
+			continue;
+		problem = undo_splits(f, &bar->open, &bar->high, &bar->low, &bar->close, &bar->volume);
+		if (problem != NULL)
+			bar->problem = problem;
+	}
+}
+
 /* Fetches the bars of [start, stop) of one symbol and stores them. */
 PG_FUNCTION_INFO_V1(stockext_fetch_history);
 Datum
@@ -777,6 +849,8 @@ stockext_fetch_history(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("backfill from \"%s\" failed: %s", p->name, (char *) linitial(r.symbol_errors))));
 	INSTR_TIME_SET_CURRENT(t0);
+	if (p->adjusted_to_now)
+		undo_unlisted_splits(&r, symbol, stop);
 	stored = ingest_bars(r.bars, r.nbars, res, p->name, 0, NULL);
 	ingest_actions(r.actions, r.nactions, p->name);
 	INSTR_TIME_SET_CURRENT(t1);

@@ -190,6 +190,11 @@ typedef struct Provider
 	bool		takes_key;		/* feeds carry an API key */
 	bool		browser_ua;		/* sends a browser's User-Agent (Yahoo
 								 * answers 429 to others) */
+	bool		adjusted_to_now;	/* its bars come adjusted for every split
+									 * up to now while a reply lists only the
+									 * splits in its range (Yahoo): a history
+									 * request undoes the later ones recorded
+									 * in stockext.corporate_actions */
 
 	/* HTTP providers: settings and their defaults; NULL/0 for local ones. */
 	ProviderSettings *settings;
@@ -270,6 +275,15 @@ extern void parse_twelvedata_actions(const char *body, size_t len, int http_stat
 extern void parse_alphavantage_actions(const char *body, size_t len, int http_status,
 									   const char *symbol, ParseResult *out);
 extern void parse_result_free(ParseResult *out);
+
+/*
+ * Turns a split-adjusted bar back into as traded: prices times factor (the
+ * product of split_to / split_from of the splits after the bar), volume
+ * divided by it and rounded.  Returns NULL, or why the bar is to be
+ * rejected (a volume out of range).
+ */
+extern const char *undo_splits(double factor, double *open, double *high, double *low,
+							   double *close, int64_t *volume);
 
 /*
  * Builds the request URL of req for the HTTP provider p into *url (malloc'd,

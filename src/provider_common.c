@@ -44,6 +44,23 @@ parse_result_free(ParseResult *out)
 	out->nactions = out->actions_cap = 0;
 }
 
+const char *
+undo_splits(double factor, double *open, double *high, double *low, double *close,
+			int64_t *volume)
+{
+	double		v = round((double) *volume / factor);
+
+	*open *= factor;
+	*high *= factor;
+	*low *= factor;
+	*close *= factor;
+	/* Range first: a cast of a value past int64_t is undefined. */
+	if (!(v >= 0 && v < 9.2e18))
+		return "volume is out of range once the splits are undone";
+	*volume = (int64_t) v;
+	return NULL;
+}
+
 void
 pc_fail(ParseResult *out, ParseStatus status, int code, const char *fmt,...)
 {

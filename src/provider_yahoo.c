@@ -22,8 +22,8 @@
  * turned back: prices times numerator / denominator, volume divided by it.
  * The events come out as ParsedActions for stockext.corporate_actions.
  * Yahoo lists only the events inside the range asked for, while it adjusts
- * for every split up to now: a range that ends before a later split comes
- * out adjusted for that split (README, "Corporate actions").
+ * for every split up to now: fetch_history undoes the later splits that
+ * stockext.corporate_actions records (adjusted_to_now).
  */
 #include <math.h>
 #include <string.h>
@@ -257,7 +257,7 @@ static void
 yahoo_as_traded(ParsedBar *bar, int64_t day, const ParseResult *out)
 {
 	double		f = 1;
-	double		volume;
+	const char *problem;
 
 	for (size_t i = 0; i < out->nactions; i++)
 	{
@@ -266,19 +266,9 @@ yahoo_as_traded(ParsedBar *bar, int64_t day, const ParseResult *out)
 	}
 	if (f == 1)
 		return;
-	bar->open *= f;
-	bar->high *= f;
-	bar->low *= f;
-	bar->close *= f;
-	/* Range first: llround of a value past int64_t is undefined. */
-	volume = round((double) bar->volume / f);
-	if (!(volume >= 0 && volume < 9.2e18))
-	{
-		if (bar->problem == NULL)
-			bar->problem = "volume is out of range once the splits are undone";
-		return;
-	}
-	bar->volume = (int64_t) volume;
+	problem = undo_splits(f, &bar->open, &bar->high, &bar->low, &bar->close, &bar->volume);
+	if (bar->problem == NULL)
+		bar->problem = problem;
 }
 
 static bool
@@ -523,6 +513,7 @@ const Provider provider_yahoo = {
 	.history_bars = 5000,
 	.takes_key = false,
 	.browser_ua = true,
+	.adjusted_to_now = true,
 	.settings = &yahoo_settings,
 	.default_url = "https://query1.finance.yahoo.com",
 	/* Yahoo publishes no limits: these stay well under what it tolerates. */

@@ -250,7 +250,26 @@ def yahoo(symbol, q, mode, agent):
     if mode in ("big", "overlap"):
         return 200, "application/json", generated("yahoo", mode, symbol)
     body = fixture("yahoo/%s_%s.json" % (symbol, interval))
-    return 200, "application/json", body if body else generated("yahoo", mode, symbol)
+    return 200, "application/json", yahoo_period(body, q) if body else generated("yahoo", mode, symbol)
+
+
+def yahoo_period(body, q):
+    """A request with period1 and period2 gets the bars and the events in
+    [period1, period2) alone, as Yahoo answers: the prices stay adjusted for
+    the splits after it."""
+    if "period1" not in q or "period2" not in q:
+        return body
+    lo, hi = int(q["period1"][0]), int(q["period2"][0])
+    doc = json.loads(body)
+    for r in doc["chart"]["result"] or []:
+        keep = [i for i, t in enumerate(r.get("timestamp", [])) if lo <= t < hi]
+        r["timestamp"] = [r["timestamp"][i] for i in keep]
+        for series in (s for block in r["indicators"].values() for s in block):
+            for k in series:
+                series[k] = [series[k][i] for i in keep]
+        for kind, events in r.get("events", {}).items():
+            r["events"][kind] = {k: e for k, e in events.items() if lo <= int(k) < hi}
+    return json.dumps(doc).encode()
 
 
 def basis(q):

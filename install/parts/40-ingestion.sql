@@ -713,6 +713,24 @@ BEGIN
         RETURN 0;
     END IF;
     stop := least(stop, now());
+    -- The symbol's splits and dividends first, all of them (a chart's
+    -- events cover only its range, and fetch_history undoes Yahoo's
+    -- adjustment for the later splits recorded), unless fetched within
+    -- stockext.actions_refresh_interval (0: never here): at most the
+    -- provider's actions requests a day.  Failing fetches the bars anyway.
+    IF coalesce(current_setting('stockext.actions_refresh_interval', true), '1d') <> '0'
+       AND NOT EXISTS (SELECT FROM stockext.action_refreshes r
+                   WHERE r.provider = backfill.provider AND r.symbol = backfill.symbol
+                     AND r.next_refresh_at > now()) THEN
+        BEGIN
+            actions := stockext.fetch_actions(provider, symbol);
+            IF actions IS NOT NULL THEN
+                RAISE NOTICE 'backfill of "%" from %: % corporate actions added', symbol, provider, actions;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'backfill of "%" from %: corporate actions not fetched: %', symbol, provider, SQLERRM;
+        END;
+    END IF;
     lo := start;
     WHILE lo < stop LOOP
         hi := least(lo + chunk, stop);
@@ -733,28 +751,11 @@ BEGIN
         END IF;
         lo := hi;
     END LOOP;
-    -- The symbol's splits and dividends, all of them (a chart's events
-    -- cover only its range), unless fetched within
-    -- stockext.actions_refresh_interval (0: never here): at most the
-    -- provider's actions requests a day.  Failing leaves the bars stored.
-    IF coalesce(current_setting('stockext.actions_refresh_interval', true), '1d') <> '0'
-       AND NOT EXISTS (SELECT FROM stockext.action_refreshes r
-                   WHERE r.provider = backfill.provider AND r.symbol = backfill.symbol
-                     AND r.next_refresh_at > now()) THEN
-        BEGIN
-            actions := stockext.fetch_actions(provider, symbol);
-            IF actions IS NOT NULL THEN
-                RAISE NOTICE 'backfill of "%" from %: % corporate actions added', symbol, provider, actions;
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            RAISE WARNING 'backfill of "%" from %: corporate actions not fetched: %', symbol, provider, SQLERRM;
-        END;
-    END IF;
     RETURN total;
 END
 $$;
 COMMENT ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) IS
-'fetches the bars of [start, stop) of a symbol (stored in upper case) from a provider in chunks (NOTICE per chunk) and upserts them, then its corporate actions unless fetched within stockext.actions_refresh_interval (0: not at all); safe to re-run; returns rows changed';
+'fetches the corporate actions of a symbol (stored in upper case) from a provider unless fetched within stockext.actions_refresh_interval (0: not at all), then the bars of [start, stop) in chunks (NOTICE per chunk), and upserts them; safe to re-run; returns rows changed';
 REVOKE ALL ON FUNCTION stockext.backfill(text, text, timestamptz, timestamptz, interval) FROM PUBLIC;
 
 CREATE FUNCTION stockext.worker_status()
