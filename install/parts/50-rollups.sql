@@ -412,7 +412,10 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- of bars after its stored last bar ((candle).last_ts) is not
 -- re-aggregated: the bars after that one are read (a short index range
 -- scan) and added to its states by the seeded aggregates, as a recompute
--- reading them last would.  That is exact because the stored row covers
+-- reading them last would.  A bar farther than slack (which bounds DST
+-- shifts) from both ends of the bucket lies in it: only the bars near its
+-- ends pay for rollup_bucket(), whose time zone lookup costs more than
+-- the aggregates.  That is exact because the stored row covers
 -- every bar of the bucket committed before the refresh that wrote it, and
 -- every later bar comes with a key of its own: visible to this refresh
 -- together with the bar (one transaction), it is claimed now, so a bar
@@ -455,9 +458,11 @@ WITH claimed AS (
     SELECT symbol, width, bucket, CASE WHEN count(since) = count(*) THEN min(since) END AS since
     FROM claimed GROUP BY symbol, width, bucket
 ), appended AS (
-    SELECT k.symbol, k.width, k.bucket, r.candle, r.returns, r.close_moments
+    SELECT k.symbol, k.width, k.bucket, r.candle, r.returns, r.close_moments,
+           (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop
     FROM pending k
     JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+    JOIN stockext.rollup_widths w ON w.width = k.width
     WHERE k.since > (r.candle).last_ts
 ), keys AS (
     SELECT k.symbol, k.width, k.bucket FROM pending k
@@ -473,9 +478,9 @@ WITH claimed AS (
         SELECT %s, %s
         FROM stockext.ticks s
         WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
-          AND s.ts > (k.candle).last_ts
-          AND s.ts < (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
-          AND stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket
+          AND s.ts > (k.candle).last_ts AND s.ts < k.stop + w.slack
+          AND (s.ts >= k.bucket + w.slack AND s.ts < k.stop - w.slack
+               OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
         HAVING count(*) > 0) b
 ), upserted AS (
     INSERT INTO stockext.rollups AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
