@@ -414,8 +414,8 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- scan) and added to its states by the seeded aggregates, as a recompute
 -- reading them last would.  A bar farther than slack (which bounds DST
 -- shifts) from both ends of the bucket lies in it: only the bars near its
--- ends pay for rollup_bucket(), whose time zone lookup costs more than
--- the aggregates.  That is exact because the stored row covers
+-- ends pay for rollup_bucket(), which costs more than the aggregates (it
+-- is not inlined: the date_trunc() with a time zone in it is STABLE).  That is exact because the stored row covers
 -- every bar of the bucket committed before the refresh that wrote it, and
 -- every later bar comes with a key of its own: visible to this refresh
 -- together with the bar (one transaction), it is claimed now, so a bar
