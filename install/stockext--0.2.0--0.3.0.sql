@@ -1869,8 +1869,9 @@ COMMENT ON COLUMN stockext.rollup_invalidations.since IS
 -- earliest bar an INSERT added to each.  Statement level with transition
 -- tables: one INSERT ... SELECT per statement, whatever its size.  Rows
 -- an upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
--- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER: whoever may write bars records
--- their invalidations, without rights on the log itself.
+-- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER:
+-- whoever may write bars records their invalidations, without rights on
+-- the log itself.
 CREATE OR REPLACE FUNCTION stockext.ticks_invalidate()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER

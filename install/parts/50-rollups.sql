@@ -232,8 +232,9 @@ REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
 -- earliest bar an INSERT added to each.  Statement level with transition
 -- tables: one INSERT ... SELECT per statement, whatever its size.  Rows
 -- an upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
--- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER: whoever may write bars records
--- their invalidations, without rights on the log itself.
+-- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER:
+-- whoever may write bars records their invalidations, without rights on
+-- the log itself.
 CREATE FUNCTION stockext.ticks_invalidate()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -412,16 +413,17 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- of bars after its stored last bar ((candle).last_ts) is not
 -- re-aggregated: the bars after that one are read (a short index range
 -- scan) and added to its states by the seeded aggregates, as a recompute
--- reading them last would.  A bar farther than slack (which bounds DST
--- shifts) from both ends of the bucket lies in it: only the bars near its
--- ends pay for rollup_bucket(), which costs more than the aggregates (it
--- is not inlined: the date_trunc() with a time zone in it is STABLE).  That is exact because the stored row covers
+-- reading them last would.  That is exact because the stored row covers
 -- every bar of the bucket committed before the refresh that wrote it, and
 -- every later bar comes with a key of its own: visible to this refresh
 -- together with the bar (one transaction), it is claimed now, so a bar
 -- committed late with an earlier ts (a concurrent ingester's) makes its
 -- bucket recomputed, here or in the next refresh.  An UPDATE or DELETE
--- (since NULL) makes the bucket recomputed.
+-- (since NULL) makes the bucket recomputed.  A bar farther than slack
+-- (which bounds DST shifts) from both ends of the bucket lies in it: only
+-- the bars near its ends pay for rollup_bucket(), which costs more than
+-- the aggregates (it is not inlined: its date_trunc() with a time zone is
+-- STABLE).
 -- JIT off: the statement is many small index range scans whose cost the
 -- planner cannot know beforehand, and compiling it costs seconds.  Created
 -- through format() so that the statement is static and its plan cached.
