@@ -1975,17 +1975,67 @@ OFFSET 0) f
 WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
 $sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list());
 
+-- The rollup rows of the buckets whose bars were only appended since they
+-- were rolled up, from the relation invalidations of (symbol, width,
+-- bucket, since) keys: a bucket whose stored row has states (candle,
+-- close_moments: a calendar width or one with metrics) and whose keys all
+-- come from INSERTs of bars after its stored last bar ((candle).last_ts).
+-- Only the bars after that one are read (a short index range scan) and
+-- added to the stored states by the seeded aggregates, as a recompute
+-- reading them last would.  That is exact because a stored row covers
+-- every bar of its bucket committed before the refresh that wrote it, and
+-- every later bar comes with a key of its own, committed with it: a bar
+-- committed late with an earlier ts (a concurrent ingester's) has a since
+-- before the stored last bar, and its bucket is recomputed.  A bar farther
+-- than slack (which bounds DST shifts) from both ends of the bucket lies
+-- in it: only the bars near its ends pay for rollup_bucket(), which costs
+-- more than the aggregates (it is not inlined: its date_trunc() with a
+-- time zone is STABLE).  OFFSET 0 computes the bucket's end once.
+CREATE FUNCTION stockext.rollup_merged_sql(invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since FROM %1$s i
+      GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
+JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN stockext.rollup_widths w ON w.width = k.width
+CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop OFFSET 0) e
+CROSS JOIN LATERAL (
+    SELECT %2$s, %3$s
+    FROM stockext.ticks s
+    WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+      AND s.ts > (r.candle).last_ts AND s.ts < e.stop + w.slack
+      AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
+           OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
+    HAVING count(*) > 0) b
+WHERE k.since > (r.candle).last_ts
+$sql$, invalidations,
+    stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
+                                'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
+    stockext.rollup_metrics_select_list('r'));
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text) IS
+'internal: the query merging into their stored states the bars appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text) FROM PUBLIC;
+
 DO $do$
 BEGIN
     EXECUTE format($v$
 CREATE OR REPLACE VIEW stockext.rollups_live AS
+WITH merged AS (%s)
 SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
        r.candle, r.returns, r.close_moments
 FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
-%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+SELECT * FROM merged
+UNION ALL
+%s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
+       stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
+                                   WHERE NOT EXISTS (SELECT FROM merged m
+                                                     WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
 END
 $do$;
 
@@ -2018,34 +2068,11 @@ BEGIN
     END IF;
 WITH claimed AS (
     DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket, since
-), pending AS (
-    SELECT symbol, width, bucket, CASE WHEN count(since) = count(*) THEN min(since) END AS since
-    FROM claimed GROUP BY symbol, width, bucket
-), appended AS (
-    SELECT k.symbol, k.width, k.bucket, r.candle, r.returns, r.close_moments,
-           (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop
-    FROM pending k
-    JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
-    JOIN stockext.rollup_widths w ON w.width = k.width
-    WHERE k.since > (r.candle).last_ts
+), merged AS (%s
 ), keys AS (
-    SELECT k.symbol, k.width, k.bucket FROM pending k
-    WHERE NOT EXISTS (SELECT FROM appended a
-                      WHERE a.width = k.width AND a.symbol = k.symbol AND a.bucket = k.bucket)
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
 ), fresh AS (%s
-), merged AS (
-    SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
-           b.candle, b.returns, b.close_moments
-    FROM appended k
-    JOIN stockext.rollup_widths w ON w.width = k.width
-    CROSS JOIN LATERAL (
-        SELECT %s, %s
-        FROM stockext.ticks s
-        WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
-          AND s.ts > (k.candle).last_ts AND s.ts < k.stop + w.slack
-          AND (s.ts >= k.bucket + w.slack AND s.ts < k.stop - w.slack
-               OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
-        HAVING count(*) > 0) b
 ), upserted AS (
     INSERT INTO stockext.rollups AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
     ON CONFLICT (symbol, bucket, width) DO UPDATE
@@ -2066,14 +2093,12 @@ WITH claimed AS (
                       WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM pending), (SELECT count(*) FROM upserted) + rebuilt, (SELECT count(*) FROM emptied)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted) + rebuilt,
+       (SELECT count(*) FROM emptied)
     INTO buckets, upserted, deleted;
 END
 $$
-$f$, stockext.rollup_fresh_sql('keys'),
-     stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, k.candle)',
-                                 'stockext.sma_final(stockext.moments(s.close, k.close_moments))'),
-     stockext.rollup_metrics_select_list('k'));
+$f$, stockext.rollup_merged_sql('claimed'), stockext.rollup_fresh_sql('keys'));
 END
 $do$;
 

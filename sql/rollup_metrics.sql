@@ -120,7 +120,8 @@ SELECT stockext.calendar_unit(w) FROM (VALUES (interval '1 month'), ('3 months')
 -- symbols: 6,000 hourly bars, then random appends (some across a month's
 -- end), late bars, changed, unchanged and mixed upserts, deletes of the
 -- newest bars and re-appends over them, refreshed at random.  After every
--- refresh each row equals, to the last bit, the one computed from the bars
+-- refresh each row (and before it each row of the live view, which merges
+-- the same way) equals, to the last bit, the one computed from the bars
 -- by the aggregates themselves: the candle (prices in quarters and integer
 -- volumes keep its sums exact), the columns read from it, avg_close, and
 -- the log_returns summary slot by slot (read in ts order either way).
@@ -132,10 +133,10 @@ SELECT sym, timestamptz '2024-11-15 00:00+00' + i * interval '1 hour', '1 minute
 FROM unnest(ARRAY['CX1', 'CX2']) sym, generate_series(0, 2999) i,
      LATERAL (SELECT round((100 + 5 * sin(i / 50.0) + random()) * 4) / 4 AS o, round((100 + 5 * sin(i / 50.0) + random()) * 4) / 4 AS c) p;
 SELECT (stockext.refresh_rollups()).buckets > 0 AS refreshed;
-CREATE TEMP TABLE calendar_checks (step int, rows bigint, differ bigint);
-CREATE FUNCTION pg_temp.check_calendar(step int) RETURNS void LANGUAGE sql AS $$
+CREATE TEMP TABLE calendar_checks (step int, live boolean, rows bigint, differ bigint);
+CREATE FUNCTION pg_temp.check_calendar(step int, live boolean DEFAULT false) RETURNS void LANGUAGE sql AS $$
     INSERT INTO calendar_checks
-    SELECT step, count(*),
+    SELECT step, live, count(*),
            count(*) FILTER (WHERE r.symbol IS NULL OR e.symbol IS NULL
                                OR r.candle IS DISTINCT FROM e.c
                                OR (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.n) IS DISTINCT FROM
@@ -143,7 +144,9 @@ CREATE FUNCTION pg_temp.check_calendar(step int) RETURNS void LANGUAGE sql AS $$
                                OR r.avg_close IS DISTINCT FROM e.avg
                                OR stockext.sma_final(r.close_moments) IS DISTINCT FROM e.avg
                                OR r.returns::text IS DISTINCT FROM e.rt::text)
-    FROM (SELECT * FROM stockext.rollups
+    FROM (SELECT * FROM (SELECT * FROM stockext.rollups WHERE NOT live
+                         UNION ALL
+                         SELECT * FROM stockext.rollups_live WHERE live) x
           WHERE symbol LIKE 'CX_' AND width IN (SELECT width FROM stockext.rollup_widths
                                                 WHERE stockext.calendar_unit(width) IS NOT NULL OR metrics <> '{}')) r
     FULL JOIN (SELECT w.width, t.symbol, stockext.rollup_bucket(t.ts, w.width, w.origin, w.time_zone) AS bucket,
@@ -196,6 +199,7 @@ BEGIN
             -- the newest bars deleted; appends may bring the same times back
             DELETE FROM stockext.ticks WHERE symbol = s AND ts > last - floor(random() * 5) * interval '1 hour';
         ELSE
+            PERFORM pg_temp.check_calendar(step, true);
             PERFORM stockext.refresh_rollups();
             PERFORM pg_temp.check_calendar(step);
         END IF;
@@ -203,8 +207,9 @@ BEGIN
     PERFORM stockext.refresh_rollups();
     PERFORM pg_temp.check_calendar(-1);
 END $$;
-SELECT count(*) >= 20 AS checked_often, min(rows) >= 6018 AS all_buckets, max(rows) > min(rows) AS grew, sum(differ) AS differ
-FROM calendar_checks;
+SELECT live, count(*) >= 20 AS checked_often, min(rows) >= 6018 AS all_buckets, max(rows) > min(rows) AS grew,
+       sum(differ) AS differ
+FROM calendar_checks GROUP BY live ORDER BY live;
 -- Merging near a DST change: 20-minute buckets in New York (with a metric,
 -- so they keep states) across the fall-back of 2025-11-02, where each
 -- local 01:xx bucket takes bars from two separate UTC hours.  Minute bars
