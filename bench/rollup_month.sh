@@ -11,7 +11,8 @@
 # month re-aggregated from the ticks: the same invalidations with since
 # NULL, which makes the refresh recompute).  The two results are compared
 # column by column and state by state.  Then a tenth as many bars again
-# (0.1%) are appended and merged.
+# (0.1%) are appended and merged.  Before the first refresh, the live view
+# (stockext.bars_1mo_live) is read the same two ways.
 set -euo pipefail
 DB=bench_rollup_month
 SYMBOLS=${SYMBOLS:-10}
@@ -47,6 +48,12 @@ rows=$(q -c "SELECT count(*) FROM stockext.bars_1mo")
 q -c "SELECT ms(bars_sql($((BARS - APPEND)), $((BARS - 1))))" >/dev/null
 q -c "CREATE TABLE keys AS SELECT * FROM stockext.rollup_invalidations"
 pending=$(q -c "SELECT count(DISTINCT (symbol, bucket)) FROM keys")
+# A read of the live view while the keys are pending, merged and (since
+# NULL) recomputed as before.
+live=$(q -c "SELECT ms('SELECT count(*) FROM stockext.bars_1mo_live')")
+q -c "UPDATE stockext.rollup_invalidations SET since = NULL"
+live_before=$(q -c "SELECT ms('SELECT count(*) FROM stockext.bars_1mo_live')")
+q -c "DELETE FROM stockext.rollup_invalidations" -c "INSERT INTO stockext.rollup_invalidations SELECT * FROM keys"
 merged=$(q -c "SELECT ms('SELECT stockext.refresh_rollups()')")
 q -c "CREATE TABLE merged AS SELECT * FROM stockext.bars_1mo"
 # The same buckets again, recomputed from the ticks as before the merge.
@@ -69,6 +76,8 @@ rollup_month: $SYMBOLS symbols x $BARS one-minute bars -> $rows monthly rows (Am
   refresh after appending 1%, merged into the states  ${merged} ms   ($(pct "$merged" "$full") of full; ${pending} buckets invalidated)
   the same refresh, the buckets recomputed (before)   ${recomputed} ms   ($(pct "$recomputed" "$full") of full; the current month holds ${share}% of the bars)
   merged / recomputed                                 $(python3 -c "print(f'{$merged / $recomputed:.3f}')")
+  live view read with the 10 buckets pending, merged  ${live} ms
+  the same read, the buckets recomputed (before)      ${live_before} ms
   refresh after appending 0.1% more, merged           ${tenth} ms   ($(pct "$tenth" "$full") of full)
   rows where merged and recomputed differ             ${differ}
 OUT
