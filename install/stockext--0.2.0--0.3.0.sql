@@ -1867,6 +1867,47 @@ CREATE AGGREGATE stockext.rollup(stockext.moments_state) (
 COMMENT ON AGGREGATE stockext.rollup(stockext.moments_state) IS
 'merges moments_state values into the state of all their values';
 
+-- Seeded forms of moments, log_returns and candle: the state of some rows
+-- (seed, stored earlier; taken from a group's first row) continued with
+-- more rows, each added as if it had followed the seed's own rows.  A
+-- rollup refresh merges new bars into a stored bucket this way: the
+-- result is what a recompute reading the bucket's bars in that order
+-- gives, bit for bit (log_returns, read in ts order, is then identical to
+-- the recompute's; combining two states would re-express one of them).
+-- No combine function: every partial state would carry the seed.
+CREATE FUNCTION stockext.moments_seeded_trans(stockext.moments_state, float8, stockext.moments_state)
+RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_seeded_trans(stockext.moments_state, float8, stockext.moments_state) IS
+'transition of moments(x, seed): adds a value to the seed''s (NULLs skipped)';
+CREATE AGGREGATE stockext.moments(x float8, seed stockext.moments_state) (
+    SFUNC = stockext.moments_seeded_trans, STYPE = stockext.moments_state, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.moments(float8, stockext.moments_state) IS
+'the moments_state seed continued with the non-NULL values (seed of the first row; NULL: none)';
+
+CREATE FUNCTION stockext.returns_seeded_trans(stockext.returns_state, timestamptz, float8, stockext.returns_state)
+RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_seeded_trans(stockext.returns_state, timestamptz, float8, stockext.returns_state) IS
+'transition of log_returns(ts, price, seed): adds the log return from the previous price, the seed''s last one first';
+CREATE AGGREGATE stockext.log_returns(ts timestamptz, price float8, seed stockext.returns_state) (
+    SFUNC = stockext.returns_seeded_trans, STYPE = stockext.returns_state, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.log_returns(timestamptz, float8, stockext.returns_state) IS
+'the log_returns summary seed continued with prices after its last one, in ts order: log_returns(ts, price, seed ORDER BY ts) (seed of the first row; NULL: none)';
+
+CREATE FUNCTION stockext.candle_bar_seeded_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8,
+                                                 float8, stockext.candle)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_bar_seeded_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8, stockext.candle) IS
+'transition of candle(ts, open, high, low, close, volume, seed): adds a bar to the seed candle (rows without ts or a price skipped)';
+CREATE AGGREGATE stockext.candle(ts timestamptz, open float8, high float8, low float8, close float8, volume float8,
+                                 seed stockext.candle) (
+    SFUNC = stockext.candle_bar_seeded_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8, stockext.candle) IS
+'the candle seed continued with bars, as candle(ts, open, high, low, close, volume) of the seed''s bars and these (seed of the first row; NULL: none)';
+
 -- Calendar widths (1 month, 3 months, 1 year), bucketed with date_trunc in
 -- the width's time zone.
 -- Calendar widths: 1 month, 3 months (a quarter) and 1 year, which date_bin
@@ -1918,26 +1959,98 @@ ALTER TABLE stockext.rollup_widths ALTER COLUMN metrics SET DEFAULT '{}',
 -- The metric states of each rollup row.
 ALTER TABLE stockext.rollups ADD COLUMN candle stockext.candle,
     ADD COLUMN returns stockext.returns_state, ADD COLUMN close_moments stockext.moments_state;
-COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility): the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
+COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility) and in a calendar width: the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
 COMMENT ON COLUMN stockext.rollups.returns IS 'with the metric volatility: the log_returns summary of the closes, read with volatility(returns), rolled up with rollup(returns ORDER BY bucket)';
-COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
+COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric and in a calendar width: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
 
--- The select list of the metric states (candle, returns, close_moments),
--- for rows s of a width w.  The candle() and the moments of the closes
--- share their transition states with rollup_select_list()'s candle() and
--- sma(); a width without metrics stores NULLs, and log_returns sorts no
--- rows for it.
-CREATE FUNCTION stockext.rollup_metrics_select_list()
+-- since: the earliest ts an INSERT added to a bucket, NULL for an UPDATE
+-- or DELETE (and for the keys pending at the update, which are recomputed);
+-- a refresh merges a bucket's appended bars into its stored states.
+ALTER TABLE stockext.rollup_invalidations ADD COLUMN since timestamptz;
+COMMENT ON COLUMN stockext.rollup_invalidations.since IS
+'the earliest ts the statement inserted into the bucket; NULL when it updated or deleted bars';
+
+-- Records the buckets a statement on stockext.ticks touched, with the
+-- earliest bar an INSERT added to each.  Statement level with transition
+-- tables: one INSERT ... SELECT per statement, whatever its size.  Rows
+-- an upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
+-- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER:
+-- whoever may write bars records their invalidations, without rights on
+-- the log itself.
+CREATE OR REPLACE FUNCTION stockext.ticks_invalidate()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket, since)
+        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
+        GROUP BY 1, 2, 3;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    ELSE
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM (SELECT symbol, ts, resolution FROM old_rows
+              UNION ALL
+              SELECT symbol, ts, resolution FROM new_rows) r
+        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.ticks_invalidate() IS
+'trigger: records the (symbol, width, bucket) keys a statement on stockext.ticks changed in stockext.rollup_invalidations';
+
+-- The columns open .. n of a rollup row from the expressions of its candle
+-- and its mean close: rollup_select_list() computes both from the bars, a
+-- refresh that merges new bars into a stored row continues its states.
+-- Left executable by PUBLIC: it only formats text, and bars() runs
+-- rollup_select_list(), which calls it, as any reader of the bars.
+CREATE FUNCTION stockext.rollup_columns_sql(candle text, avg_close text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+       (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
+       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, %2$s AS avg_close,
+       (%1$s).count::integer AS n
+$sql$, candle, avg_close);
+COMMENT ON FUNCTION stockext.rollup_columns_sql(text, text) IS
+'internal: the select list of a rollup row''s columns open .. n from the expressions of its candle and its mean close';
+
+-- The select list of the fixed columns, now formatted by rollup_columns_sql().
+CREATE OR REPLACE FUNCTION stockext.rollup_select_list()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN $sql$
-       CASE WHEN w.metrics <> '{}' THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume) END AS candle,
-       stockext.log_returns(s.ts, s.close ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
-       CASE WHEN w.metrics <> '{}' THEN stockext.moments(s.close) END AS close_moments
-$sql$;
-COMMENT ON FUNCTION stockext.rollup_metrics_select_list() IS
-'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w';
-REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list() FROM PUBLIC;
+RETURN stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)',
+                                   'stockext.sma(s.close)');
+
+-- The select list of the metric states (candle, returns, close_moments),
+-- for rows s of a width w.  A width with metrics keeps the candle and the
+-- moments of the closes, and so does a calendar width, whose refresh
+-- merges new bars into them (refresh_rollups); the returns come with the
+-- metric volatility.  Other widths store NULLs, and log_returns sorts no
+-- rows for them.  The candle() and the moments share their transition
+-- states with rollup_select_list()'s candle() and sma().  seeds, when not
+-- NULL, names a relation holding a stored row's states, which the seeded
+-- aggregates continue with the rows s.
+CREATE FUNCTION stockext.rollup_metrics_select_list(seeds text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format($sql$
+       CASE WHEN w.metrics <> '{}' OR stockext.calendar_unit(w.width) IS NOT NULL
+            THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume%1$s) END AS candle,
+       stockext.log_returns(s.ts, s.close%2$s ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
+       CASE WHEN w.metrics <> '{}' OR stockext.calendar_unit(w.width) IS NOT NULL
+            THEN stockext.moments(s.close%3$s) END AS close_moments
+$sql$, ', ' || seeds || '.candle', ', ' || seeds || '.returns', ', ' || seeds || '.close_moments');
+COMMENT ON FUNCTION stockext.rollup_metrics_select_list(text) IS
+'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w, continuing those of the relation seeds when given';
+REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
@@ -1950,7 +2063,8 @@ SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.a
        b.candle, b.returns, b.close_moments
 FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       FROM (SELECT k.symbol, k.width, k.bucket,
-                   k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+                   k.bucket AT TIME ZONE w.time_zone
+                   - w.width * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
             FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
       GROUP BY symbol, width, run) r
 JOIN stockext.rollup_widths w ON w.width = r.width
@@ -1966,17 +2080,67 @@ OFFSET 0) f
 WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
 $sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list());
 
+-- The rollup rows of the buckets whose bars were only appended since they
+-- were rolled up, from the relation invalidations of (symbol, width,
+-- bucket, since) keys: a bucket whose stored row has states (candle,
+-- close_moments: a calendar width or one with metrics) and whose keys all
+-- come from INSERTs of bars after its stored last bar ((candle).last_ts).
+-- Only the bars after that one are read (a short index range scan) and
+-- added to the stored states by the seeded aggregates, as a recompute
+-- reading them last would.  That is exact because a stored row covers
+-- every bar of its bucket committed before the refresh that wrote it, and
+-- every later bar comes with a key of its own, committed with it: a bar
+-- committed late with an earlier ts (a concurrent ingester's) has a since
+-- before the stored last bar, and its bucket is recomputed.  A bar farther
+-- than slack (which bounds DST shifts) from both ends of the bucket lies
+-- in it: only the bars near its ends pay for rollup_bucket(), which costs
+-- more than the aggregates (it is not inlined: its date_trunc() with a
+-- time zone is STABLE).  OFFSET 0 computes the bucket's end once.
+CREATE FUNCTION stockext.rollup_merged_sql(invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since FROM %1$s i
+      GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
+JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN stockext.rollup_widths w ON w.width = k.width
+CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop OFFSET 0) e
+CROSS JOIN LATERAL (
+    SELECT %2$s, %3$s
+    FROM stockext.ticks s
+    WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+      AND s.ts > (r.candle).last_ts AND s.ts < e.stop + w.slack
+      AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
+           OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
+    HAVING count(*) > 0) b
+WHERE k.since > (r.candle).last_ts
+$sql$, invalidations,
+    stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
+                                'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
+    stockext.rollup_metrics_select_list('r'));
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text) IS
+'internal: the query merging into their stored states the bars appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text) FROM PUBLIC;
+
 DO $do$
 BEGIN
     EXECUTE format($v$
 CREATE OR REPLACE VIEW stockext.rollups_live AS
+WITH merged AS (%s)
 SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
        r.candle, r.returns, r.close_moments
 FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
-%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+SELECT * FROM merged
+UNION ALL
+%s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
+       stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
+                                   WHERE NOT EXISTS (SELECT FROM merged m
+                                                     WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
 END
 $do$;
 
@@ -2008,12 +2172,14 @@ BEGIN
         RETURN;
     END IF;
 WITH claimed AS (
-    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket
+    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket, since
+), merged AS (%s
 ), keys AS (
-    SELECT DISTINCT symbol, width, bucket FROM claimed
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
 ), fresh AS (%s
 ), upserted AS (
-    INSERT INTO stockext.rollups AS r SELECT * FROM fresh
+    INSERT INTO stockext.rollups AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
     ON CONFLICT (symbol, bucket, width) DO UPDATE
         SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
             volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
@@ -2032,11 +2198,12 @@ WITH claimed AS (
                       WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted) + rebuilt, (SELECT count(*) FROM emptied)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted) + rebuilt,
+       (SELECT count(*) FROM emptied)
     INTO buckets, upserted, deleted;
 END
 $$
-$f$, stockext.rollup_fresh_sql('keys'));
+$f$, stockext.rollup_merged_sql('claimed'), stockext.rollup_fresh_sql('keys'));
 END
 $do$;
 

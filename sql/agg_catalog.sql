@@ -5,6 +5,8 @@ SET timezone = 'UTC';
 
 -- Every aggregate: order-independent ones have a combine function and a
 -- real (non-internal) state type; the sliding ones an inverse transition.
+-- The seeded forms (an argument seed) have none: every partial state
+-- would carry the seed.
 SELECT p.oid::regprocedure AS aggregate, p.proparallel AS parallel,
        a.aggtranstype::regtype AS stype, a.aggcombinefn <> 0 AS combine,
        a.aggmtranstype::regtype AS mstype, a.aggminvtransfn <> 0 AS inverse
@@ -14,6 +16,7 @@ ORDER BY p.oid::regprocedure::text;
 SELECT p.oid::regprocedure AS order_independent_without_combine_or_real_state
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.pronamespace = 'stockext'::regnamespace AND p.proname <> 'volatility'
+  AND 'seed' <> ALL (coalesce(p.proargnames, '{}'))
   AND (a.aggcombinefn = 0 OR a.aggtranstype = 'internal'::regtype OR p.proparallel <> 's');
 
 -- States holding awkward doubles: non-terminating binary fractions,

@@ -111,6 +111,140 @@ SELECT bucket, n FROM stockext.bars('MA', '1 month', '2025-05-01', '2025-08-01')
 SELECT bucket, n FROM stockext.bars('MA', '3 months', '2025-01-01', '2026-01-01', 'null');
 SELECT bucket, n FROM stockext.bars('MA', '1 year', '2025-01-01', '2026-01-01');
 SELECT stockext.calendar_unit(w) FROM (VALUES (interval '1 month'), ('3 months'), ('1 year'), ('30 days'), ('1 month 1 day'), ('2 months')) v(w);
+
+-- Calendar widths (and widths with metrics) refresh by merging: bars
+-- appended after a bucket's stored states are added to them, anything else
+-- recomputes the bucket.  Months
+-- (New York, volatility), quarters (UTC, no metrics: a calendar width
+-- keeps the states anyway) and years (Tokyo, high_low_times) of two
+-- symbols: 6,000 hourly bars, then random appends (some across a month's
+-- end), late bars, changed, unchanged and mixed upserts, deletes of the
+-- newest bars and re-appends over them, refreshed at random.  After every
+-- refresh each row (and before it each row of the live view, which merges
+-- the same way) equals, to the last bit, the one computed from the bars
+-- by the aggregates themselves: the candle (prices in quarters and integer
+-- volumes keep its sums exact), the columns read from it, avg_close, and
+-- the log_returns summary slot by slot (read in ts order either way).
+SELECT stockext.add_rollup('bars_1q', '3 months') AS rows,
+       stockext.add_rollup('bars_1y', '1 year', time_zone => 'Asia/Tokyo', metrics => ARRAY['high_low_times']) AS rows;
+INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
+SELECT sym, timestamptz '2024-11-15 00:00+00' + i * interval '1 hour', '1 minute', o, greatest(o, c) + 0.25, least(o, c) - 0.25, c,
+       floor(random() * 1000), 'test'
+FROM unnest(ARRAY['CX1', 'CX2']) sym, generate_series(0, 2999) i,
+     LATERAL (SELECT round((100 + 5 * sin(i / 50.0) + random()) * 4) / 4 AS o, round((100 + 5 * sin(i / 50.0) + random()) * 4) / 4 AS c) p;
+SELECT (stockext.refresh_rollups()).buckets > 0 AS refreshed;
+CREATE TEMP TABLE calendar_checks (step int, live boolean, rows bigint, differ bigint);
+CREATE FUNCTION pg_temp.check_calendar(step int, live boolean DEFAULT false) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO calendar_checks
+    SELECT step, live, count(*),
+           count(*) FILTER (WHERE r.symbol IS NULL OR e.symbol IS NULL
+                               OR r.candle IS DISTINCT FROM e.c
+                               OR (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.n) IS DISTINCT FROM
+                                  ((e.c).open, (e.c).high, (e.c).low, (e.c).close, (e.c).volume::bigint, (e.c).vwap, (e.c).count::integer)
+                               OR r.avg_close IS DISTINCT FROM e.avg
+                               OR stockext.sma_final(r.close_moments) IS DISTINCT FROM e.avg
+                               OR r.returns::text IS DISTINCT FROM e.rt::text)
+    FROM (SELECT * FROM (SELECT * FROM stockext.rollups WHERE NOT live
+                         UNION ALL
+                         SELECT * FROM stockext.rollups_live WHERE live) x
+          WHERE symbol LIKE 'CX_' AND width IN (SELECT width FROM stockext.rollup_widths
+                                                WHERE stockext.calendar_unit(width) IS NOT NULL OR metrics <> '{}')) r
+    FULL JOIN (SELECT w.width, t.symbol, stockext.rollup_bucket(t.ts, w.width, w.origin, w.time_zone) AS bucket,
+                      stockext.candle(t.ts, t.open, t.high, t.low, t.close, t.volume) AS c,
+                      stockext.log_returns(t.ts, t.close ORDER BY t.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS rt,
+                      stockext.sma(t.close) AS avg
+               FROM stockext.ticks t JOIN stockext.rollup_widths w ON t.resolution = w.source_resolution
+               WHERE t.symbol LIKE 'CX_' AND (stockext.calendar_unit(w.width) IS NOT NULL OR w.metrics <> '{}')
+               GROUP BY 1, 2, 3) e USING (width, symbol, bucket);
+$$;
+SELECT pg_temp.check_calendar(0);
+SELECT setseed(0.5);
+DO $$
+DECLARE
+    s text;
+    last timestamptz;
+    t timestamptz;
+    r float8;
+BEGIN
+    FOR step IN 1..120 LOOP
+        r := random();
+        s := 'CX' || (1 + floor(random() * 2)::int);
+        SELECT max(ts) INTO last FROM stockext.ticks WHERE symbol = s;
+        IF r < 0.4 THEN
+            -- appended bars, hourly or a few days on (across a month's end)
+            INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
+            SELECT s, last + CASE WHEN random() < 0.1 THEN interval '9 days' ELSE interval '0' END + i * interval '1 hour',
+                   '1 minute', p, p + 0.5, p - 0.25, p + 0.25, floor(random() * 1000), 'test'
+            FROM generate_series(1, 1 + floor(random() * 20)::int) i, LATERAL (SELECT round((98 + random() * 4) * 4) / 4 AS p) x;
+        ELSIF r < 0.5 THEN
+            -- a late bar between two stored ones
+            t := last - floor(random() * 2000) * interval '1 hour' - interval '30 minutes';
+            PERFORM stockext.upsert_bar(s, t, '1 minute', 99, 101, 98, 100.5, 7, 'test');
+        ELSIF r < 0.6 THEN
+            -- a stored bar re-polled: changed, or unchanged (no key at all)
+            t := last - floor(random() * 200) * interval '1 hour';
+            UPDATE stockext.ticks SET close = CASE WHEN random() < 0.5 THEN close ELSE low END, volume = volume
+            WHERE symbol = s AND ts = t AND resolution = '1 minute';
+        ELSIF r < 0.67 THEN
+            -- one upsert that changes the newest bar and appends two
+            INSERT INTO stockext.ticks AS k (symbol, ts, resolution, open, high, low, close, volume, source)
+            SELECT s, last + i * interval '1 hour', '1 minute', 100, 101, 99, 100.25, 5, 'test'
+            FROM generate_series(0, 2) i
+            ON CONFLICT (symbol, ts, resolution) DO UPDATE
+               SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+                   volume = excluded.volume
+            WHERE (k.open, k.high, k.low, k.close, k.volume) IS DISTINCT FROM
+                  (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume);
+        ELSIF r < 0.75 THEN
+            -- the newest bars deleted; appends may bring the same times back
+            DELETE FROM stockext.ticks WHERE symbol = s AND ts > last - floor(random() * 5) * interval '1 hour';
+        ELSE
+            PERFORM pg_temp.check_calendar(step, true);
+            PERFORM stockext.refresh_rollups();
+            PERFORM pg_temp.check_calendar(step);
+        END IF;
+    END LOOP;
+    PERFORM stockext.refresh_rollups();
+    PERFORM pg_temp.check_calendar(-1);
+END $$;
+SELECT live, count(*) >= 20 AS checked_often, min(rows) >= 6018 AS all_buckets, max(rows) > min(rows) AS grew,
+       sum(differ) AS differ
+FROM calendar_checks GROUP BY live ORDER BY live;
+-- Merging near a DST change: 20-minute buckets in New York (with a metric,
+-- so they keep states) across the fall-back of 2025-11-02, where each
+-- local 01:xx bucket takes bars from two separate UTC hours.  Minute bars
+-- appended 7 at a time, refreshed after each statement.
+SELECT stockext.add_rollup('bars_20m', '20 minutes', time_zone => 'America/New_York', metrics => ARRAY['vwap']) > 0 AS added;
+DO $$
+BEGIN
+    FOR i IN 0..25 LOOP
+        INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
+        SELECT 'CX3', timestamptz '2025-11-02 04:30+00' + (7 * i + j) * interval '1 minute', '1 minute',
+               100 + j, 101 + j, 99 + j, 100.5 + j, 10 + i, 'test'
+        FROM generate_series(0, 6) j;
+        PERFORM stockext.refresh_rollups();
+    END LOOP;
+END $$;
+DELETE FROM calendar_checks;
+SELECT pg_temp.check_calendar(0);
+SELECT rows > 6018 AS more_rows, differ FROM calendar_checks;
+SELECT bucket, n FROM stockext.bars_20m WHERE symbol = 'CX3' AND bucket BETWEEN '2025-11-02 05:00+00' AND '2025-11-02 06:40+00' ORDER BY bucket;
+-- The merge is what ran: a stored state doctored on purpose (a high of
+-- 1000) survives an append to its month and shows in the row's high; a
+-- late bar recomputes the month and drops it.
+UPDATE stockext.bars_1mo SET candle.high = 1000, candle.high_ts = (candle).first_ts
+WHERE symbol = 'CX1' AND bucket = (SELECT max(bucket) FROM stockext.bars_1mo WHERE symbol = 'CX1');
+INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
+SELECT 'CX1', max(ts) + interval '1 minute', '1 minute', 100, 101, 99, 100, 1, 'test' FROM stockext.ticks WHERE symbol = 'CX1';
+SELECT (stockext.refresh_rollups()).buckets AS buckets;
+SELECT high, (candle).high FROM stockext.bars_1mo WHERE symbol = 'CX1' ORDER BY bucket DESC LIMIT 1;
+SELECT stockext.upsert_bar('CX1', (SELECT max(ts) - interval '2 minutes' FROM stockext.ticks WHERE symbol = 'CX1'),
+                           '1 minute', 100, 101, 99, 100, 1, 'test') AS late;
+SELECT (stockext.refresh_rollups()).buckets AS buckets;
+SELECT high < 1000 AS recomputed, (candle).high < 1000 AS state_recomputed
+FROM stockext.bars_1mo WHERE symbol = 'CX1' ORDER BY bucket DESC LIMIT 1;
+SELECT stockext.drop_rollup('3 months'), stockext.drop_rollup('1 year'), stockext.drop_rollup('20 minutes');
+DELETE FROM stockext.ticks WHERE symbol LIKE 'CX_';
 -- Errors.
 \set VERBOSITY default
 SELECT stockext.add_rollup('bars_2mo', '2 months');

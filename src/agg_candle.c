@@ -303,6 +303,24 @@ candle_rollup_trans(FunctionCallInfo fcinfo, Size size)
 	return candle_fold(fcinfo, &r, size);
 }
 
+/*
+ * Transition of candle(ts, open, high, low, close, volume, seed): adds a
+ * bar to the seed candle (0.3.0's state only: the seeded form is new).
+ */
+PG_FUNCTION_INFO_V1(stockext_candle_bar_seeded_trans);
+Datum
+stockext_candle_bar_seeded_trans(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) && !PG_ARGISNULL(7))
+	{
+		CandleState seed;
+
+		check_candle(PG_GETARG_HEAPTUPLEHEADER(7), &seed);
+		state_seed(fcinfo, &seed, sizeof(CandleState));
+	}
+	return candle_bar_trans(fcinfo, sizeof(CandleState));
+}
+
 /* Final: the stockext.candle of the state (0.2.0's has 12 columns). */
 static Datum
 candle_final(FunctionCallInfo fcinfo, Size size)

@@ -175,6 +175,15 @@ stockext_moments_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* Transition of moments(x, seed): adds x to the seed's values; NULLs are skipped. */
+PG_FUNCTION_INFO_V1(stockext_moments_seeded_trans);
+Datum
+stockext_moments_seeded_trans(PG_FUNCTION_ARGS)
+{
+	state_seed(fcinfo, PG_ARGISNULL(2) ? NULL : PG_GETARG_POINTER(2), sizeof(MomentsState));
+	return stockext_moments_trans(fcinfo);
+}
+
 /* Moving transition of sma/mstddev_*: adds x entering the frame. */
 PG_FUNCTION_INFO_V1(stockext_moments_mtrans);
 Datum

@@ -219,6 +219,19 @@ state_new(Size size)
 	return palloc0(size);
 }
 
+void
+state_seed(FunctionCallInfo fcinfo, const void *seed, Size size)
+{
+	void	   *state;
+
+	if (!PG_ARGISNULL(0) || seed == NULL)
+		return;
+	state = state_new(size);
+	memcpy(state, seed, size);
+	fcinfo->args[0].value = PointerGetDatum(state);
+	fcinfo->args[0].isnull = false;
+}
+
 void *
 agg_internal_state(FunctionCallInfo fcinfo, Size size, const char *fname)
 {

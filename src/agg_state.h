@@ -93,6 +93,14 @@ state_unchanged(FunctionCallInfo fcinfo)
 extern void *state_new(Size size);
 
 /*
+ * The seeded forms of aggregates (moments(x, seed), ...) continue a stored
+ * state.  On a group's first row (argument 0 NULL) a copy of seed, when
+ * not NULL, becomes argument 0, so that the plain transition called next
+ * adds the row to it as if the row had followed the seed's own.
+ */
+extern void state_seed(FunctionCallInfo fcinfo, const void *seed, Size size);
+
+/*
  * An "internal" state (moving-aggregate mode, volatility) of size bytes
  * in the aggregate context, zeroed; its first argument when not NULL.
  */

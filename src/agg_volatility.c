@@ -190,6 +190,15 @@ stockext_returns_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* Transition of log_returns(ts, price, seed): continues the seed's summary. */
+PG_FUNCTION_INFO_V1(stockext_returns_seeded_trans);
+Datum
+stockext_returns_seeded_trans(PG_FUNCTION_ARGS)
+{
+	state_seed(fcinfo, PG_ARGISNULL(3) ? NULL : PG_GETARG_POINTER(3), sizeof(ReturnsState));
+	return stockext_returns_trans(fcinfo);
+}
+
 /*
  * Joins summary b into the state in argument 0 (a copy of b when NULL):
  * the earlier one's returns, the return across the boundary, the later

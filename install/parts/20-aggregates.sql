@@ -517,3 +517,44 @@ RETURN ($1).low_ts;
 COMMENT ON FUNCTION stockext.low_time(stockext.candle) IS
 'time of the candle''s low: the ts of the trade (or the start of the bar) holding it, the earliest of equal lows; NULL when unknown (a candle made by hand without it)';
 
+
+-- Seeded forms of moments, log_returns and candle: the state of some rows
+-- (seed, stored earlier; taken from a group's first row) continued with
+-- more rows, each added as if it had followed the seed's own rows.  A
+-- rollup refresh merges new bars into a stored bucket this way: the
+-- result is what a recompute reading the bucket's bars in that order
+-- gives, bit for bit (log_returns, read in ts order, is then identical to
+-- the recompute's; combining two states would re-express one of them).
+-- No combine function: every partial state would carry the seed.
+CREATE FUNCTION stockext.moments_seeded_trans(stockext.moments_state, float8, stockext.moments_state)
+RETURNS stockext.moments_state
+AS 'MODULE_PATHNAME', 'stockext_moments_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.moments_seeded_trans(stockext.moments_state, float8, stockext.moments_state) IS
+'transition of moments(x, seed): adds a value to the seed''s (NULLs skipped)';
+CREATE AGGREGATE stockext.moments(x float8, seed stockext.moments_state) (
+    SFUNC = stockext.moments_seeded_trans, STYPE = stockext.moments_state, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.moments(float8, stockext.moments_state) IS
+'the moments_state seed continued with the non-NULL values (seed of the first row; NULL: none)';
+
+CREATE FUNCTION stockext.returns_seeded_trans(stockext.returns_state, timestamptz, float8, stockext.returns_state)
+RETURNS stockext.returns_state
+AS 'MODULE_PATHNAME', 'stockext_returns_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.returns_seeded_trans(stockext.returns_state, timestamptz, float8, stockext.returns_state) IS
+'transition of log_returns(ts, price, seed): adds the log return from the previous price, the seed''s last one first';
+CREATE AGGREGATE stockext.log_returns(ts timestamptz, price float8, seed stockext.returns_state) (
+    SFUNC = stockext.returns_seeded_trans, STYPE = stockext.returns_state, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.log_returns(timestamptz, float8, stockext.returns_state) IS
+'the log_returns summary seed continued with prices after its last one, in ts order: log_returns(ts, price, seed ORDER BY ts) (seed of the first row; NULL: none)';
+
+CREATE FUNCTION stockext.candle_bar_seeded_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8,
+                                                 float8, stockext.candle)
+RETURNS stockext.candle_state
+AS 'MODULE_PATHNAME', 'stockext_candle_bar_seeded_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.candle_bar_seeded_trans(stockext.candle_state, timestamptz, float8, float8, float8, float8, float8, stockext.candle) IS
+'transition of candle(ts, open, high, low, close, volume, seed): adds a bar to the seed candle (rows without ts or a price skipped)';
+CREATE AGGREGATE stockext.candle(ts timestamptz, open float8, high float8, low float8, close float8, volume float8,
+                                 seed stockext.candle) (
+    SFUNC = stockext.candle_bar_seeded_trans, STYPE = stockext.candle_state,
+    FINALFUNC = stockext.candle_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE stockext.candle(timestamptz, float8, float8, float8, float8, float8, stockext.candle) IS
+'the candle seed continued with bars, as candle(ts, open, high, low, close, volume) of the seed''s bars and these (seed of the first row; NULL: none)';

@@ -95,21 +95,28 @@ COMMENT ON COLUMN stockext.rollups.volume IS 'total volume; NULL when no bar of 
 COMMENT ON COLUMN stockext.rollups.vwap IS 'volume-weighted average of the typical price (high + low + close) / 3, as stockext.candle(); NULL when the volume is 0 or NULL';
 COMMENT ON COLUMN stockext.rollups.avg_close IS 'average close of the bars';
 COMMENT ON COLUMN stockext.rollups.n IS 'number of bars aggregated';
-COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility): the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
+COMMENT ON COLUMN stockext.rollups.candle IS 'with any metric (vwap, bar_count, high_low_times, volatility) and in a calendar width: the bucket''s stockext.candle, exact vwap, count and high_time()/low_time(), rolled up with rollup(candle)';
 COMMENT ON COLUMN stockext.rollups.returns IS 'with the metric volatility: the log_returns summary of the closes, read with volatility(returns), rolled up with rollup(returns ORDER BY bucket)';
-COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
+COMMENT ON COLUMN stockext.rollups.close_moments IS 'with any metric and in a calendar width: the moments of the closes (avg_close = sma_final(close_moments)), so that a refresh merges new bars into the bucket';
 REVOKE ALL ON stockext.rollups FROM PUBLIC;
 
 -- Buckets whose bars changed since they were last rolled up, one row per
 -- (symbol, width, bucket) and statement that touched them (deduplicated at
 -- refresh).  No index: writers only append, and a refresh claims it all.
+-- since: the earliest ts an INSERT added to the bucket, NULL for an UPDATE
+-- or DELETE, which no state can take back; a refresh merges the bars of a
+-- bucket whose keys all start after its stored state's last bar into that
+-- state (see refresh_rollups).
 CREATE TABLE stockext.rollup_invalidations (
     symbol text        NOT NULL,
     width  interval    NOT NULL,
-    bucket timestamptz NOT NULL
+    bucket timestamptz NOT NULL,
+    since  timestamptz
 );
 COMMENT ON TABLE stockext.rollup_invalidations IS
 '(symbol, width, bucket) keys whose bars were inserted, changed or deleted since the last refresh; claimed by stockext.refresh_rollups()';
+COMMENT ON COLUMN stockext.rollup_invalidations.since IS
+'the earliest ts the statement inserted into the bucket; NULL when it updated or deleted bars';
 REVOKE ALL ON stockext.rollup_invalidations FROM PUBLIC;
 
 -- The bars each width reads, with their bucket.
@@ -122,6 +129,22 @@ COMMENT ON VIEW stockext.rollup_source IS
 'the ticks each rolled-up width reads (its source_resolution), with their bucket';
 REVOKE ALL ON stockext.rollup_source FROM PUBLIC;
 
+-- The columns open .. n of a rollup row from the expressions of its candle
+-- and its mean close: rollup_select_list() computes both from the bars, a
+-- refresh that merges new bars into a stored row continues its states.
+-- Left executable by PUBLIC: it only formats text, and bars() runs
+-- rollup_select_list(), which calls it, as any reader of the bars.
+CREATE FUNCTION stockext.rollup_columns_sql(candle text, avg_close text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+       (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
+       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, %2$s AS avg_close,
+       (%1$s).count::integer AS n
+$sql$, candle, avg_close);
+COMMENT ON FUNCTION stockext.rollup_columns_sql(text, text) IS
+'internal: the select list of a rollup row''s columns open .. n from the expressions of its candle and its mean close';
+
 -- The select list that turns bars s (grouped by width, symbol and bucket)
 -- into rollup rows, in stockext.rollups column order: shared by the
 -- refresh, the rebuild, the live view and stockext.bars().  The identical
@@ -132,42 +155,48 @@ REVOKE ALL ON stockext.rollup_source FROM PUBLIC;
 CREATE FUNCTION stockext.rollup_select_list()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN format($sql$
-       (%1$s).open AS open, (%1$s).high AS high, (%1$s).low AS low, (%1$s).close AS close,
-       (%1$s).volume::bigint AS volume, (%1$s).vwap AS vwap, stockext.sma(s.close) AS avg_close,
-       (%1$s).count::integer AS n
-$sql$, 'stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)');
+RETURN stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)',
+                                   'stockext.sma(s.close)');
 COMMENT ON FUNCTION stockext.rollup_select_list() IS
 'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
 REVOKE ALL ON FUNCTION stockext.rollup_select_list() FROM PUBLIC;
 
 -- The select list of the metric states (candle, returns, close_moments),
--- for rows s of a width w.  The candle() and the moments of the closes
--- share their transition states with rollup_select_list()'s candle() and
--- sma(); a width without metrics stores NULLs, and log_returns sorts no
--- rows for it.
-CREATE FUNCTION stockext.rollup_metrics_select_list()
+-- for rows s of a width w.  A width with metrics keeps the candle and the
+-- moments of the closes, and so does a calendar width, whose refresh
+-- merges new bars into them (refresh_rollups); the returns come with the
+-- metric volatility.  Other widths store NULLs, and log_returns sorts no
+-- rows for them.  The candle() and the moments share their transition
+-- states with rollup_select_list()'s candle() and sma().  seeds, when not
+-- NULL, names a relation holding a stored row's states, which the seeded
+-- aggregates continue with the rows s.
+CREATE FUNCTION stockext.rollup_metrics_select_list(seeds text DEFAULT NULL)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN $sql$
-       CASE WHEN w.metrics <> '{}' THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume) END AS candle,
-       stockext.log_returns(s.ts, s.close ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
-       CASE WHEN w.metrics <> '{}' THEN stockext.moments(s.close) END AS close_moments
-$sql$;
-COMMENT ON FUNCTION stockext.rollup_metrics_select_list() IS
-'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w';
-REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list() FROM PUBLIC;
+RETURN format($sql$
+       CASE WHEN w.metrics <> '{}' OR stockext.calendar_unit(w.width) IS NOT NULL
+            THEN stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume%1$s) END AS candle,
+       stockext.log_returns(s.ts, s.close%2$s ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
+       CASE WHEN w.metrics <> '{}' OR stockext.calendar_unit(w.width) IS NOT NULL
+            THEN stockext.moments(s.close%3$s) END AS close_moments
+$sql$, ', ' || seeds || '.candle', ', ' || seeds || '.returns', ', ' || seeds || '.close_moments');
+COMMENT ON FUNCTION stockext.rollup_metrics_select_list(text) IS
+'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w, continuing those of the relation seeds when given';
+REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list(text) FROM PUBLIC;
 
 -- The rollup rows of a set of (symbol, width, bucket) keys, the relation
 -- named by keys, in stockext.rollups column order; a key whose bucket has
 -- no bars yields no row.  Runs of consecutive buckets of a symbol and width
 -- are read with one index range scan each (CROSS JOIN LATERAL, whatever
 -- the planner estimates): an append of new bars is a few long scans, late
--- bars scattered over the history are many short ones.  A run ends where
--- its last bucket does in local time (a calendar month's own length).
--- OFFSET 0 keeps
--- the planner from joining the keys in before the scans, which would
--- repeat each run's scan once per key of its symbol and width.
+-- bars scattered over the history are many short ones.  Buckets are
+-- counted in local time, where consecutive ones lie exactly one width
+-- apart (months included; in absolute time months and DST days differ in
+-- length, and runs told apart by absolute spans could overlap and yield a
+-- bucket twice).  A run ends where its last bucket does in local time (a
+-- calendar month's own length).  OFFSET 0 keeps the planner from joining
+-- the keys in before the scans, which would repeat each run's scan once
+-- per key of its symbol and width.
 CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -179,7 +208,8 @@ SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.a
        b.candle, b.returns, b.close_moments
 FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
       FROM (SELECT k.symbol, k.width, k.bucket,
-                   k.bucket - w.span * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+                   k.bucket AT TIME ZONE w.time_zone
+                   - w.width * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
             FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
       GROUP BY symbol, width, run) r
 JOIN stockext.rollup_widths w ON w.width = r.width
@@ -198,12 +228,57 @@ COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
 'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
 REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
 
--- Records the buckets a statement on stockext.ticks touched.  Statement
--- level with transition tables: one INSERT ... SELECT DISTINCT per
--- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
--- FROM left alone are in no transition table, so unchanged re-polls
--- invalidate nothing.  SECURITY DEFINER: whoever may write bars records
--- their invalidations, without rights on the log itself.
+-- The rollup rows of the buckets whose bars were only appended since they
+-- were rolled up, from the relation invalidations of (symbol, width,
+-- bucket, since) keys: a bucket whose stored row has states (candle,
+-- close_moments: a calendar width or one with metrics) and whose keys all
+-- come from INSERTs of bars after its stored last bar ((candle).last_ts).
+-- Only the bars after that one are read (a short index range scan) and
+-- added to the stored states by the seeded aggregates, as a recompute
+-- reading them last would.  That is exact because a stored row covers
+-- every bar of its bucket committed before the refresh that wrote it, and
+-- every later bar comes with a key of its own, committed with it: a bar
+-- committed late with an earlier ts (a concurrent ingester's) has a since
+-- before the stored last bar, and its bucket is recomputed.  A bar farther
+-- than slack (which bounds DST shifts) from both ends of the bucket lies
+-- in it: only the bars near its ends pay for rollup_bucket(), which costs
+-- more than the aggregates (it is not inlined: its date_trunc() with a
+-- time zone is STABLE).  OFFSET 0 computes the bucket's end once.
+CREATE FUNCTION stockext.rollup_merged_sql(invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since FROM %1$s i
+      GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
+JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN stockext.rollup_widths w ON w.width = k.width
+CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop OFFSET 0) e
+CROSS JOIN LATERAL (
+    SELECT %2$s, %3$s
+    FROM stockext.ticks s
+    WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+      AND s.ts > (r.candle).last_ts AND s.ts < e.stop + w.slack
+      AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
+           OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
+    HAVING count(*) > 0) b
+WHERE k.since > (r.candle).last_ts
+$sql$, invalidations,
+    stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
+                                'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
+    stockext.rollup_metrics_select_list('r'));
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text) IS
+'internal: the query merging into their stored states the bars appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text) FROM PUBLIC;
+
+-- Records the buckets a statement on stockext.ticks touched, with the
+-- earliest bar an INSERT added to each.  Statement level with transition
+-- tables: one INSERT ... SELECT per statement, whatever its size.  Rows
+-- an upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
+-- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER:
+-- whoever may write bars records their invalidations, without rights on
+-- the log itself.
 CREATE FUNCTION stockext.ticks_invalidate()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -211,9 +286,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
-        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
-        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket, since)
+        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
+        GROUP BY 1, 2, 3;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
         SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
@@ -244,20 +320,27 @@ CREATE TRIGGER ticks_invalidate_delete AFTER DELETE ON stockext.ticks
     FOR EACH STATEMENT EXECUTE FUNCTION stockext.ticks_invalidate();
 
 -- Real-time rollups: the rolled-up rows of every width whose bucket has no
--- pending invalidation, plus the pending buckets computed from the ticks
--- now.  Reads one snapshot, in which a refresh's claim and its upserts are
--- either both visible or neither.
+-- pending invalidation, plus the pending buckets computed now, as the next
+-- refresh will: appended bars merged into the stored states, the other
+-- buckets from the ticks.  Reads one snapshot, in which a refresh's claim
+-- and its upserts are either both visible or neither.
 DO $do$
 BEGIN
     EXECUTE format($v$
 CREATE VIEW stockext.rollups_live AS
+WITH merged AS (%s)
 SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
        r.candle, r.returns, r.close_moments
 FROM stockext.rollups r
 WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
-%s$v$, stockext.rollup_fresh_sql('(SELECT DISTINCT symbol, width, bucket FROM stockext.rollup_invalidations)'));
+SELECT * FROM merged
+UNION ALL
+%s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
+       stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
+                                   WHERE NOT EXISTS (SELECT FROM merged m
+                                                     WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
 END
 $do$;
 COMMENT ON VIEW stockext.rollups_live IS
@@ -375,6 +458,8 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- in the same snapshot, upserts them (rewriting only rows whose values
 -- changed) and deletes the buckets that have no bars left.  One statement,
 -- grouped by symbol and bucket, so a sharded engine can run it per shard.
+-- Buckets whose bars were only appended since are not re-aggregated: the
+-- new bars are merged into their stored states (rollup_merged_sql).
 -- JIT off: the statement is many small index range scans whose cost the
 -- planner cannot know beforehand, and compiling it costs seconds.  Created
 -- through format() so that the statement is static and its plan cached.
@@ -406,12 +491,14 @@ BEGIN
         RETURN;
     END IF;
 WITH claimed AS (
-    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket
+    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket, since
+), merged AS (%s
 ), keys AS (
-    SELECT DISTINCT symbol, width, bucket FROM claimed
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
 ), fresh AS (%s
 ), upserted AS (
-    INSERT INTO stockext.rollups AS r SELECT * FROM fresh
+    INSERT INTO stockext.rollups AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
     ON CONFLICT (symbol, bucket, width) DO UPDATE
         SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
             volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
@@ -430,11 +517,12 @@ WITH claimed AS (
                       WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM upserted) + rebuilt, (SELECT count(*) FROM emptied)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted) + rebuilt,
+       (SELECT count(*) FROM emptied)
     INTO buckets, upserted, deleted;
 END
 $$
-$f$, stockext.rollup_fresh_sql('keys'));
+$f$, stockext.rollup_merged_sql('claimed'), stockext.rollup_fresh_sql('keys'));
 END
 $do$;
 COMMENT ON FUNCTION stockext.refresh_rollups() IS
