@@ -6,11 +6,13 @@
  * A symbol's factor is a step function of time, constant between two
  * ex-dates: the product of the ratios of the actions after the bar.  A
  * query loads a symbol's steps once (one prepared SPI query), into a cache
- * that all its call sites share, and each call site remembers the symbol
- * and step it used last, so that a scan over a symbol's bars costs a
- * comparison or two per bar, not a look-up.  adjust_price and adjust_volume
- * apply the factor in the same call: ticks_adjusted reads six adjusted
- * columns per row, and a call per column is the whole cost of the view.
+ * that all its call sites share; each call site remembers the symbol and
+ * step it used last, and the symbols it saw by a cheap hash of their bytes,
+ * so that a scan over one symbol's bars, or over bars that alternate
+ * between symbols, costs a comparison or two per bar, not a look-up.
+ * adjust_price and adjust_volume apply the factor in the same call:
+ * ticks_adjusted reads six adjusted columns per row, and a call per column
+ * is the whole cost of the view.
  */
 #include "postgres.h"
 
@@ -61,11 +63,19 @@ typedef struct AdjustCache
 	HTAB	   *symbols;		/* of Steps */
 } AdjustCache;
 
+/*
+ * Symbols a call site remembers without a hash look-up, by a cheap hash of
+ * their bytes: bars stored by a live feed alternate between its symbols
+ * from one row to the next.
+ */
+#define SITE_SLOTS 64
+
 /* A call site's state, in fn_extra. */
 typedef struct CallSite
 {
 	AdjustCache *cache;
 	Steps	   *last;			/* the symbol seen last */
+	Steps	   *slot[SITE_SLOTS];	/* symbols seen, at slot_of() */
 } CallSite;
 
 /* The cache of the query that called last, which its other call sites find. */
@@ -193,17 +203,48 @@ forget_cache(void *arg)
 		current_cache = NULL;
 }
 
+static inline int
+slot_of(const char *symbol, int len)
+{
+	uint32		h = len;
+
+	for (int i = 0; i < len; i++)
+		h = h * 31 + (unsigned char) symbol[i];
+	return h % SITE_SLOTS;
+}
+
+/* Whether s holds the steps of symbol (len bytes). */
+static inline bool
+same_symbol(const Steps *s, const char *symbol, int len)
+{
+	if (s == NULL || s->len != len)
+		return false;
+	/* A loop: symbols are a few bytes, shorter than a call to memcmp. */
+	for (int i = 0; i < len; i++)
+		if (s->symbol[i] != symbol[i])
+			return false;
+	return true;
+}
+
 /*
- * The steps of symbol (len bytes, at most STOCKEXT_SYMBOL_MAXLEN) from the
+ * The steps of symbol (len bytes, at most STOCKEXT_SYMBOL_MAXLEN) when it is
+ * not the one the call site saw last: from the site's slots, else from the
  * query's cache, loaded on the query's first use of the symbol.
  */
 static pg_noinline Steps *
 symbol_steps(FmgrInfo *flinfo, const char *symbol, int len)
 {
 	CallSite   *site = flinfo->fn_extra;
+	int			slot = slot_of(symbol, len);
 	char		key[STOCKEXT_SYMBOL_MAXLEN + 1] = {0};
 	Steps	   *s;
 	bool		found;
+
+	if (site != NULL && same_symbol(site->slot[slot], symbol, len))
+	{
+		site->last = site->slot[slot];
+		return site->last;
+	}
 
 	if (site == NULL)
 	{
@@ -244,6 +285,7 @@ symbol_steps(FmgrInfo *flinfo, const char *symbol, int len)
 		*s = loaded;
 	}
 	site->last = s;
+	site->slot[slot] = s;
 	return s;
 }
 
@@ -283,19 +325,7 @@ factors(FunctionCallInfo fcinfo, Datum symbol, TimestampTz ts, double *split_out
 		*split_out = 1.0;
 		return 1.0;
 	}
-	if (likely(s != NULL && s->len == len))
-	{
-		/* A loop: symbols are a few bytes, shorter than a call to memcmp. */
-		for (int i = 0; i < len; i++)
-			if (s->symbol[i] != sym[i])
-			{
-				s = NULL;
-				break;
-			}
-	}
-	else
-		s = NULL;
-	if (unlikely(s == NULL))
+	if (unlikely(!same_symbol(s, sym, len)))
 		s = symbol_steps(fcinfo->flinfo, sym, len);
 	k = s->last_k;
 	if (unlikely((k > 0 && ts < s->cutoff[k - 1]) || (k < s->n && ts >= s->cutoff[k])))
