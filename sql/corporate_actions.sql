@@ -76,6 +76,15 @@ SELECT stockext.adjust_price(100, 'NOACT', '2024-01-02', 'splits') AS before_spl
 INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to) VALUES ('NOACT', '2024-02-01', 'split', 1, 4);
 SELECT stockext.adjust_price(100, 'NOACT', '2024-01-02', 'splits') AS after_split;
 ROLLBACK;
+-- More symbols than a call site's 64 slots, their bars alternating row by
+-- row: each bar's split factor against the split written out.
+INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to)
+SELECT 'SL' || i, '2024-03-01', 'split', 1, i FROM generate_series(1, 100) i;
+SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols,
+       count(*) FILTER (WHERE f IS DISTINCT FROM CASE WHEN ts < '2024-03-01' THEN 1 / i::float8 ELSE 1 END) AS wrong
+FROM (SELECT i, 'SL' || i AS symbol, d AS ts, stockext.adjust_price(1, 'SL' || i, d, 'splits') AS f
+      FROM generate_series(timestamptz '2024-02-28', '2024-03-02', '1 day') d, generate_series(1, 100) i) x;
+DELETE FROM stockext.corporate_actions WHERE symbol LIKE 'SL%';
 -- bars() at 2 days, a width no rollup has: computed from the finest
 -- resolution the symbol has in the range, here the daily bars.
 SELECT to_char(bucket, 'YYYY-MM-DD') AS day, open, close, volume, round(vwap::numeric, 6) AS vwap,

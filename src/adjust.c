@@ -196,6 +196,7 @@ find_step(const Steps *s, TimestampTz ts)
 	return lo;
 }
 
+/* Reset callback of a query's memory: its cache is no longer to be found. */
 static void
 forget_cache(void *arg)
 {
@@ -203,6 +204,7 @@ forget_cache(void *arg)
 		current_cache = NULL;
 }
 
+/* The slot of symbol (len bytes) in a call site. */
 static inline int
 slot_of(const char *symbol, int len)
 {
@@ -238,7 +240,6 @@ symbol_steps(FmgrInfo *flinfo, const char *symbol, int len)
 	int			slot = slot_of(symbol, len);
 	char		key[STOCKEXT_SYMBOL_MAXLEN + 1] = {0};
 	Steps	   *s;
-	bool		found;
 
 	if (site != NULL && same_symbol(site->slot[slot], symbol, len))
 	{
@@ -281,7 +282,7 @@ symbol_steps(FmgrInfo *flinfo, const char *symbol, int len)
 		memcpy(loaded.symbol, key, sizeof(key));
 		loaded.len = len;
 		load_steps(&loaded, site->cache->mcxt);
-		s = hash_search(site->cache->symbols, key, HASH_ENTER, &found);
+		s = hash_search(site->cache->symbols, key, HASH_ENTER, NULL);
 		*s = loaded;
 	}
 	site->last = s;
