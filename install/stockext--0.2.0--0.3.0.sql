@@ -354,7 +354,7 @@ REVOKE ALL ON FUNCTION stockext.refresh_corporate_actions(text) FROM PUBLIC;
 
 -- The factor that turns a bar's as-traded prices into adjusted ones, from
 -- the actions whose ex-date is after the bar (README, "Corporate actions").
--- Each call site reads a symbol's actions once per query.
+-- A query reads a symbol's actions once, for all its calls.
 CREATE FUNCTION stockext.adjustment_factor(symbol text, ts timestamptz, adjust text DEFAULT 'all')
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'stockext_adjustment_factor'
@@ -362,18 +362,36 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.adjustment_factor(text, timestamptz, text) IS
 'what the prices of symbol''s bar at ts are multiplied by to adjust them: adjust splits (product of split_from / split_to of the splits with a later ex-date), all (that times 1 - cash / previous close of each later dividend) or none (1); volumes are divided by the splits factor';
 
+-- The adjusted price and volume in one call each: what the view and
+-- bars() read per bar (bench/adjust.sh), equal to the expressions with
+-- adjustment_factor() that their comments give.
+CREATE FUNCTION stockext.adjust_price(price double precision, symbol text, ts timestamptz,
+                                      adjust text DEFAULT 'all')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'stockext_adjust_price'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adjust_price(double precision, text, timestamptz, text) IS
+'price of symbol''s bar at ts adjusted: price * stockext.adjustment_factor(symbol, ts, adjust)';
+
+CREATE FUNCTION stockext.adjust_volume(volume bigint, symbol text, ts timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_adjust_volume'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adjust_volume(bigint, text, timestamptz) IS
+'volume of symbol''s bar at ts split-adjusted to whole shares: (volume / stockext.adjustment_factor(symbol, ts, ''splits''))::bigint, rounded half to even';
+
 -- The bars with OHLC and volume split-adjusted and adj_close adjusted for
 -- splits and dividends.  security_invoker: reading it takes the right to
 -- read stockext.ticks.
 CREATE VIEW stockext.ticks_adjusted WITH (security_invoker = true) AS
 SELECT t.symbol, t.ts, t.resolution,
-       t.open * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS open,
-       t.high * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS high,
-       t.low * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS low,
-       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS close,
-       round(t.volume / stockext.adjustment_factor(t.symbol, t.ts, 'splits'))::bigint AS volume,
+       stockext.adjust_price(t.open, t.symbol, t.ts, 'splits') AS open,
+       stockext.adjust_price(t.high, t.symbol, t.ts, 'splits') AS high,
+       stockext.adjust_price(t.low, t.symbol, t.ts, 'splits') AS low,
+       stockext.adjust_price(t.close, t.symbol, t.ts, 'splits') AS close,
+       stockext.adjust_volume(t.volume, t.symbol, t.ts) AS volume,
        t.source, t.ingested_at,
-       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'all') AS adj_close
+       stockext.adjust_price(t.close, t.symbol, t.ts, 'all') AS adj_close
 FROM stockext.ticks t;
 COMMENT ON VIEW stockext.ticks_adjusted IS
 'stockext.ticks with open, high, low, close and volume adjusted for splits (volumes to whole shares) and adj_close adjusted for splits and dividends, from stockext.corporate_actions';
@@ -2414,26 +2432,29 @@ BEGIN
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSIF rolled THEN
         data_sql := $q$
-            SELECT l.bucket, l.open * f.p, l.high * f.p, l.low * f.p, l.close * f.p,
-                   round(l.volume / f.v)::bigint, l.vwap * f.p, l.avg_close * f.p, l.n
+            SELECT l.bucket, stockext.adjust_price(l.open, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.high, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.low, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.close, l.symbol, l.bucket, $10),
+                   stockext.adjust_volume(l.volume, l.symbol, l.bucket),
+                   stockext.adjust_price(l.vwap, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.avg_close, l.symbol, l.bucket, $10), l.n
             FROM stockext.rollups_live l
-            CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(l.symbol, l.bucket, $10) AS p,
-                                       stockext.adjustment_factor(l.symbol, l.bucket, 'splits') AS v) f
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSE
         data_sql := format($q$
             SELECT s.bucket, %s
             FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, %s
-                  FROM stockext.ticks t%s
+                  FROM stockext.ticks t
                   WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
             WHERE s.bucket >= $3 AND s.bucket < $4
             GROUP BY s.bucket$q$, stockext.rollup_select_list(),
             CASE WHEN adjust = 'none' THEN 't.*'
-                 ELSE 't.ts, t.open * f.p AS open, t.high * f.p AS high, t.low * f.p AS low,
-                       t.close * f.p AS close, round(t.volume / f.v)::bigint AS volume' END,
-            CASE WHEN adjust = 'none' THEN ''
-                 ELSE ' CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(t.symbol, t.ts, $10) AS p,
-                                                   stockext.adjustment_factor(t.symbol, t.ts, ''splits'') AS v) f' END);
+                 ELSE 't.ts, stockext.adjust_price(t.open, t.symbol, t.ts, $10) AS open,
+                       stockext.adjust_price(t.high, t.symbol, t.ts, $10) AS high,
+                       stockext.adjust_price(t.low, t.symbol, t.ts, $10) AS low,
+                       stockext.adjust_price(t.close, t.symbol, t.ts, $10) AS close,
+                       stockext.adjust_volume(t.volume, t.symbol, t.ts) AS volume' END);
     END IF;
 
     IF fill = 'none' THEN
@@ -2447,7 +2468,7 @@ BEGIN
     -- bar's bucket starts before start only if the bar is before start +
     -- width, the bound the index uses).
     IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
-        SELECT t.close * stockext.adjustment_factor(t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
+        SELECT stockext.adjust_price(t.close, t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.resolution = src
           AND t.ts < start + width
           AND stockext.rollup_bucket(t.ts, width, origin, tz) < start

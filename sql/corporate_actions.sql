@@ -56,6 +56,35 @@ SELECT to_char(ts, 'YYYY-MM-DD') AS day, open, high, low, close, volume,
 FROM stockext.ticks_adjusted WHERE symbol = 'NVDA' ORDER BY ts;
 SELECT abs(adj_close - 1208.88 / 10 * (1 - 0.01 / 121.79)) < 1e-12 AS by_hand
 FROM stockext.ticks_adjusted WHERE symbol = 'NVDA' AND ts = '2024-06-07';
+-- adjust_price and adjust_volume are the factor's expressions in one call,
+-- to the last bit, for each adjust; a NULL volume stays NULL (STRICT), a
+-- symbol too long to be valid has no actions, an unknown adjust is refused.
+SELECT a AS adjust, count(*) AS bars,
+       count(*) FILTER (WHERE stockext.adjust_price(t.close, t.symbol, t.ts, a)
+                              IS DISTINCT FROM t.close * stockext.adjustment_factor(t.symbol, t.ts, a)) AS price_differs,
+       count(*) FILTER (WHERE stockext.adjust_volume(t.volume, t.symbol, t.ts)
+                              IS DISTINCT FROM round(t.volume / stockext.adjustment_factor(t.symbol, t.ts, 'splits'))::bigint) AS volume_differs
+FROM stockext.ticks t, unnest(ARRAY['none', 'splits', 'all']) a WHERE t.symbol = 'NVDA' GROUP BY a ORDER BY a;
+SELECT stockext.adjust_volume(NULL, 'NVDA', '2024-06-07') AS null_volume,
+       stockext.adjust_volume(25, 'NVDA', '2024-06-07') AS volume_250,
+       stockext.adjust_price(2.5, repeat('N', 40), '2024-06-07') AS long_symbol;
+SELECT stockext.adjust_price(1, 'NVDA', now(), 'dividends');
+-- Actions are read once per query, never kept for the next one: a split
+-- recorded between two statements of a transaction is in the second.
+BEGIN;
+SELECT stockext.adjust_price(100, 'NOACT', '2024-01-02', 'splits') AS before_split;
+INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to) VALUES ('NOACT', '2024-02-01', 'split', 1, 4);
+SELECT stockext.adjust_price(100, 'NOACT', '2024-01-02', 'splits') AS after_split;
+ROLLBACK;
+-- More symbols than a call site's 64 slots, their bars alternating row by
+-- row: each bar's split factor against the split written out.
+INSERT INTO stockext.corporate_actions (symbol, ex_date, kind, split_from, split_to)
+SELECT 'SL' || i, '2024-03-01', 'split', 1, i FROM generate_series(1, 100) i;
+SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols,
+       count(*) FILTER (WHERE f IS DISTINCT FROM CASE WHEN ts < '2024-03-01' THEN 1 / i::float8 ELSE 1 END) AS wrong
+FROM (SELECT i, 'SL' || i AS symbol, d AS ts, stockext.adjust_price(1, 'SL' || i, d, 'splits') AS f
+      FROM generate_series(timestamptz '2024-02-28', '2024-03-02', '1 day') d, generate_series(1, 100) i) x;
+DELETE FROM stockext.corporate_actions WHERE symbol LIKE 'SL%';
 -- bars() at 2 days, a width no rollup has: computed from the finest
 -- resolution the symbol has in the range, here the daily bars.
 SELECT to_char(bucket, 'YYYY-MM-DD') AS day, open, close, volume, round(vwap::numeric, 6) AS vwap,

@@ -4,10 +4,15 @@
  *		stockext.corporate_actions at read time.
  *
  * A symbol's factor is a step function of time, constant between two
- * ex-dates: the product of the ratios of the actions after the bar.  Each
- * call site loads a symbol's steps once per query (one SPI query, copied
- * into fn_mcxt) and remembers the step it used last, so that a scan over a
- * symbol's bars costs a comparison or two per bar, not a look-up.
+ * ex-dates: the product of the ratios of the actions after the bar.  A
+ * query loads a symbol's steps once (one prepared SPI query), into a cache
+ * that all its call sites share; each call site remembers the symbol and
+ * step it used last, and the symbols it saw by a cheap hash of their bytes,
+ * so that a scan over one symbol's bars, or over bars that alternate
+ * between symbols, costs a comparison or two per bar, not a look-up.
+ * adjust_price and adjust_volume apply the factor in the same call:
+ * ticks_adjusted reads six adjusted columns per row, and a call per column
+ * is the whole cost of the view.
  */
 #include "postgres.h"
 
@@ -15,6 +20,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
@@ -31,23 +37,52 @@ typedef enum AdjustKind
 /*
  * One symbol's steps: n ex-date cutoffs, ascending, and n + 1 factors;
  * step k holds for bars in [cutoff[k - 1], cutoff[k]) and step n, after
- * the last action, is 1.
+ * the last action, is 1.  A symbol without actions has n = 0: one step.
  */
 typedef struct Steps
 {
 	char		symbol[STOCKEXT_SYMBOL_MAXLEN + 1];	/* hash key */
+	int			len;			/* of symbol */
 	int			n;
+	int			last_k;			/* the step found last */
 	TimestampTz *cutoff;
 	double	   *split;			/* product of the later splits' from/to */
 	double	   *all;			/* the same times the later dividends' factors */
 } Steps;
 
+/*
+ * The steps of the symbols one query has read, shared by its call sites
+ * (the view has six per row, and a partitioned scan repeats them per
+ * partition), in the query's memory: it lives as long as the query, which
+ * is as long as a STABLE function may assume corporate_actions unchanged.
+ */
 typedef struct AdjustCache
 {
+	MemoryContext mcxt;			/* the query's: the call sites' fn_mcxt */
+	MemoryContextCallback forget;	/* clears current_cache when mcxt goes */
 	HTAB	   *symbols;		/* of Steps */
-	Steps	   *last;			/* the steps used last, and which step */
-	int			last_k;
 } AdjustCache;
+
+/*
+ * Symbols a call site remembers without a hash look-up, by a cheap hash of
+ * their bytes: bars stored by a live feed alternate between its symbols
+ * from one row to the next.
+ */
+#define SITE_SLOTS 64
+
+/* A call site's state, in fn_extra. */
+typedef struct CallSite
+{
+	AdjustCache *cache;
+	Steps	   *last;			/* the symbol seen last */
+	Steps	   *slot[SITE_SLOTS];	/* symbols seen, at slot_of() */
+} CallSite;
+
+/* The cache of the query that called last, which its other call sites find. */
+static AdjustCache *current_cache = NULL;
+
+/* steps_sql, prepared on first use. */
+static SPIPlanPtr steps_plan = NULL;
 
 /*
  * The actions of a symbol with, for a dividend, the close of the last bar
@@ -78,8 +113,16 @@ load_steps(Steps *s, MemoryContext ctx)
 	args[0] = CStringGetTextDatum(s->symbol);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(steps_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed");
+	if (steps_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(steps_sql, 1, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		steps_plan = plan;
+	}
+	if (SPI_execute_plan(steps_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed");
 	rows = (int) SPI_processed;
 	/* Outside SPI's memory, which SPI_finish frees. */
 	s->cutoff = MemoryContextAlloc(ctx, sizeof(TimestampTz) * Max(rows, 1));
@@ -153,30 +196,182 @@ find_step(const Steps *s, TimestampTz ts)
 	return lo;
 }
 
-static bool
-in_step(const Steps *s, int k, TimestampTz ts)
+/* Reset callback of a query's memory: its cache is no longer to be found. */
+static void
+forget_cache(void *arg)
 {
-	return (k == 0 || s->cutoff[k - 1] <= ts) && (k == s->n || ts < s->cutoff[k]);
+	if (current_cache == arg)
+		current_cache = NULL;
+}
+
+/* The slot of symbol (len bytes) in a call site. */
+static inline int
+slot_of(const char *symbol, int len)
+{
+	uint32		h = len;
+
+	for (int i = 0; i < len; i++)
+		h = h * 31 + (unsigned char) symbol[i];
+	return h % SITE_SLOTS;
+}
+
+/* Whether s holds the steps of symbol (len bytes). */
+static inline bool
+same_symbol(const Steps *s, const char *symbol, int len)
+{
+	if (s == NULL || s->len != len)
+		return false;
+	/* A loop: symbols are a few bytes, shorter than a call to memcmp. */
+	for (int i = 0; i < len; i++)
+		if (s->symbol[i] != symbol[i])
+			return false;
+	return true;
+}
+
+/*
+ * The steps of symbol (len bytes, at most STOCKEXT_SYMBOL_MAXLEN) when it is
+ * not the one the call site saw last: from the site's slots, else from the
+ * query's cache, loaded on the query's first use of the symbol.
+ */
+static pg_noinline Steps *
+symbol_steps(FmgrInfo *flinfo, const char *symbol, int len)
+{
+	CallSite   *site = flinfo->fn_extra;
+	int			slot = slot_of(symbol, len);
+	char		key[STOCKEXT_SYMBOL_MAXLEN + 1] = {0};
+	Steps	   *s;
+
+	if (site != NULL && same_symbol(site->slot[slot], symbol, len))
+	{
+		site->last = site->slot[slot];
+		return site->last;
+	}
+
+	if (site == NULL)
+	{
+		site = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(CallSite));
+		flinfo->fn_extra = site;
+	}
+	if (site->cache == NULL)
+	{
+		if (current_cache == NULL || current_cache->mcxt != flinfo->fn_mcxt)
+		{
+			AdjustCache *cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(AdjustCache));
+			HASHCTL		ctl = {0};
+
+			cache->mcxt = flinfo->fn_mcxt;
+			ctl.keysize = sizeof(key);
+			ctl.entrysize = sizeof(Steps);
+			ctl.hcxt = flinfo->fn_mcxt;
+			cache->symbols = hash_create("stockext adjustment steps", 16, &ctl,
+										 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+			cache->forget.func = forget_cache;
+			cache->forget.arg = cache;
+			MemoryContextRegisterResetCallback(flinfo->fn_mcxt, &cache->forget);
+			current_cache = cache;
+		}
+		site->cache = current_cache;
+	}
+	memcpy(key, symbol, len);
+	s = hash_search(site->cache->symbols, key, HASH_FIND, NULL);
+	if (s == NULL)
+	{
+		Steps		loaded = {0};
+
+		/* Entered once loaded: an error while loading leaves no half entry. */
+		memcpy(loaded.symbol, key, sizeof(key));
+		loaded.len = len;
+		load_steps(&loaded, site->cache->mcxt);
+		s = hash_search(site->cache->symbols, key, HASH_ENTER, NULL);
+		*s = loaded;
+	}
+	site->last = s;
+	site->slot[slot] = s;
+	return s;
+}
+
+/*
+ * A text argument, detoasted in place when it needs to be: symbols and
+ * adjust are short, never toasted in practice, and this is read per bar.
+ */
+static inline struct varlena *
+text_arg(Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
+		v = pg_detoast_datum_packed(v);
+	return v;
+}
+
+/*
+ * The factors of symbol's bar at ts: split_out gets the splits factor,
+ * the return value is that of all.  Consecutive bars of one symbol, the
+ * common case in a scan, cost a comparison of the symbol and of ts against
+ * the step found last.
+ */
+static pg_attribute_always_inline double
+factors(FunctionCallInfo fcinfo, Datum symbol, TimestampTz ts, double *split_out)
+{
+	struct varlena *v = text_arg(symbol);
+	const char *sym = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	CallSite   *site = fcinfo->flinfo->fn_extra;
+	Steps	   *s = site ? site->last : NULL;
+	int			k;
+
+	/* Only valid symbols have actions (corporate_actions_symbol_valid). */
+	if (unlikely(len > STOCKEXT_SYMBOL_MAXLEN))
+	{
+		*split_out = 1.0;
+		return 1.0;
+	}
+	if (unlikely(!same_symbol(s, sym, len)))
+		s = symbol_steps(fcinfo->flinfo, sym, len);
+	k = s->last_k;
+	if (unlikely((k > 0 && ts < s->cutoff[k - 1]) || (k < s->n && ts >= s->cutoff[k])))
+		k = s->last_k = find_step(s, ts);
+	*split_out = s->split[k];
+	return s->all[k];
+}
+
+static pg_noinline void
+invalid_adjust(text *adjust)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid adjust \"%s\"", text_to_cstring(adjust)),
+			 errhint("Use none, splits or all.")));
 }
 
 /* The kind adjust names; compared in place, as it is read once per bar. */
-static AdjustKind
+static inline AdjustKind
 check_adjust(text *adjust)
 {
 	const char *a = VARDATA_ANY(adjust);
 	int			len = VARSIZE_ANY_EXHDR(adjust);
 
-	if (len == 4 && memcmp(a, "none", 4) == 0)
-		return ADJUST_NONE;
 	if (len == 6 && memcmp(a, "splits", 6) == 0)
 		return ADJUST_SPLITS;
 	if (len == 3 && memcmp(a, "all", 3) == 0)
 		return ADJUST_ALL;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid adjust \"%s\"", text_to_cstring(adjust)),
-			 errhint("Use none, splits or all.")));
+	if (len == 4 && memcmp(a, "none", 4) == 0)
+		return ADJUST_NONE;
+	invalid_adjust(adjust);
 	pg_unreachable();
+}
+
+/* The factor of kind for symbol's bar at ts. */
+static pg_attribute_always_inline double
+factor(FunctionCallInfo fcinfo, AdjustKind kind, Datum symbol, TimestampTz ts)
+{
+	double		split;
+	double		all;
+
+	if (kind == ADJUST_NONE)
+		return 1.0;
+	all = factors(fcinfo, symbol, ts, &split);
+	return kind == ADJUST_SPLITS ? split : all;
 }
 
 /*
@@ -189,45 +384,37 @@ PG_FUNCTION_INFO_V1(stockext_adjustment_factor);
 Datum
 stockext_adjustment_factor(PG_FUNCTION_ARGS)
 {
-	text	   *symbol = PG_GETARG_TEXT_PP(0);
-	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(1);
-	AdjustKind	kind = check_adjust(PG_GETARG_TEXT_PP(2));
-	int			len = VARSIZE_ANY_EXHDR(symbol);
-	AdjustCache *cache = fcinfo->flinfo->fn_extra;
-	Steps	   *s;
-	int			k;
+	AdjustKind	kind = check_adjust(text_arg(PG_GETARG_DATUM(2)));
 
-	/* Only valid symbols have actions (corporate_actions_symbol_valid). */
-	if (kind == ADJUST_NONE || len > STOCKEXT_SYMBOL_MAXLEN)
-		PG_RETURN_FLOAT8(1.0);
+	PG_RETURN_FLOAT8(factor(fcinfo, kind, PG_GETARG_DATUM(0), PG_GETARG_TIMESTAMPTZ(1)));
+}
 
-	s = cache ? cache->last : NULL;
-	if (s == NULL || strncmp(s->symbol, VARDATA_ANY(symbol), len) != 0 || s->symbol[len] != '\0')
-	{
-		char		key[STOCKEXT_SYMBOL_MAXLEN + 1] = {0};
-		bool		found;
+/* price times adjustment_factor(symbol, ts, adjust), in one call. */
+PG_FUNCTION_INFO_V1(stockext_adjust_price);
+Datum
+stockext_adjust_price(PG_FUNCTION_ARGS)
+{
+	float8		price = PG_GETARG_FLOAT8(0);
+	AdjustKind	kind = check_adjust(text_arg(PG_GETARG_DATUM(3)));
 
-		if (cache == NULL)
-		{
-			HASHCTL		ctl = {0};
+	PG_RETURN_FLOAT8(float8_mul(price, factor(fcinfo, kind, PG_GETARG_DATUM(1), PG_GETARG_TIMESTAMPTZ(2))));
+}
 
-			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AdjustCache));
-			ctl.keysize = sizeof(key);
-			ctl.entrysize = sizeof(Steps);
-			ctl.hcxt = fcinfo->flinfo->fn_mcxt;
-			cache->symbols = hash_create("stockext adjustment steps", 16, &ctl,
-										 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-			fcinfo->flinfo->fn_extra = cache;
-		}
-		memcpy(key, VARDATA_ANY(symbol), len);
-		s = hash_search(cache->symbols, key, HASH_ENTER, &found);
-		if (!found)
-			load_steps(s, fcinfo->flinfo->fn_mcxt);
-		cache->last = s;
-		cache->last_k = find_step(s, ts);
-	}
-	else if (!in_step(s, cache->last_k, ts))
-		cache->last_k = find_step(s, ts);
-	k = cache->last_k;
-	PG_RETURN_FLOAT8(kind == ADJUST_SPLITS ? s->split[k] : s->all[k]);
+/*
+ * (volume / adjustment_factor(symbol, ts, 'splits'))::bigint, in one call:
+ * the float8 operations of that expression, so the same whole shares.
+ */
+PG_FUNCTION_INFO_V1(stockext_adjust_volume);
+Datum
+stockext_adjust_volume(PG_FUNCTION_ARGS)
+{
+	float8		volume = (float8) PG_GETARG_INT64(0);
+	float8		shares = rint(float8_div(volume, factor(fcinfo, ADJUST_SPLITS, PG_GETARG_DATUM(1),
+													   PG_GETARG_TIMESTAMPTZ(2))));
+
+	if (unlikely(isnan(shares) || !FLOAT8_FITS_IN_INT64(shares)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
+	PG_RETURN_INT64((int64) shares);
 }

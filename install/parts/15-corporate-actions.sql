@@ -74,7 +74,7 @@ REVOKE ALL ON stockext.action_refreshes FROM PUBLIC;
 
 -- The factor that turns a bar's as-traded prices into adjusted ones, from
 -- the actions whose ex-date is after the bar (README, "Corporate actions").
--- Each call site reads a symbol's actions once per query.
+-- A query reads a symbol's actions once, for all its calls.
 CREATE FUNCTION stockext.adjustment_factor(symbol text, ts timestamptz, adjust text DEFAULT 'all')
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'stockext_adjustment_factor'
@@ -82,18 +82,36 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.adjustment_factor(text, timestamptz, text) IS
 'what the prices of symbol''s bar at ts are multiplied by to adjust them: adjust splits (product of split_from / split_to of the splits with a later ex-date), all (that times 1 - cash / previous close of each later dividend) or none (1); volumes are divided by the splits factor';
 
+-- The adjusted price and volume in one call each: what the view and
+-- bars() read per bar (bench/adjust.sh), equal to the expressions with
+-- adjustment_factor() that their comments give.
+CREATE FUNCTION stockext.adjust_price(price double precision, symbol text, ts timestamptz,
+                                      adjust text DEFAULT 'all')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'stockext_adjust_price'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adjust_price(double precision, text, timestamptz, text) IS
+'price of symbol''s bar at ts adjusted: price * stockext.adjustment_factor(symbol, ts, adjust)';
+
+CREATE FUNCTION stockext.adjust_volume(volume bigint, symbol text, ts timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'stockext_adjust_volume'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.adjust_volume(bigint, text, timestamptz) IS
+'volume of symbol''s bar at ts split-adjusted to whole shares: (volume / stockext.adjustment_factor(symbol, ts, ''splits''))::bigint, rounded half to even';
+
 -- The bars with OHLC and volume split-adjusted and adj_close adjusted for
 -- splits and dividends.  security_invoker: reading it takes the right to
 -- read stockext.ticks.
 CREATE VIEW stockext.ticks_adjusted WITH (security_invoker = true) AS
 SELECT t.symbol, t.ts, t.resolution,
-       t.open * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS open,
-       t.high * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS high,
-       t.low * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS low,
-       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'splits') AS close,
-       round(t.volume / stockext.adjustment_factor(t.symbol, t.ts, 'splits'))::bigint AS volume,
+       stockext.adjust_price(t.open, t.symbol, t.ts, 'splits') AS open,
+       stockext.adjust_price(t.high, t.symbol, t.ts, 'splits') AS high,
+       stockext.adjust_price(t.low, t.symbol, t.ts, 'splits') AS low,
+       stockext.adjust_price(t.close, t.symbol, t.ts, 'splits') AS close,
+       stockext.adjust_volume(t.volume, t.symbol, t.ts) AS volume,
        t.source, t.ingested_at,
-       t.close * stockext.adjustment_factor(t.symbol, t.ts, 'all') AS adj_close
+       stockext.adjust_price(t.close, t.symbol, t.ts, 'all') AS adj_close
 FROM stockext.ticks t;
 COMMENT ON VIEW stockext.ticks_adjusted IS
 'stockext.ticks with open, high, low, close and volume adjusted for splits (volumes to whole shares) and adj_close adjusted for splits and dividends, from stockext.corporate_actions';

@@ -807,7 +807,8 @@ INSERT INTO stockext.rollup_widths_installed DEFAULT VALUES;
 -- previous close (open = high = low = close, volume 0, n 0).  A symbol
 -- without a single bar raises no_data_found.  adjust: 'none' as traded,
 -- 'splits' or 'all' (splits and dividends) adjusted with the factors of
--- stockext.adjustment_factor() (README, "Corporate actions"); a rolled-up
+-- stockext.adjustment_factor(), applied by stockext.adjust_price() and
+-- stockext.adjust_volume() (README, "Corporate actions"); a rolled-up
 -- width multiplies its rows by the factor of their bucket, unless an
 -- ex-date falls inside a bucket, when the adjusted bars are rolled up.
 CREATE FUNCTION stockext.bars(symbol text, width interval, start timestamptz, stop timestamptz,
@@ -892,26 +893,29 @@ BEGIN
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSIF rolled THEN
         data_sql := $q$
-            SELECT l.bucket, l.open * f.p, l.high * f.p, l.low * f.p, l.close * f.p,
-                   round(l.volume / f.v)::bigint, l.vwap * f.p, l.avg_close * f.p, l.n
+            SELECT l.bucket, stockext.adjust_price(l.open, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.high, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.low, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.close, l.symbol, l.bucket, $10),
+                   stockext.adjust_volume(l.volume, l.symbol, l.bucket),
+                   stockext.adjust_price(l.vwap, l.symbol, l.bucket, $10),
+                   stockext.adjust_price(l.avg_close, l.symbol, l.bucket, $10), l.n
             FROM stockext.rollups_live l
-            CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(l.symbol, l.bucket, $10) AS p,
-                                       stockext.adjustment_factor(l.symbol, l.bucket, 'splits') AS v) f
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSE
         data_sql := format($q$
             SELECT s.bucket, %s
             FROM (SELECT stockext.rollup_bucket(t.ts, $2, $5, $6) AS bucket, %s
-                  FROM stockext.ticks t%s
+                  FROM stockext.ticks t
                   WHERE t.symbol = $1 AND t.resolution = $7 AND t.ts >= $3 AND t.ts < $4 + $2) s
             WHERE s.bucket >= $3 AND s.bucket < $4
             GROUP BY s.bucket$q$, stockext.rollup_select_list(),
             CASE WHEN adjust = 'none' THEN 't.*'
-                 ELSE 't.ts, t.open * f.p AS open, t.high * f.p AS high, t.low * f.p AS low,
-                       t.close * f.p AS close, round(t.volume / f.v)::bigint AS volume' END,
-            CASE WHEN adjust = 'none' THEN ''
-                 ELSE ' CROSS JOIN LATERAL (SELECT stockext.adjustment_factor(t.symbol, t.ts, $10) AS p,
-                                                   stockext.adjustment_factor(t.symbol, t.ts, ''splits'') AS v) f' END);
+                 ELSE 't.ts, stockext.adjust_price(t.open, t.symbol, t.ts, $10) AS open,
+                       stockext.adjust_price(t.high, t.symbol, t.ts, $10) AS high,
+                       stockext.adjust_price(t.low, t.symbol, t.ts, $10) AS low,
+                       stockext.adjust_price(t.close, t.symbol, t.ts, $10) AS close,
+                       stockext.adjust_volume(t.volume, t.symbol, t.ts) AS volume' END);
     END IF;
 
     IF fill = 'none' THEN
@@ -925,7 +929,7 @@ BEGIN
     -- bar's bucket starts before start only if the bar is before start +
     -- width, the bound the index uses).
     IF fill IN ('previous', 'locf') AND src IS NOT NULL THEN
-        SELECT t.close * stockext.adjustment_factor(t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
+        SELECT stockext.adjust_price(t.close, t.symbol, t.ts, adjust) INTO prev FROM stockext.ticks t
         WHERE t.symbol = bars.symbol AND t.resolution = src
           AND t.ts < start + width
           AND stockext.rollup_bucket(t.ts, width, origin, tz) < start
