@@ -5,7 +5,9 @@
  * A poll's bars go in with one INSERT ... SELECT FROM unnest(arrays) ...
  * ON CONFLICT DO UPDATE, planned once per process: a single executor run
  * for the whole batch, with parameters only, so no provider data is ever
- * part of SQL text.  Unchanged re-polled bars write nothing.
+ * part of SQL text.  Unchanged re-polled bars write nothing, and a bar
+ * another provider stored is not overwritten: a disagreement goes to
+ * stockext.conflicts in the same statement.
  *
  * A large batch (a backfill chunk, a long reply) takes a faster road: the
  * bars whose keys are not stored yet go in through COPY's own machinery
@@ -30,9 +32,10 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "ingest.h"
 
-#define NARGS 11
+#define NARGS 12
 
 /* Batches from this size on copy their new bars. */
 #define COPY_MIN_BARS 1000
@@ -40,21 +43,98 @@
 /* Advisory lock class of ingesters ("sTk" in hex) */
 #define INGEST_LOCK_CLASS 7558251
 
+/* The batch's bars, from the arrays $1 to $7. */
+#define BATCH_ROWS \
+" unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[]," \
+"        $5::float8[], $6::float8[], $7::int8[])" \
+" AS u(symbol, ts, open, high, low, close, volume)"
+
+/* Upserts the bars of rows (columns as BATCH_ROWS's) at $8 from $9. */
+#define TICKS_UPSERT(rows) \
+" INSERT INTO stockext.ticks AS t" \
+" (symbol, ts, resolution, open, high, low, close, volume, source)" \
+" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9" \
+" FROM " rows \
+" ON CONFLICT (symbol, ts, resolution) DO UPDATE" \
+" SET open = excluded.open, high = excluded.high, low = excluded.low," \
+"     close = excluded.close, volume = excluded.volume," \
+"     source = excluded.source, ingested_at = excluded.ingested_at" \
+" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)" \
+"       IS DISTINCT FROM" \
+"       (excluded.open, excluded.high, excluded.low, excluded.close," \
+"        excluded.volume, excluded.source)" \
+" RETURNING 1"
+
+/*
+ * The batch's bars beside the stored ones of their keys, each with a
+ * verdict: stored ("write") when its key is new, when its source stored
+ * the bar (a correction, a bar still forming) and it changed, or when its
+ * source is the symbol's preferred one; "same" when unchanged; otherwise
+ * another source's bar is kept: "agree" within stockext.conflict_tolerance
+ * ($12) of each price, else "conflict", recorded in stockext.conflicts
+ * (rewritten only when a side changed).  A stored or agreeing offer ends
+ * its source's conflict of the key.  Unchanged bars never reach the
+ * INSERT, so they take no row lock.  The stored bars are read after the
+ * batch's symbol locks, which every ingester takes, so ingesters decide on
+ * committed bars; the ON CONFLICT clause is there for writers that take no
+ * lock (SQL, COPY), and compares as before.
+ */
 static const char *const upsert_sql =
-"INSERT INTO stockext.ticks AS t"
-" (symbol, ts, resolution, open, high, low, close, volume, source)"
-" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9"
-" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
-"             $5::float8[], $6::float8[], $7::int8[])"
-"      AS u(symbol, ts, open, high, low, close, volume)"
-" ON CONFLICT (symbol, ts, resolution) DO UPDATE"
-" SET open = excluded.open, high = excluded.high, low = excluded.low,"
-"     close = excluded.close, volume = excluded.volume,"
-"     source = excluded.source, ingested_at = excluded.ingested_at"
-" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)"
+"WITH u AS ("
+" SELECT u.symbol, u.ts, u.open, u.high, u.low, u.close, u.volume, t.source AS kept_source,"
+"        t.open AS kept_open, t.high AS kept_high, t.low AS kept_low, t.close AS kept_close,"
+"        t.volume AS kept_volume,"
+"        CASE WHEN t.source IS NULL THEN 'write'"
+"             WHEN t.source = $9 THEN"
+"                  CASE WHEN (t.open, t.high, t.low, t.close, t.volume)"
+"                            IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume)"
+"                       THEN 'write' ELSE 'same' END"
+"             WHEN EXISTS (SELECT FROM stockext.preferred_sources p"
+"                          WHERE p.symbol = u.symbol AND p.source = $9) THEN 'write'"
+"             WHEN greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
+"                           abs(u.high - t.high) / greatest(u.high, t.high),"
+"                           abs(u.low - t.low) / greatest(u.low, t.low),"
+"                           abs(u.close - t.close) / greatest(u.close, t.close)) <= $12"
+"             THEN 'agree' ELSE 'conflict' END AS verdict"
+" FROM " BATCH_ROWS
+" LEFT JOIN stockext.ticks t ON t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8"
+"), written AS (" TICKS_UPSERT("u WHERE u.verdict = 'write'")
+"), recorded AS ("
+" INSERT INTO stockext.conflicts AS c"
+" (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close,"
+"  kept_volume, offered_source, offered_open, offered_high, offered_low, offered_close,"
+"  offered_volume, feed_id)"
+" SELECT u.symbol, u.ts, $8, u.kept_source, u.kept_open, u.kept_high, u.kept_low,"
+"        u.kept_close, u.kept_volume, $9, u.open, u.high, u.low, u.close, u.volume, $10"
+" FROM u WHERE u.verdict = 'conflict'"
+" ON CONFLICT (symbol, ts, resolution, offered_source) DO UPDATE"
+" SET kept_source = excluded.kept_source, kept_open = excluded.kept_open,"
+"     kept_high = excluded.kept_high, kept_low = excluded.kept_low,"
+"     kept_close = excluded.kept_close, kept_volume = excluded.kept_volume,"
+"     offered_open = excluded.offered_open, offered_high = excluded.offered_high,"
+"     offered_low = excluded.offered_low, offered_close = excluded.offered_close,"
+"     offered_volume = excluded.offered_volume, feed_id = excluded.feed_id,"
+"     detected_at = excluded.detected_at"
+" WHERE (c.kept_source, c.kept_open, c.kept_high, c.kept_low, c.kept_close, c.kept_volume,"
+"        c.offered_open, c.offered_high, c.offered_low, c.offered_close, c.offered_volume)"
 "       IS DISTINCT FROM"
-"       (excluded.open, excluded.high, excluded.low, excluded.close,"
-"        excluded.volume, excluded.source)";
+"       (excluded.kept_source, excluded.kept_open, excluded.kept_high, excluded.kept_low,"
+"        excluded.kept_close, excluded.kept_volume, excluded.offered_open,"
+"        excluded.offered_high, excluded.offered_low, excluded.offered_close,"
+"        excluded.offered_volume)"
+"), settled AS ("
+" DELETE FROM stockext.conflicts c USING u"
+" WHERE u.verdict IN ('write', 'agree') AND u.kept_source <> $9"
+"   AND c.symbol = u.symbol AND c.ts = u.ts AND c.resolution = $8 AND c.offered_source = $9"
+")"
+" SELECT count(*) FROM written";
+
+/*
+ * The write of a database whose extension is not updated to 0.3.0 yet,
+ * which has no stockext.conflicts: the last writer wins, as it did then.
+ */
+static const char *const legacy_upsert_sql =
+"WITH written AS (" TICKS_UPSERT(BATCH_ROWS) ") SELECT count(*) FROM written";
 
 static const char *const reject_sql =
 "INSERT INTO stockext.rejects"
@@ -67,10 +147,11 @@ static const char *const reject_sql =
 static const Oid argtypes[NARGS] = {
 	TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
 	FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, INTERVALOID, TEXTOID,
-	INT4OID, TEXTARRAYOID
+	INT4OID, TEXTARRAYOID, FLOAT8OID
 };
 
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr legacy_upsert_plan = NULL;
 static SPIPlanPtr reject_plan = NULL;
 
 /* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
@@ -392,6 +473,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	const char *off_grid = NULL;
 	Datum		values[NARGS];
 	char		nulls[NARGS];
+	bool		isnull;
 
 	for (int i = 0; i < nbars; i++)
 	{
@@ -443,6 +525,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	nulls[9] = feed_id == 0 ? 'n' : ' ';
 	nulls[10] = 'n';
 	values[10] = (Datum) 0;
+	values[11] = Float8GetDatum(stockext_conflict_tolerance);
 
 	if (nkept > 0)
 	{
@@ -469,11 +552,18 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		}
 		if (nkept > 0)
 		{
+			/* Looked up per batch: the extension may be updated meanwhile. */
+			bool		updated = OidIsValid(get_relname_relid("conflicts",
+																get_namespace_oid("stockext", false)));
+			SPIPlanPtr	plan = updated ? keep_plan(&upsert_plan, upsert_sql)
+				: keep_plan(&legacy_upsert_plan, legacy_upsert_sql);
+
 			bars_to_args(bars, good, nkept, NULL, values, nulls);
-			if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
-								 false, 0) != SPI_OK_INSERT)
+			if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_SELECT ||
+				SPI_processed != 1)
 				elog(ERROR, "upsert of bars failed");
-			stored += SPI_processed;
+			stored += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
 		}
 	}
 	if (nbad > 0)
