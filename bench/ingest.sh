@@ -10,7 +10,9 @@
 #      its phases (transfer, parse, conversion, write) from its DEBUG1 line
 #      and the mock alone timed by curl(1);
 #    - the write path alone: stockext.ingest_simulated of 50,000 bars minus
-#      the time simulate_bars takes to generate them.
+#      the time simulate_bars takes to generate them;
+#    - the same 50,000 bars offered again once stored, by their source
+#      (unchanged) and over another provider's equal bars (kept).
 # 2. Memory: a worker polling a small TwelveData reply back to back; its
 #    private memory (RssAnon) and VmRSS from /proc every 1,000 polls.
 set -uo pipefail
@@ -69,7 +71,7 @@ phase() { sed -n "s/.*fetch_history:.* $1 \([0-9.]*\) ms.*/\1/p" "$tmp/warm.out"
 BIG_URL="$MOCK_URL/time_series?symbol=FAULT_BIG&interval=1min&timezone=UTC&apikey=bench-key"
 curl_ms() { curl -s -H 'Accept-Encoding: gzip' -o "$tmp/big.gz" -w '%{time_total}' "$BIG_URL" | awk '{ print $1 * 1000 }'; }
 t_fetch=0 t_copy=0 t_sim=0 t_gen=0 t_copy2=0
-t_xfer=0 t_parse=0 t_conv=0 t_write=0 t_curl=0
+t_xfer=0 t_parse=0 t_conv=0 t_write=0 t_curl=0 t_same=0 t_other=0
 for r in $(seq 1 "$ROUNDS"); do
 	cu=$(curl_ms)
 	q "TRUNCATE stockext.ticks"
@@ -82,7 +84,15 @@ for r in $(seq 1 "$ROUNDS"); do
 	g=$(ms "SELECT count(*) FROM stockext.simulate_bars($SIM, '1 minute', 0)")
 	q "TRUNCATE stockext.ticks"
 	d=$(ms "COPY stockext.ticks FROM '$tmp/sim.copy'")
-	echo "round $r: fetch_history ${a} ms (transfer ${x}, parse ${p}, conversion ${v}, write ${w}; backend RssAnon after ${rss} kB), COPY ${b} ms | ingest_simulated ${c} ms (generation ${g} ms), COPY ${d} ms ($rows rows each) | curl(1) ${cu} ms of $(stat -c %s "$tmp/big.gz") bytes"
+	# The same bars offered again: by their own source (unchanged, nothing
+	# to write), then stored by another provider (agreeing: kept, nothing
+	# written), each decided against the stored bar.
+	e=$(ms "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)")
+	q "UPDATE stockext.ticks SET source = 'yahoo' WHERE symbol = 'SIM'"
+	f=$(ms "SELECT stockext.ingest_simulated($SIM, '1 minute', 0)")
+	echo "round $r: fetch_history ${a} ms (transfer ${x}, parse ${p}, conversion ${v}, write ${w}; backend RssAnon after ${rss} kB), COPY ${b} ms | ingest_simulated ${c} ms (generation ${g} ms), COPY ${d} ms ($rows rows each); again, unchanged ${e} ms, another provider's ${f} ms | curl(1) ${cu} ms of $(stat -c %s "$tmp/big.gz") bytes"
+	t_same=$(calc "$t_same + $e")
+	t_other=$(calc "$t_other + $f")
 	t_xfer=$(calc "$t_xfer + $x")
 	t_parse=$(calc "$t_parse + $p")
 	t_conv=$(calc "$t_conv + $v")
@@ -99,6 +109,7 @@ echo "end to end (HTTP + JSON + write): $(rate "$t_fetch") bars/s, COPY $(rate "
 avg() { calc "int(10 * ($1) / $ROUNDS) / 10"; }
 echo "fetch_history phases (mean ms): transfer $(avg "$t_xfer") (the mock alone, curl(1) fetching the gzipped reply: $(avg "$t_curl")), parse $(avg "$t_parse"), conversion $(avg "$t_conv"), write $(avg "$t_write"), total $(avg "$t_fetch"); COPY $(avg "$t_copy")"
 echo "write path alone: $(rate "$t_sim - $t_gen") bars/s, COPY $(rate "$t_copy2") rows/s, ratio $(calc "int(100 * $t_copy2 / ($t_sim - $t_gen)) / 100")"
+echo "stored bars offered again (write path alone): unchanged $(rate "$t_same - $t_gen") bars/s, ratio to COPY $(calc "int(100 * $t_copy2 / ($t_same - $t_gen)) / 100"); another provider's $(rate "$t_other - $t_gen") bars/s, ratio to COPY $(calc "int(100 * $t_copy2 / ($t_other - $t_gen)) / 100")"
 
 # Memory over POLLS polls of a small reply, back to back.
 q "TRUNCATE stockext.ticks"
