@@ -49,8 +49,12 @@
 "        $5::float8[], $6::float8[], $7::int8[])" \
 " AS u(symbol, ts, open, high, low, close, volume)"
 
-/* Upserts the bars of rows (columns as BATCH_ROWS's) at $8 from $9. */
-#define TICKS_UPSERT(rows) \
+/*
+ * Upserts the bars of rows (columns as BATCH_ROWS's) at $8 from $9; a
+ * stored bar is updated where it differs and guard holds ("" or
+ * "condition AND").
+ */
+#define TICKS_UPSERT(rows, guard) \
 " INSERT INTO stockext.ticks AS t" \
 " (symbol, ts, resolution, open, high, low, close, volume, source)" \
 " SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9" \
@@ -59,11 +63,20 @@
 " SET open = excluded.open, high = excluded.high, low = excluded.low," \
 "     close = excluded.close, volume = excluded.volume," \
 "     source = excluded.source, ingested_at = excluded.ingested_at" \
-" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)" \
+" WHERE " guard " (t.open, t.high, t.low, t.close, t.volume, t.source)" \
 "       IS DISTINCT FROM" \
 "       (excluded.open, excluded.high, excluded.low, excluded.close," \
 "        excluded.volume, excluded.source)" \
 " RETURNING 1"
+
+/* Whether source is the preferred one of symbol. */
+#define PREFERRED(symbol, source) \
+" EXISTS (SELECT FROM stockext.preferred_sources p" \
+"         WHERE p.symbol = " symbol " AND p.source = " source ")"
+
+/* The stored bar t is the offering source's, or that source is preferred. */
+#define OWNED_OR_PREFERRED \
+"(t.source = excluded.source OR" PREFERRED("excluded.symbol", "excluded.source") ") AND"
 
 /*
  * The batch's bars beside the stored ones of their keys, each with a
@@ -74,13 +87,20 @@
  * ($12) of each price, else "conflict", recorded in stockext.conflicts
  * (rewritten only when a side changed).  A stored or agreeing offer ends
  * its source's conflict of the key.  Unchanged bars never reach the
- * INSERT, so they take no row lock.  The stored bars are read after the
+ * INSERT, so they take no row lock.
+ *
+ * Each bar looks up its stored bar (and, when it may end one, its
+ * conflict) by key, one index probe as the upsert's: no join for the
+ * planner to choose, which could scan whole partitions for a batch of many
+ * bars, or nest a scan of the batch in a scan of a conflicts table whose
+ * statistics are not gathered yet.  The stored bars are read after the
  * batch's symbol locks, which every ingester takes, so ingesters decide on
- * committed bars; the ON CONFLICT clause is there for writers that take no
- * lock (SQL, COPY), and compares as before.
+ * committed bars.  A writer by SQL takes no lock: a bar it stores under
+ * another source meanwhile is left alone by the ON CONFLICT clause
+ * (OWNED_OR_PREFERRED), though the verdict said "write".
  */
 static const char *const upsert_sql =
-"WITH u AS ("
+"WITH v AS ("
 " SELECT u.symbol, u.ts, u.open, u.high, u.low, u.close, u.volume, t.source AS kept_source,"
 "        t.open AS kept_open, t.high AS kept_high, t.low AS kept_low, t.close AS kept_close,"
 "        t.volume AS kept_volume,"
@@ -89,16 +109,25 @@ static const char *const upsert_sql =
 "                  CASE WHEN (t.open, t.high, t.low, t.close, t.volume)"
 "                            IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume)"
 "                       THEN 'write' ELSE 'same' END"
-"             WHEN EXISTS (SELECT FROM stockext.preferred_sources p"
-"                          WHERE p.symbol = u.symbol AND p.source = $9) THEN 'write'"
+"             WHEN" PREFERRED("u.symbol", "$9") " THEN 'write'"
 "             WHEN greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
 "                           abs(u.high - t.high) / greatest(u.high, t.high),"
 "                           abs(u.low - t.low) / greatest(u.low, t.low),"
 "                           abs(u.close - t.close) / greatest(u.close, t.close)) <= $12"
 "             THEN 'agree' ELSE 'conflict' END AS verdict"
 " FROM " BATCH_ROWS
-" LEFT JOIN stockext.ticks t ON t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8"
-"), written AS (" TICKS_UPSERT("u WHERE u.verdict = 'write'")
+" LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume"
+"                    FROM stockext.ticks t"
+"                    WHERE t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8"
+"                    LIMIT 1) t ON true"
+"), u AS ("
+" SELECT v.*,"
+"        CASE WHEN v.verdict IN ('write', 'agree') AND v.kept_source <> $9 THEN"
+"             (SELECT c.ctid FROM stockext.conflicts c"
+"              WHERE c.symbol = v.symbol AND c.ts = v.ts AND c.resolution = $8"
+"                AND c.offered_source = $9) END AS settle"
+" FROM v"
+"), written AS (" TICKS_UPSERT("u WHERE u.verdict = 'write'", OWNED_OR_PREFERRED)
 "), recorded AS ("
 " INSERT INTO stockext.conflicts AS c"
 " (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close,"
@@ -123,9 +152,8 @@ static const char *const upsert_sql =
 "        excluded.offered_high, excluded.offered_low, excluded.offered_close,"
 "        excluded.offered_volume)"
 "), settled AS ("
-" DELETE FROM stockext.conflicts c USING u"
-" WHERE u.verdict IN ('write', 'agree') AND u.kept_source <> $9"
-"   AND c.symbol = u.symbol AND c.ts = u.ts AND c.resolution = $8 AND c.offered_source = $9"
+" DELETE FROM stockext.conflicts c"
+" WHERE c.ctid = ANY (ARRAY(SELECT u.settle FROM u WHERE u.settle IS NOT NULL))"
 ")"
 " SELECT count(*) FROM written";
 
@@ -134,7 +162,7 @@ static const char *const upsert_sql =
  * which has no stockext.conflicts: the last writer wins, as it did then.
  */
 static const char *const legacy_upsert_sql =
-"WITH written AS (" TICKS_UPSERT(BATCH_ROWS) ") SELECT count(*) FROM written";
+"WITH written AS (" TICKS_UPSERT(BATCH_ROWS, "") ") SELECT count(*) FROM written";
 
 static const char *const reject_sql =
 "INSERT INTO stockext.rejects"
