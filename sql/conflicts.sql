@@ -137,6 +137,18 @@ SELECT ts, kept_source, offered_source, feed_id IS NULL AS no_feed FROM conflict
 SELECT stockext.upsert_bar('CONF', '2025-06-02 14:01+00', '1 minute', 10, 11, 9, 10.5, 5, 'manual');
 SELECT * FROM conf WHERE ts = '14:01';
 
+-- A bar still forming is compared on its open alone: its high, low and
+-- close move until it closes, and each provider saw it at another moment.
+-- Today's daily bar, made another provider's with a close 10% higher.
+SELECT stockext.ingest_simulated('FORMING', date_trunc('day', now()), now() + interval '1 day', '1 day', 0) AS stored;
+UPDATE stockext.ticks SET source = 'yahoo', high = high * 1.1, close = close * 1.1 WHERE symbol = 'FORMING';
+SELECT stockext.ingest_simulated('FORMING', date_trunc('day', now()), now() + interval '1 day', '1 day', 0) AS stored;
+SELECT count(*) AS conflicts FROM stockext.conflicts WHERE symbol = 'FORMING';
+-- Its open 10% higher too: a conflict.
+UPDATE stockext.ticks SET open = open * 1.1 WHERE symbol = 'FORMING';
+SELECT stockext.ingest_simulated('FORMING', date_trunc('day', now()), now() + interval '1 day', '1 day', 0) AS stored;
+SELECT symbol, resolution, kept_source, offered_source FROM stockext.conflicts WHERE symbol = 'FORMING';
+
 -- pg_dump keeps both tables.
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) r JOIN pg_class c ON c.oid = r
 WHERE e.extname = 'stockext' AND c.relname IN ('conflicts', 'preferred_sources') ORDER BY 1;
@@ -147,4 +159,4 @@ SELECT has_table_privilege('public', 'stockext.conflicts', 'SELECT') AS conflict
 SELECT stockext.remove_feed(id) FROM stockext.feeds;
 DELETE FROM stockext.conflicts;
 DELETE FROM stockext.preferred_sources;
-DELETE FROM stockext.ticks WHERE symbol = 'CONF';
+DELETE FROM stockext.ticks WHERE symbol IN ('CONF', 'FORMING');

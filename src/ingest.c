@@ -84,9 +84,11 @@
  * the bar (a correction, a bar still forming) and it changed, or when its
  * source is the symbol's preferred one; "same" when unchanged; otherwise
  * another source's bar is kept: "agree" within stockext.conflict_tolerance
- * ($12) of each price, else "conflict", recorded in stockext.conflicts
- * (rewritten only when a side changed).  A stored or agreeing offer ends
- * its source's conflict of the key.  Unchanged bars never reach the
+ * ($12) of each price (of a bar still forming, of its open: the others
+ * move until it closes, and each source saw it at another moment), else
+ * "conflict", recorded in stockext.conflicts (rewritten only when a side
+ * changed).  A stored or agreeing offer ends its source's conflict of the
+ * key.  Unchanged bars never reach the
  * INSERT, so they take no row lock.
  *
  * Each bar looks up its stored bar (and, when it may end one, its
@@ -111,9 +113,11 @@ static const char *const upsert_sql =
 "                       THEN 'write' ELSE 'same' END"
 "             WHEN" PREFERRED("u.symbol", "$9") " THEN 'write'"
 "             WHEN greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
-"                           abs(u.high - t.high) / greatest(u.high, t.high),"
-"                           abs(u.low - t.low) / greatest(u.low, t.low),"
-"                           abs(u.close - t.close) / greatest(u.close, t.close)) <= $12"
+"                           CASE WHEN u.ts + $8 <= now() THEN"
+"                                greatest(abs(u.high - t.high) / greatest(u.high, t.high),"
+"                                         abs(u.low - t.low) / greatest(u.low, t.low),"
+"                                         abs(u.close - t.close) / greatest(u.close, t.close))"
+"                           ELSE 0 END) <= $12"
 "             THEN 'agree' ELSE 'conflict' END AS verdict"
 " FROM " BATCH_ROWS
 " LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume"
