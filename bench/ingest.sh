@@ -13,7 +13,9 @@
 #      the time simulate_bars takes to generate them;
 #    - the same 50,000 bars offered again once stored, by their source
 #      (unchanged), and over another provider's equal bars (kept) and
-#      differing ones (kept, the offers recorded as conflicts).
+#      differing ones (kept, the offers recorded as conflicts);
+#    - poll-sized batches (a new bar; 10 bars unchanged), 2,000 of each,
+#      against upsert_bar of the same bars.
 # 2. Memory: a worker polling a small TwelveData reply back to back; its
 #    private memory (RssAnon) and VmRSS from /proc every 1,000 polls.
 set -uo pipefail
@@ -118,6 +120,25 @@ echo "fetch_history phases (mean ms): transfer $(avg "$t_xfer") (the mock alone,
 echo "write path alone: $(rate "$t_sim - $t_gen") bars/s, COPY $(rate "$t_copy2") rows/s, ratio $(calc "int(100 * $t_copy2 / ($t_sim - $t_gen)) / 100")"
 again() { echo "$1 $(rate "$2 - $t_gen") bars/s, ratio to COPY $(calc "int(100 * $t_copy2 / ($2 - $t_gen)) / 100")"; }
 echo "stored bars offered again (write path alone): $(again unchanged "$t_same"); $(again "over another provider's equal bars" "$t_other"); $(again "differing bars" "$t_differ")"
+
+# Poll-sized batches, 2,000 each, against upsert_bar of the same bars (a
+# plpgsql upsert per bar): one new bar (the usual poll) and 10 stored bars
+# offered again unchanged (a re-poll), in one transaction each.
+T0="timestamptz '2025-06-09 14:00+00'"
+loop() { ms "DO \$\$ DECLARE b record; BEGIN FOR i IN 0..1999 LOOP $1; END LOOP; END \$\$"; }
+t_pn=0 t_un=0 t_pr=0 t_ur=0
+for r in $(seq 1 "$ROUNDS"); do
+	q "TRUNCATE stockext.ticks"
+	pn=$(loop "PERFORM stockext.ingest_simulated('PN', $T0 + i * interval '1 minute', $T0 + (i + 1) * interval '1 minute', '1 minute', 0)")
+	un=$(loop "FOR b IN SELECT * FROM stockext.simulate_bars('UN', $T0 + i * interval '1 minute', $T0 + (i + 1) * interval '1 minute') LOOP
+	           PERFORM stockext.upsert_bar('UN', b.ts, '1 minute', b.open, b.high, b.low, b.close, b.volume, 'simulated'); END LOOP")
+	pr=$(loop "PERFORM stockext.ingest_simulated('PN', $T0, $T0 + interval '10 minutes', '1 minute', 0)")
+	ur=$(loop "FOR b IN SELECT * FROM stockext.simulate_bars('UN', $T0, $T0 + interval '10 minutes') LOOP
+	           PERFORM stockext.upsert_bar('UN', b.ts, '1 minute', b.open, b.high, b.low, b.close, b.volume, 'simulated'); END LOOP")
+	echo "round $r: 2,000 polls of a new bar: ingest path ${pn} ms, upsert_bar ${un} ms; of 10 unchanged bars: ingest path ${pr} ms, upsert_bar ${ur} ms"
+	t_pn=$(calc "$t_pn + $pn") t_un=$(calc "$t_un + $un") t_pr=$(calc "$t_pr + $pr") t_ur=$(calc "$t_ur + $ur")
+done
+echo "poll-sized batches: a new bar $(calc "int(1000 * $t_pn / $ROUNDS / 2000) / 1000") ms a poll, ratio to upsert_bar $(calc "int(100 * $t_un / $t_pn) / 100"); 10 unchanged bars $(calc "int(1000 * $t_pr / $ROUNDS / 2000) / 1000") ms a poll, ratio to upsert_bar $(calc "int(100 * $t_ur / $t_pr) / 100")"
 
 # Memory over POLLS polls of a small reply, back to back.
 q "TRUNCATE stockext.ticks"

@@ -304,7 +304,12 @@ keep_plan(SPIPlanPtr *plan, const char *sql)
 {
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, NARGS, (Oid *) argtypes);
+		/*
+		 * Planned once: every bar is found by key whatever the batch's size,
+		 * and a custom plan per batch would cost more than a poll's write.
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, NARGS, (Oid *) argtypes,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
