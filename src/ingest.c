@@ -6,8 +6,9 @@
  * ON CONFLICT DO UPDATE, planned once per process: a single executor run
  * for the whole batch, with parameters only, so no provider data is ever
  * part of SQL text.  Unchanged re-polled bars write nothing, and a bar
- * another provider stored is not overwritten: a disagreement goes to
- * stockext.conflicts in the same statement.
+ * another provider stored is not overwritten: a second statement, run
+ * only for a batch that met such bars, records the disagreements in
+ * stockext.conflicts.
  *
  * A large batch (a backfill chunk, a long reply) takes a faster road: the
  * bars whose keys are not stored yet go in through COPY's own machinery
@@ -79,67 +80,72 @@
 "(t.source = excluded.source OR" PREFERRED("excluded.symbol", "excluded.source") ") AND"
 
 /*
- * The batch's bars beside the stored ones of their keys, each with a
- * verdict: stored ("write") when its key is new, when its source stored
- * the bar (a correction, a bar still forming) and it changed, or when its
- * source is the symbol's preferred one; "same" when unchanged; otherwise
- * another source's bar is kept: "agree" within stockext.conflict_tolerance
- * ($12) of each price (of a bar still forming, of its open: the others
- * move until it closes, and each source saw it at another moment), else
- * "conflict", recorded in stockext.conflicts (rewritten only when a side
- * changed).  A stored or agreeing offer ends its source's conflict of the
- * key.  Unchanged bars never reach the
- * INSERT, so they take no row lock.
- *
- * Each bar looks up its stored bar (and, when it may end one, its
- * conflict) by key, one index probe as the upsert's: no join for the
- * planner to choose, which could scan whole partitions for a batch of many
- * bars, or nest a scan of the batch in a scan of a conflicts table whose
- * statistics are not gathered yet.  The stored bars are read after the
- * batch's symbol locks, which every ingester takes, so ingesters decide on
- * committed bars.  A writer by SQL takes no lock: a bar it stores under
- * another source meanwhile is left alone by the ON CONFLICT clause
- * (OWNED_OR_PREFERRED), though the verdict said "write".
+ * The batch's bars u, each beside the stored bar t of its key (NULL when
+ * none): looked up by key, one index probe as the upsert's, and no join
+ * for the planner to choose, which could scan whole partitions for a batch
+ * of many bars.
+ */
+#define WITH_STORED \
+" FROM " BATCH_ROWS \
+" LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume" \
+"                    FROM stockext.ticks t" \
+"                    WHERE t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8" \
+"                    LIMIT 1) t ON true"
+
+/*
+ * Stores the bars whose key is new, those of their source (a correction, a
+ * bar still forming) that changed, and, over another source's, those of
+ * the symbol's preferred source; unchanged bars never reach the INSERT, so
+ * they take no row lock.  Returns the rows written and the bars whose key
+ * another source had stored, for reconcile_sql.  The stored bars are read
+ * after the batch's symbol locks, which every ingester takes, so ingesters
+ * decide on committed bars.  A writer by SQL takes no lock: a bar it makes
+ * another source's meanwhile is left alone by the ON CONFLICT clause
+ * (OWNED_OR_PREFERRED).
  */
 static const char *const upsert_sql =
 "WITH v AS ("
-" SELECT u.symbol, u.ts, u.open, u.high, u.low, u.close, u.volume, t.source AS kept_source,"
-"        t.open AS kept_open, t.high AS kept_high, t.low AS kept_low, t.close AS kept_close,"
-"        t.volume AS kept_volume,"
-"        CASE WHEN t.source IS NULL THEN 'write'"
-"             WHEN t.source = $9 THEN"
-"                  CASE WHEN (t.open, t.high, t.low, t.close, t.volume)"
-"                            IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume)"
-"                       THEN 'write' ELSE 'same' END"
-"             WHEN" PREFERRED("u.symbol", "$9") " THEN 'write'"
-"             WHEN greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
-"                           CASE WHEN u.ts + $8 <= now() THEN"
-"                                greatest(abs(u.high - t.high) / greatest(u.high, t.high),"
-"                                         abs(u.low - t.low) / greatest(u.low, t.low),"
-"                                         abs(u.close - t.close) / greatest(u.close, t.close))"
-"                           ELSE 0 END) <= $12"
-"             THEN 'agree' ELSE 'conflict' END AS verdict"
-" FROM " BATCH_ROWS
-" LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume"
-"                    FROM stockext.ticks t"
-"                    WHERE t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8"
-"                    LIMIT 1) t ON true"
-"), u AS ("
-" SELECT v.*,"
-"        CASE WHEN v.verdict IN ('write', 'agree') AND v.kept_source <> $9 THEN"
-"             (SELECT c.ctid FROM stockext.conflicts c"
-"              WHERE c.symbol = v.symbol AND c.ts = v.ts AND c.resolution = $8"
-"                AND c.offered_source = $9) END AS settle"
-" FROM v"
-"), written AS (" TICKS_UPSERT("u WHERE u.verdict = 'write'", OWNED_OR_PREFERRED)
+" SELECT u.*, t.source AS kept_source,"
+"        t.source IS NULL"
+"        OR (t.source = $9 AND (t.open, t.high, t.low, t.close, t.volume)"
+"                              IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume))"
+"        OR (t.source <> $9 AND" PREFERRED("u.symbol", "$9") ") AS write"
+WITH_STORED
+"), written AS (" TICKS_UPSERT("v AS u WHERE u.write", OWNED_OR_PREFERRED) ")"
+" SELECT (SELECT count(*) FROM written), count(*) FILTER (WHERE v.kept_source <> $9) FROM v";
+
+/*
+ * After upsert_sql, for a batch some of whose keys another source had
+ * stored: each bar against the bar stored now.  Where that is another
+ * source's and a price differs by more than stockext.conflict_tolerance
+ * ($12; of a bar still forming, its open alone: the others move until it
+ * closes, and each source saw it at another moment), the offer is recorded
+ * in stockext.conflicts (rewritten only when a side changed); where the
+ * stored bar is now the offering source's, or agrees, the source's
+ * conflict of the key ends (found by key too, and deleted by ctid: no
+ * join over a conflicts table whose statistics may not be gathered yet).
+ */
+static const char *const reconcile_sql =
+"WITH v AS ("
+" SELECT u.*, t.source AS kept_source, t.open AS kept_open, t.high AS kept_high,"
+"        t.low AS kept_low, t.close AS kept_close, t.volume AS kept_volume,"
+"        t.source = $9"
+"        OR greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
+"                    CASE WHEN u.ts + $8 <= now() THEN"
+"                         greatest(abs(u.high - t.high) / greatest(u.high, t.high),"
+"                                  abs(u.low - t.low) / greatest(u.low, t.low),"
+"                                  abs(u.close - t.close) / greatest(u.close, t.close))"
+"                    ELSE 0 END) <= $12 AS agrees"
+WITH_STORED
+" WHERE t.source IS NOT NULL"
 "), recorded AS ("
 " INSERT INTO stockext.conflicts AS c"
 " (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close,"
 "  kept_volume, offered_source, offered_open, offered_high, offered_low, offered_close,"
 "  offered_volume, feed_id)"
-" SELECT u.symbol, u.ts, $8, u.kept_source, u.kept_open, u.kept_high, u.kept_low,"
-"        u.kept_close, u.kept_volume, $9, u.open, u.high, u.low, u.close, u.volume, $10"
-" FROM u WHERE u.verdict = 'conflict'"
+" SELECT v.symbol, v.ts, $8, v.kept_source, v.kept_open, v.kept_high, v.kept_low,"
+"        v.kept_close, v.kept_volume, $9, v.open, v.high, v.low, v.close, v.volume, $10"
+" FROM v WHERE NOT v.agrees"
 " ON CONFLICT (symbol, ts, resolution, offered_source) DO UPDATE"
 " SET kept_source = excluded.kept_source, kept_open = excluded.kept_open,"
 "     kept_high = excluded.kept_high, kept_low = excluded.kept_low,"
@@ -155,18 +161,19 @@ static const char *const upsert_sql =
 "        excluded.kept_close, excluded.kept_volume, excluded.offered_open,"
 "        excluded.offered_high, excluded.offered_low, excluded.offered_close,"
 "        excluded.offered_volume)"
-"), settled AS ("
-" DELETE FROM stockext.conflicts c"
-" WHERE c.ctid = ANY (ARRAY(SELECT u.settle FROM u WHERE u.settle IS NOT NULL))"
 ")"
-" SELECT count(*) FROM written";
+" DELETE FROM stockext.conflicts c"
+" WHERE c.ctid = ANY (ARRAY(SELECT (SELECT k.ctid FROM stockext.conflicts k"
+"                                   WHERE k.symbol = v.symbol AND k.ts = v.ts"
+"                                     AND k.resolution = $8 AND k.offered_source = $9)"
+"                           FROM v WHERE v.agrees))";
 
 /*
  * The write of a database whose extension is not updated to 0.3.0 yet,
  * which has no stockext.conflicts: the last writer wins, as it did then.
  */
 static const char *const legacy_upsert_sql =
-"WITH written AS (" TICKS_UPSERT(BATCH_ROWS, "") ") SELECT count(*) FROM written";
+"WITH written AS (" TICKS_UPSERT(BATCH_ROWS, "") ") SELECT count(*), 0::bigint FROM written";
 
 static const char *const reject_sql =
 "INSERT INTO stockext.rejects"
@@ -183,6 +190,7 @@ static const Oid argtypes[NARGS] = {
 };
 
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr reconcile_plan = NULL;
 static SPIPlanPtr legacy_upsert_plan = NULL;
 static SPIPlanPtr reject_plan = NULL;
 
@@ -601,6 +609,12 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 				elog(ERROR, "upsert of bars failed");
 			stored += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull));
+			/* Another source's bars met: most batches meet none. */
+			if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 2, &isnull)) > 0 &&
+				SPI_execute_plan(keep_plan(&reconcile_plan, reconcile_sql), values, nulls,
+								 false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "recording conflicting bars failed");
 		}
 	}
 	if (nbad > 0)
