@@ -2,9 +2,11 @@
 \dx stockext
 SELECT count(*) AS bars, count(DISTINCT symbol) AS symbols, min(ts), max(ts) FROM stockext.ticks;
 
--- Ingestion: the worker, its feeds and the newest bars it stored.
+-- Ingestion: the worker, its feeds and the newest bars it stored, and the
+-- bars of each feed kept out by another provider's differing ones.
 SELECT pid, kind, database, state FROM stockext.worker_status() ORDER BY kind, database;
-SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag, idle_reason
+SELECT id, provider, symbols, resolution, poll_every, last_success, consecutive_failures, bars_stored, lag, idle_reason,
+       conflicts, last_conflict
 FROM stockext.feed_status;
 -- This database is the live one (activated by its first feed): a restored,
 -- template or base-backup copy of it stays quiet until stockext.activate().

@@ -40,6 +40,8 @@ static char *feed_calendar = NULL;
 
 bool		stockext_allow_drop = false;
 
+double		stockext_conflict_tolerance = 0.005;
+
 int			stockext_alert_close_grace_s = 10;
 int			stockext_alert_max_age_bars = 3;
 
@@ -157,4 +159,11 @@ stockext_define_gucs(void)
 							"Counted after the bar's close, the poll interval of its feed and stockext.alert_close_grace; later bars are history (backfill, gap fill) and fire no alert.",
 							&stockext_alert_max_age_bars, 3, 0, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+
+	/* Superuser-settable, like the alert timing: a backfill may use its own. */
+	DefineCustomRealVariable("stockext.conflict_tolerance",
+							 "Largest relative price difference at which two providers' bars agree.",
+							 "A provider's bar that differs by more from another provider's stored bar of the same key is kept out and recorded in stockext.conflicts; volumes are not compared.",
+							 &stockext_conflict_tolerance, 0.005, 0.0, 1.0,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 }

@@ -30,6 +30,13 @@ extern bool stockext_allow_drop;
 extern int	stockext_alert_close_grace_s;
 extern int	stockext_alert_max_age_bars;
 
+/*
+ * Largest relative price difference, |a - b| / max(a, b) of each of open,
+ * high, low and close, at which another provider's bar agrees with a
+ * stored one.
+ */
+extern double stockext_conflict_tolerance;
+
 extern void stockext_define_gucs(void);
 
 /*

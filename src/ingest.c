@@ -5,7 +5,10 @@
  * A poll's bars go in with one INSERT ... SELECT FROM unnest(arrays) ...
  * ON CONFLICT DO UPDATE, planned once per process: a single executor run
  * for the whole batch, with parameters only, so no provider data is ever
- * part of SQL text.  Unchanged re-polled bars write nothing.
+ * part of SQL text.  Unchanged re-polled bars write nothing, and a bar
+ * another provider stored is not overwritten: a second statement, run
+ * only for a batch that met such bars, records the disagreements in
+ * stockext.conflicts.
  *
  * A large batch (a backfill chunk, a long reply) takes a faster road: the
  * bars whose keys are not stored yet go in through COPY's own machinery
@@ -30,9 +33,10 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "ingest.h"
 
-#define NARGS 11
+#define NARGS 12
 
 /* Batches from this size on copy their new bars. */
 #define COPY_MIN_BARS 1000
@@ -40,21 +44,136 @@
 /* Advisory lock class of ingesters ("sTk" in hex) */
 #define INGEST_LOCK_CLASS 7558251
 
+/* The batch's bars, from the arrays $1 to $7. */
+#define BATCH_ROWS \
+" unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[]," \
+"        $5::float8[], $6::float8[], $7::int8[])" \
+" AS u(symbol, ts, open, high, low, close, volume)"
+
+/*
+ * Upserts the bars of rows (columns as BATCH_ROWS's) at $8 from $9; a
+ * stored bar is updated where it differs and guard holds ("" or
+ * "condition AND").
+ */
+#define TICKS_UPSERT(rows, guard) \
+" INSERT INTO stockext.ticks AS t" \
+" (symbol, ts, resolution, open, high, low, close, volume, source)" \
+" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9" \
+" FROM " rows \
+" ON CONFLICT (symbol, ts, resolution) DO UPDATE" \
+" SET open = excluded.open, high = excluded.high, low = excluded.low," \
+"     close = excluded.close, volume = excluded.volume," \
+"     source = excluded.source, ingested_at = excluded.ingested_at" \
+" WHERE " guard " (t.open, t.high, t.low, t.close, t.volume, t.source)" \
+"       IS DISTINCT FROM" \
+"       (excluded.open, excluded.high, excluded.low, excluded.close," \
+"        excluded.volume, excluded.source)" \
+" RETURNING 1"
+
+/* Whether source is the preferred one of symbol. */
+#define PREFERRED(symbol, source) \
+" EXISTS (SELECT FROM stockext.preferred_sources p" \
+"         WHERE p.symbol = " symbol " AND p.source = " source ")"
+
+/* The stored bar t is the offering source's, or that source is preferred. */
+#define OWNED_OR_PREFERRED \
+"(t.source = excluded.source OR" PREFERRED("excluded.symbol", "excluded.source") ") AND"
+
+/*
+ * The batch's bars u, each beside the stored bar t of its key (NULL when
+ * none): looked up by key, one index probe as the upsert's, and no join
+ * for the planner to choose, which could scan whole partitions for a batch
+ * of many bars.
+ */
+#define WITH_STORED \
+" FROM " BATCH_ROWS \
+" LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume" \
+"                    FROM stockext.ticks t" \
+"                    WHERE t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8" \
+"                    LIMIT 1) t ON true"
+
+/*
+ * Stores the bars whose key is new, those of their source (a correction, a
+ * bar still forming) that changed, and, over another source's, those of
+ * the symbol's preferred source; unchanged bars never reach the INSERT, so
+ * they take no row lock.  Returns the rows written and the bars whose key
+ * another source had stored, for reconcile_sql.  The stored bars are read
+ * after the batch's symbol locks, which every ingester takes, so ingesters
+ * decide on committed bars.  A writer by SQL takes no lock: a bar it makes
+ * another source's meanwhile is left alone by the ON CONFLICT clause
+ * (OWNED_OR_PREFERRED).
+ */
 static const char *const upsert_sql =
-"INSERT INTO stockext.ticks AS t"
-" (symbol, ts, resolution, open, high, low, close, volume, source)"
-" SELECT u.symbol, u.ts, $8, u.open, u.high, u.low, u.close, u.volume, $9"
-" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[],"
-"             $5::float8[], $6::float8[], $7::int8[])"
-"      AS u(symbol, ts, open, high, low, close, volume)"
-" ON CONFLICT (symbol, ts, resolution) DO UPDATE"
-" SET open = excluded.open, high = excluded.high, low = excluded.low,"
-"     close = excluded.close, volume = excluded.volume,"
-"     source = excluded.source, ingested_at = excluded.ingested_at"
-" WHERE (t.open, t.high, t.low, t.close, t.volume, t.source)"
+"WITH v AS ("
+" SELECT u.*, t.source AS kept_source,"
+"        t.source IS NULL"
+"        OR (t.source = $9 AND (t.open, t.high, t.low, t.close, t.volume)"
+"                              IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume))"
+"        OR (t.source <> $9 AND" PREFERRED("u.symbol", "$9") ") AS write"
+WITH_STORED
+"), written AS (" TICKS_UPSERT("v AS u WHERE u.write", OWNED_OR_PREFERRED) ")"
+" SELECT (SELECT count(*) FROM written), count(*) FILTER (WHERE v.kept_source <> $9) FROM v";
+
+/*
+ * After upsert_sql, for a batch some of whose keys another source had
+ * stored: each bar against the bar stored now.  Where that is another
+ * source's and a price differs by more than stockext.conflict_tolerance
+ * ($12; of a bar still forming, its open alone: the others move until it
+ * closes, and each source saw it at another moment), the offer is recorded
+ * in stockext.conflicts (rewritten only when a side changed); where the
+ * stored bar is now the offering source's, or agrees, the source's
+ * conflict of the key ends (found by key too, and deleted by ctid: no
+ * join over a conflicts table whose statistics may not be gathered yet).
+ */
+static const char *const reconcile_sql =
+"WITH v AS ("
+" SELECT u.*, t.source AS kept_source, t.open AS kept_open, t.high AS kept_high,"
+"        t.low AS kept_low, t.close AS kept_close, t.volume AS kept_volume,"
+"        t.source = $9"
+"        OR greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
+"                    CASE WHEN u.ts + $8 <= now() THEN"
+"                         greatest(abs(u.high - t.high) / greatest(u.high, t.high),"
+"                                  abs(u.low - t.low) / greatest(u.low, t.low),"
+"                                  abs(u.close - t.close) / greatest(u.close, t.close))"
+"                    ELSE 0 END) <= $12 AS agrees"
+WITH_STORED
+" WHERE t.source IS NOT NULL"
+"), recorded AS ("
+" INSERT INTO stockext.conflicts AS c"
+" (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close,"
+"  kept_volume, offered_source, offered_open, offered_high, offered_low, offered_close,"
+"  offered_volume, feed_id)"
+" SELECT v.symbol, v.ts, $8, v.kept_source, v.kept_open, v.kept_high, v.kept_low,"
+"        v.kept_close, v.kept_volume, $9, v.open, v.high, v.low, v.close, v.volume, $10"
+" FROM v WHERE NOT v.agrees"
+" ON CONFLICT (symbol, ts, resolution, offered_source) DO UPDATE"
+" SET kept_source = excluded.kept_source, kept_open = excluded.kept_open,"
+"     kept_high = excluded.kept_high, kept_low = excluded.kept_low,"
+"     kept_close = excluded.kept_close, kept_volume = excluded.kept_volume,"
+"     offered_open = excluded.offered_open, offered_high = excluded.offered_high,"
+"     offered_low = excluded.offered_low, offered_close = excluded.offered_close,"
+"     offered_volume = excluded.offered_volume, feed_id = excluded.feed_id,"
+"     detected_at = excluded.detected_at"
+" WHERE (c.kept_source, c.kept_open, c.kept_high, c.kept_low, c.kept_close, c.kept_volume,"
+"        c.offered_open, c.offered_high, c.offered_low, c.offered_close, c.offered_volume)"
 "       IS DISTINCT FROM"
-"       (excluded.open, excluded.high, excluded.low, excluded.close,"
-"        excluded.volume, excluded.source)";
+"       (excluded.kept_source, excluded.kept_open, excluded.kept_high, excluded.kept_low,"
+"        excluded.kept_close, excluded.kept_volume, excluded.offered_open,"
+"        excluded.offered_high, excluded.offered_low, excluded.offered_close,"
+"        excluded.offered_volume)"
+")"
+" DELETE FROM stockext.conflicts c"
+" WHERE c.ctid = ANY (ARRAY(SELECT (SELECT k.ctid FROM stockext.conflicts k"
+"                                   WHERE k.symbol = v.symbol AND k.ts = v.ts"
+"                                     AND k.resolution = $8 AND k.offered_source = $9)"
+"                           FROM v WHERE v.agrees))";
+
+/*
+ * The write of a database whose extension is not updated to 0.3.0 yet,
+ * which has no stockext.conflicts: the last writer wins, as it did then.
+ */
+static const char *const legacy_upsert_sql =
+"WITH written AS (" TICKS_UPSERT(BATCH_ROWS, "") ") SELECT count(*), 0::bigint FROM written";
 
 static const char *const reject_sql =
 "INSERT INTO stockext.rejects"
@@ -67,10 +186,12 @@ static const char *const reject_sql =
 static const Oid argtypes[NARGS] = {
 	TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
 	FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT8ARRAYOID, INTERVALOID, TEXTOID,
-	INT4OID, TEXTARRAYOID
+	INT4OID, TEXTARRAYOID, FLOAT8OID
 };
 
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr reconcile_plan = NULL;
+static SPIPlanPtr legacy_upsert_plan = NULL;
 static SPIPlanPtr reject_plan = NULL;
 
 /* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
@@ -191,7 +312,12 @@ keep_plan(SPIPlanPtr *plan, const char *sql)
 {
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, NARGS, (Oid *) argtypes);
+		/*
+		 * Planned once: every bar is found by key whatever the batch's size,
+		 * and a custom plan per batch would cost more than a poll's write.
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, NARGS, (Oid *) argtypes,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -392,6 +518,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	const char *off_grid = NULL;
 	Datum		values[NARGS];
 	char		nulls[NARGS];
+	bool		isnull;
 
 	for (int i = 0; i < nbars; i++)
 	{
@@ -443,6 +570,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 	nulls[9] = feed_id == 0 ? 'n' : ' ';
 	nulls[10] = 'n';
 	values[10] = (Datum) 0;
+	values[11] = Float8GetDatum(stockext_conflict_tolerance);
 
 	if (nkept > 0)
 	{
@@ -469,11 +597,24 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		}
 		if (nkept > 0)
 		{
+			/* Looked up per batch: the extension may be updated meanwhile. */
+			bool		updated = OidIsValid(get_relname_relid("conflicts",
+																get_namespace_oid("stockext", false)));
+			SPIPlanPtr	plan = updated ? keep_plan(&upsert_plan, upsert_sql)
+				: keep_plan(&legacy_upsert_plan, legacy_upsert_sql);
+
 			bars_to_args(bars, good, nkept, NULL, values, nulls);
-			if (SPI_execute_plan(keep_plan(&upsert_plan, upsert_sql), values, nulls,
-								 false, 0) != SPI_OK_INSERT)
+			if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_SELECT ||
+				SPI_processed != 1)
 				elog(ERROR, "upsert of bars failed");
-			stored += SPI_processed;
+			stored += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+			/* Another source's bars met: most batches meet none. */
+			if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 2, &isnull)) > 0 &&
+				SPI_execute_plan(keep_plan(&reconcile_plan, reconcile_sql), values, nulls,
+								 false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "recording conflicting bars failed");
 		}
 	}
 	if (nbad > 0)

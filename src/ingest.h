@@ -26,7 +26,10 @@ typedef struct IngestBar
  * Stores bars of one resolution from one source in the current transaction:
  * one set-based upsert for the valid ones (a bar repeated in the batch
  * counts once, its last copy wins), one insert into stockext.rejects for the
- * others: a bad symbol or price, or a start off the resolution's grid.
+ * others: a bad symbol or price, or a start off the resolution's grid.  A
+ * bar stored by another source is overwritten only by the symbol's
+ * preferred source; one differing beyond stockext.conflict_tolerance is
+ * recorded in stockext.conflicts instead.
  * Symbols come in upper case (the parsers and the SQL entry points
  * normalize them).  Creates the month partitions the batch needs.  feed_id 0 means
  * none.  Returns the rows inserted or changed; *rejected gets the rejects.

@@ -44,7 +44,8 @@ Alpha Vantage "Note"), ratelimit_daily / ratelimit_burst (Alpha Vantage
 "Information"), premium, badkey (TwelveData 401, Alpha Vantage "Error
 Message"), empty, notfound, maintenance (Yahoo page), big
 (50,000 bars), overlap (consecutive replies share 5 bars), dst (the DST
-fixtures).
+fixtures), skew (the 5 generated bars, Yahoo's prices 10% above the
+others', as from a provider on another price basis).
 
 API keys are never logged or shown: stats count them by fingerprint, the
 first 12 hex digits of their SHA-256 (SQL: left(encode(sha256(convert_to(
@@ -69,7 +70,9 @@ import generate  # noqa: E402
 
 MODES = {"ok", "500", "429", "hang", "truncated", "malformed", "ratelimit", "ratelimit_daily",
          "ratelimit_burst", "premium", "empty", "notfound", "maintenance", "big", "overlap", "dst",
-         "badkey"}
+         "badkey", "skew"}
+# Mode skew: Yahoo's prices this much above the others' (another price basis).
+SKEW = 1.1
 BIG_BARS = 50000
 
 lock = threading.Lock()
@@ -150,7 +153,7 @@ def generated(provider, mode, symbol):
             k = state["overlap"].get((provider, symbol), 0)
             state["overlap"][(provider, symbol)] = k + 1
         return generate.overlap(provider, k, symbol).encode()
-    return generate.big(provider, 5, symbol).encode()
+    return generate.big(provider, 5, symbol, SKEW if mode == "skew" and provider == "yahoo" else 1).encode()
 
 
 # Per provider: fixture file names, ok series and fault bodies.

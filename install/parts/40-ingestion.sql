@@ -151,6 +151,51 @@ REVOKE ALL ON stockext.rejects FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('stockext.rejects', '');
 CREATE INDEX rejects_at ON stockext.rejects (at);
 
+-- Which provider's bars a symbol keeps when providers disagree: the
+-- ingest path lets a symbol's preferred source overwrite another source's
+-- bar, and no other source overwrite it (README, "Cross-provider
+-- conflicts").  Every resolution of the symbol.
+CREATE TABLE stockext.preferred_sources (
+    symbol text PRIMARY KEY,
+    source text NOT NULL,
+    CONSTRAINT preferred_sources_symbol_upper CHECK (symbol = upper(symbol COLLATE "C")),
+    CONSTRAINT preferred_sources_symbol_valid CHECK (stockext.symbol_problem(symbol) IS NULL),
+    CONSTRAINT preferred_sources_source_known CHECK (stockext.provider_known(source))
+);
+COMMENT ON TABLE stockext.preferred_sources IS
+'the provider whose bars win for a symbol (every resolution): the ingest path lets it overwrite another provider''s bar, and no other provider overwrite its bars';
+REVOKE ALL ON stockext.preferred_sources FROM PUBLIC;
+
+-- Bars the ingest path did not store because another source's bar of the
+-- key was there and differed by more than stockext.conflict_tolerance:
+-- one row per key and offering source, with both sides as they stood at
+-- the last offer; a later offer that agrees (or is stored) removes it.
+CREATE TABLE stockext.conflicts (
+    symbol         text             NOT NULL,
+    ts             timestamptz      NOT NULL,
+    resolution     interval         NOT NULL,
+    kept_source    text             NOT NULL,
+    kept_open      double precision NOT NULL,
+    kept_high      double precision NOT NULL,
+    kept_low       double precision NOT NULL,
+    kept_close     double precision NOT NULL,
+    kept_volume    bigint,
+    offered_source text             NOT NULL,
+    offered_open   double precision NOT NULL,
+    offered_high   double precision NOT NULL,
+    offered_low    double precision NOT NULL,
+    offered_close  double precision NOT NULL,
+    offered_volume bigint,
+    feed_id        integer,
+    detected_at    timestamptz      NOT NULL DEFAULT now(),
+    CONSTRAINT conflicts_pkey PRIMARY KEY (symbol, ts, resolution, offered_source)
+);
+COMMENT ON TABLE stockext.conflicts IS
+'bars a provider offered that the ingest path did not store, because another provider''s bar of the same (symbol, ts, resolution) was stored and differed by more than stockext.conflict_tolerance: both sides as of the last offer; a later offer that agrees or is stored removes the row';
+COMMENT ON COLUMN stockext.conflicts.feed_id IS 'the feed whose poll offered the bar (NULL: backfill)';
+COMMENT ON COLUMN stockext.conflicts.detected_at IS 'when the disagreement was first seen as shown (an offer with other values, or against other kept values, sets it again)';
+REVOKE ALL ON stockext.conflicts FROM PUBLIC;
+
 CREATE TABLE stockext.raw_replies (
     feed_id integer     NOT NULL,
     at      timestamptz NOT NULL DEFAULT now(),
@@ -581,7 +626,8 @@ SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
                      THEN format('market closed (calendar %s) until %s', f.calendar,
                                  coalesce(stockext.next_open(f.calendar, now())::text, 'further notice')) END)
            AS idle_reason,
-       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed
+       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed,
+       conflict.n AS conflicts, conflict.last AS last_conflict
 FROM stockext.feeds f
 LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
 LEFT JOIN LATERAL (
@@ -590,9 +636,17 @@ LEFT JOIN LATERAL (
     CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
                         WHERE t.symbol = sym AND t.resolution = f.resolution
                         ORDER BY t.ts DESC LIMIT 1) AS last
-) AS newest ON true;
+) AS newest ON true
+-- The feed's provider's bars of its symbols and resolution that were not
+-- stored: a feed is the one of its provider for them (check_feed_unique),
+-- so its backfills count too.
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n, max(c.detected_at) AS last
+    FROM stockext.conflicts c
+    WHERE c.symbol = ANY (f.symbols) AND c.resolution = f.resolution AND c.offered_source = f.provider
+) AS conflict;
 COMMENT ON VIEW stockext.feed_status IS
-'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar and the polls skipped while that was closed';
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar, the polls skipped while that was closed, and its provider''s bars of its symbols kept out by another provider''s (stockext.conflicts: how many, the latest)';
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
 
 -- Bars missing from the sessions of each feed symbol, so that a gap in the

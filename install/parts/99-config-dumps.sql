@@ -20,6 +20,10 @@ SELECT pg_catalog.pg_extension_config_dump('stockext.calendar_holidays',
         'Independence Day eve (early close)', 'day after Thanksgiving (early close)', 'Christmas Eve (early close)')$$);
 SELECT pg_catalog.pg_extension_config_dump('stockext.calendar_exceptions', $$WHERE calendar <> 'XNYS' OR day <> '2025-01-09'$$);
 
+-- Cross-provider conflicts (40-ingestion.sql): every row.
+SELECT pg_catalog.pg_extension_config_dump('stockext.preferred_sources', '');
+SELECT pg_catalog.pg_extension_config_dump('stockext.conflicts', '');
+
 -- The newest bar per series (50-rollups.sql), dumped from the same
 -- snapshot as the bars it follows.
 SELECT pg_catalog.pg_extension_config_dump('stockext.latest_ticks', '');
