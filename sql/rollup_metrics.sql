@@ -166,7 +166,7 @@ DECLARE
     t timestamptz;
     r float8;
 BEGIN
-    FOR step IN 1..120 LOOP
+    FOR step IN 1..60 LOOP
         r := random();
         s := 'CX' || (1 + floor(random() * 2)::int);
         SELECT max(ts) INTO last FROM stockext.ticks WHERE symbol = s;
@@ -207,7 +207,7 @@ BEGIN
     PERFORM stockext.refresh_rollups();
     PERFORM pg_temp.check_calendar(-1);
 END $$;
-SELECT live, count(*) >= 20 AS checked_often, min(rows) >= 6018 AS all_buckets, max(rows) > min(rows) AS grew,
+SELECT live, count(*) >= 10 AS checked_often, min(rows) >= 6018 AS all_buckets, max(rows) > min(rows) AS grew,
        sum(differ) AS differ
 FROM calendar_checks GROUP BY live ORDER BY live;
 -- Merging near a DST change: 20-minute buckets in New York (with a metric,
