@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -30,6 +31,7 @@
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "fetch.h"
@@ -994,6 +996,9 @@ read_due_actions(void *arg)
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		args[1];
 
+	/* A catalog cache lookup, as ingest_bars finds stockext.conflicts. */
+	if (!OidIsValid(get_relname_relid("action_refreshes", get_namespace_oid("stockext", true))))
+		return;
 	for (int i = 0; i < provider_count; i++)
 	{
 		const Provider *p = provider_list[i];
@@ -1005,14 +1010,6 @@ read_due_actions(void *arg)
 	args[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT FROM pg_catalog.pg_class"
-					" WHERE oid = pg_catalog.to_regclass('stockext.action_refreshes')", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "looking for stockext.action_refreshes failed");
-	if (SPI_processed == 0)
-	{
-		SPI_finish();
-		return;
-	}
 	if (SPI_execute_with_args("SELECT DISTINCT ON (f.provider) f.id, f.provider, sym"
 							  " FROM stockext.feeds f CROSS JOIN unnest(f.symbols) AS sym"
 							  " LEFT JOIN stockext.action_refreshes r ON r.provider = f.provider AND r.symbol = sym"
