@@ -109,7 +109,8 @@ LIMIT 5;
 -- Alerts: the rules, and the latest alerts fired on the live feed.  A rule
 -- evaluates a bar once it has closed (forming bars only with on_forming),
 -- and bars that land late (backfill, gap fill) are history: no alert.
-SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, on_forming, on_history, max_age, fired, last_fired
+SELECT id, condition, feed_id, symbol, bars, threshold, factor, cooldown, on_forming, on_history, max_age, adjust, skip_open,
+       fired, last_fired
 FROM stockext.alert_rule_list ORDER BY id;
 SELECT fired_at, kind, symbol, bar_ts, round(observed::numeric, 4) AS observed, forming, message, delivery
 FROM stockext.alerts ORDER BY id DESC LIMIT 10;
@@ -170,3 +171,12 @@ CROSS JOIN LATERAL (
     FROM stockext.bars(a.symbol, '1 day', a.ex_date - 3, a.ex_date + 3) b
     JOIN stockext.bars(a.symbol, '1 day', a.ex_date - 3, a.ex_date + 3, adjust => 'splits') s USING (bucket)) x
 WHERE a.symbol = 'SPLT' ORDER BY x.bucket;
+-- HTTP providers' splits and dividends are refetched on a schedule of their
+-- own (none here: the simulated market reports none), and another
+-- provider's bar never overwrites a stored one unless its provider is the
+-- symbol's preferred one (disagreements: stockext.conflicts).
+SELECT current_setting('stockext.actions_refresh_interval') AS actions_refresh_interval,
+       current_setting('stockext.conflict_tolerance') AS conflict_tolerance;
+SELECT provider, symbol, last_refresh, actions_stored, next_refresh_at, last_error_message FROM stockext.action_refreshes;
+SELECT * FROM stockext.preferred_sources;
+SELECT count(*) AS conflicts FROM stockext.conflicts;
