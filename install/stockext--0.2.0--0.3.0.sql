@@ -2759,3 +2759,624 @@ COMMENT ON FUNCTION stockext.grant_reader(regrole) IS
 'lets a role read the bars, the rollups, stockext.feed_status, stockext.alert_list and stockext.alert_rule_list (and so call bars() and indicators()), nothing of API keys or webhooks; returns the statements it ran';
 REVOKE ALL ON FUNCTION stockext.grant_reader(regrole) FROM PUBLIC;
 
+
+------------------------------------------------------------------------------
+-- Citus: stockext.distribute(), the triggers of ticks on shards, the refresh
+-- on the nodes holding the shards, Citus-plannable live rollups
+------------------------------------------------------------------------------
+-- Whether stockext.distribute() has distributed stockext.ticks over a Citus
+-- cluster (install/parts/90-citus.sql).
+CREATE FUNCTION stockext.is_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'stockext.ticks'::regclass);
+END
+$$;
+COMMENT ON FUNCTION stockext.is_distributed() IS
+'whether stockext''s bars are distributed over a Citus cluster (stockext.distribute())';
+
+DROP FUNCTION stockext.rollup_fresh_sql(text);
+
+-- The rollup rows of a set of (symbol, width, bucket) keys, the relation
+-- named by keys, in stockext.rollups column order; a key whose bucket has
+-- no bars yields no row.  Runs of consecutive buckets of a symbol and width
+-- are read with one index range scan each (CROSS JOIN LATERAL, whatever
+-- the planner estimates): an append of new bars is a few long scans, late
+-- bars scattered over the history are many short ones.  Buckets are
+-- counted in local time, where consecutive ones lie exactly one width
+-- apart (months included; in absolute time months and DST days differ in
+-- length, and runs told apart by absolute spans could overlap and yield a
+-- bucket twice).  A run ends where its last bucket does in local time (a
+-- calendar month's own length).  OFFSET 0 keeps the planner from joining
+-- the keys in before the scans, which would repeat each run's scan once
+-- per key of its symbol and width.
+CREATE FUNCTION stockext.rollup_fresh_sql(keys text, ticks text DEFAULT 'stockext.ticks')
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT f.symbol, f.bucket, f.open, f.high, f.low, f.close, f.volume, f.vwap, f.avg_close, f.n, f.width,
+       f.candle, f.returns, f.close_moments
+FROM (
+SELECT r.symbol, b.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, r.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
+      FROM (SELECT k.symbol, k.width, k.bucket,
+                   k.bucket AT TIME ZONE w.time_zone
+                   - w.width * row_number() OVER (PARTITION BY k.symbol, k.width ORDER BY k.bucket) AS run
+            FROM %1$s k JOIN stockext.rollup_widths w ON w.width = k.width) x
+      GROUP BY symbol, width, run) r
+JOIN stockext.rollup_widths w ON w.width = r.width
+CROSS JOIN LATERAL (
+    SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s, %3$s
+    FROM %4$s s
+    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo - w.slack
+      AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
+    GROUP BY s.symbol, 1) b
+WHERE b.bucket BETWEEN r.lo AND r.hi
+OFFSET 0) f
+WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
+$sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list(), ticks);
+COMMENT ON FUNCTION stockext.rollup_fresh_sql(text, text) IS
+'internal: the query computing from the bars ticks (stockext.ticks or a shard of it) the rollup rows of the (symbol, width, bucket) keys in the relation keys';
+REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text, text) FROM PUBLIC;
+
+DROP FUNCTION stockext.rollup_merged_sql(text);
+
+-- The rollup rows of the buckets whose bars were only appended since they
+-- were rolled up, from the relation invalidations of (symbol, width,
+-- bucket, since) keys: a bucket whose stored row has states (candle,
+-- close_moments: a calendar width or one with metrics) and whose keys all
+-- come from INSERTs of bars after its stored last bar ((candle).last_ts).
+-- Only the bars after that one are read (a short index range scan) and
+-- added to the stored states by the seeded aggregates, as a recompute
+-- reading them last would.  That is exact because a stored row covers
+-- every bar of its bucket committed before the refresh that wrote it, and
+-- every later bar comes with a key of its own, committed with it: a bar
+-- committed late with an earlier ts (a concurrent ingester's) has a since
+-- before the stored last bar, and its bucket is recomputed.  A bar farther
+-- than slack (which bounds DST shifts) from both ends of the bucket lies
+-- in it: only the bars near its ends pay for rollup_bucket(), which costs
+-- more than the aggregates (it is not inlined: its date_trunc() with a
+-- time zone is STABLE).  OFFSET 0 computes the bucket's end once.
+CREATE FUNCTION stockext.rollup_merged_sql(invalidations text, ticks text DEFAULT 'stockext.ticks',
+                                            rollups text DEFAULT 'stockext.rollups')
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since FROM %1$s i
+      GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
+JOIN %5$s r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN stockext.rollup_widths w ON w.width = k.width
+CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop OFFSET 0) e
+CROSS JOIN LATERAL (
+    SELECT %2$s, %3$s
+    FROM %4$s s
+    WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+      AND s.ts > (r.candle).last_ts AND s.ts < e.stop + w.slack
+      AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
+           OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
+    GROUP BY s.symbol) b
+WHERE k.since > (r.candle).last_ts
+$sql$, invalidations,
+    stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
+                                'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
+    stockext.rollup_metrics_select_list('r'), ticks, rollups);
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text, text, text) IS
+'internal: the query merging into their stored states (in rollups: stockext.rollups or a shard of it) the bars of ticks appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text, text, text) FROM PUBLIC;
+
+-- Records the buckets a statement on stockext.ticks touched, with the
+-- earliest bar an INSERT added to each, in the relation invalidations.
+-- Statement level with transition tables: one INSERT ... SELECT per
+-- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
+-- FROM left alone are in no transition table, so unchanged re-polls
+-- invalidate nothing.
+CREATE FUNCTION stockext.ticks_invalidate_sql(op text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE op
+    WHEN 'INSERT' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket, since)
+        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
+        GROUP BY 1, 2, 3$sql$, invalidations)
+    WHEN 'DELETE' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations)
+    ELSE format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM (SELECT symbol, ts, resolution FROM old_rows
+              UNION ALL
+              SELECT symbol, ts, resolution FROM new_rows) r
+        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations) END;
+COMMENT ON FUNCTION stockext.ticks_invalidate_sql(text, text) IS
+'internal: the statement a trigger on stockext.ticks (or a shard of it) runs for a statement op (INSERT, UPDATE, DELETE) to record the keys it changed in invalidations';
+REVOKE ALL ON FUNCTION stockext.ticks_invalidate_sql(text, text) FROM PUBLIC;
+
+-- The trigger: the statements above, static (planned once) on
+-- stockext.ticks.  Fired on a shard of ticks on a Citus node, it records
+-- the keys in the co-located shard of rollup_invalidations: a statement of
+-- Citus's naming the distributed table from inside a shard's trigger
+-- could not see the transition tables.  SECURITY DEFINER: whoever may
+-- write bars records their invalidations, without rights on the log
+-- itself.
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION stockext.ticks_invalidate()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_RELID <> 'stockext.ticks'::regclass THEN
+        EXECUTE stockext.ticks_invalidate_sql(TG_OP, stockext.colocated_shard('stockext.rollup_invalidations', TG_RELID)::text);
+    ELSIF TG_OP = 'INSERT' THEN %s;
+    ELSIF TG_OP = 'DELETE' THEN %s;
+    ELSE %s;
+    END IF;
+    RETURN NULL;
+END
+$$
+$f$, stockext.ticks_invalidate_sql('INSERT', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('DELETE', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('UPDATE', 'stockext.rollup_invalidations'));
+END
+$do$;
+COMMENT ON FUNCTION stockext.ticks_invalidate() IS
+'trigger: records the (symbol, width, bucket) keys a statement on stockext.ticks changed in stockext.rollup_invalidations';
+
+-- Real-time rollups: the rolled-up rows of every width whose bucket has no
+-- pending invalidation, plus the pending buckets computed now, as the next
+-- refresh will: appended bars merged into the stored states, the other
+-- buckets from the ticks.  Reads one snapshot, in which a refresh's claim
+-- and its upserts are either both visible or neither.
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+WITH merged AS (%s)
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
+       r.candle, r.returns, r.close_moments
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT 1 FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+SELECT * FROM merged
+UNION ALL
+%s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
+       stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
+                                   WHERE NOT EXISTS (SELECT 1 FROM merged m
+                                                     WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
+END
+$do$;
+COMMENT ON VIEW stockext.rollups_live IS
+'stockext.rollups with the buckets not refreshed yet computed from stockext.ticks: always current';
+REVOKE ALL ON stockext.rollups_live FROM PUBLIC;
+
+-- The statement of a refresh over the bars ticks, the rollups rollups and
+-- the invalidations invalidations (the tables, or co-located shards of
+-- them on a Citus node): claims every pending invalidation (DELETE ...
+-- RETURNING, so a key written by a transaction still in progress stays for
+-- the next refresh), re-aggregates exactly those (symbol, width, bucket)
+-- keys from the bars in the same snapshot, upserts them (rewriting only
+-- rows whose values changed) and deletes the buckets that have no bars
+-- left.  Buckets whose bars were only appended since are not
+-- re-aggregated: the new bars are merged into their stored states
+-- (rollup_merged_sql).  Its one row is (keys claimed, rows written, empty
+-- buckets deleted).
+CREATE FUNCTION stockext.rollup_refresh_sql(ticks text, rollups text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+WITH claimed AS (
+    DELETE FROM %3$s RETURNING symbol, width, bucket, since
+), merged AS (%4$s
+), keys AS (
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
+), fresh AS (%5$s
+), upserted AS (
+    INSERT INTO %2$s AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
+    RETURNING 1
+), emptied AS (
+    DELETE FROM %2$s r USING keys k
+    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted),
+       (SELECT count(*) FROM emptied)
+$sql$, ticks, rollups, invalidations, stockext.rollup_merged_sql('claimed', ticks, rollups),
+    stockext.rollup_fresh_sql('keys', ticks));
+COMMENT ON FUNCTION stockext.rollup_refresh_sql(text, text, text) IS
+'internal: the statement refreshing the rollups rollups from the bars ticks through the invalidations invalidations (the tables, or co-located shards of them); returns (keys claimed, rows written, empty buckets deleted)';
+REVOKE ALL ON FUNCTION stockext.rollup_refresh_sql(text, text, text) FROM PUBLIC;
+
+-- First recomputes the widths a restore loaded (rollup_rebuilds), then
+-- runs the refresh statement above over the tables: one statement,
+-- grouped by symbol and bucket.  With stockext distributed over a Citus
+-- cluster (stockext.distribute()) each node runs it over each group of
+-- co-located shards it holds instead (refresh_local_shards), so a shard's
+-- bars never leave its node.  JIT off: the statement is many small index
+-- range scans whose cost the planner cannot know beforehand, and compiling
+-- it costs seconds.  Created through format() so that the statement is
+-- static and its plan cached.
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    w       interval;
+    rebuilt bigint := 0;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF stockext.is_distributed() THEN
+        SELECT * INTO buckets, upserted, deleted FROM stockext.refresh_rollup_shards();
+        RETURN;
+    END IF;
+    -- Widths a restore loaded are computed from the bars, once the restore
+    -- has put the primary key of ticks back (until then it may still be
+    -- loading bars).
+    IF EXISTS (SELECT FROM stockext.rollup_rebuilds)
+       AND EXISTS (SELECT FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p' AND i.indisvalid) THEN
+        FOR w IN SELECT r.width FROM stockext.rollup_rebuilds r ORDER BY r.width LOOP
+            rebuilt := rebuilt + stockext.rebuild_rollups(w);
+        END LOOP;
+    END IF;
+    IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := rebuilt; deleted := 0;
+        RETURN;
+    END IF;
+%s
+    INTO buckets, upserted, deleted;
+    upserted := upserted + rebuilt;
+END
+$$
+$f$, stockext.rollup_refresh_sql('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations'));
+END
+$do$;
+COMMENT ON FUNCTION stockext.refresh_rollups() IS
+'recomputes the widths a restore loaded, then re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION stockext.rollup_widths_sync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ext_member boolean;
+BEGIN
+    IF TG_LEVEL = 'STATEMENT' THEN
+        IF TG_WHEN = 'AFTER' THEN
+            DELETE FROM stockext.rollup_widths_installed;
+            -- The triggers of the shards of ticks read the widths on their nodes.
+            IF stockext.is_distributed() THEN
+                PERFORM stockext.copy_rollup_widths();
+            END IF;
+        ELSIF NOT current_setting('check_function_bodies')::boolean
+              AND EXISTS (SELECT FROM stockext.rollup_widths_installed) THEN
+            DELETE FROM stockext.rollup_widths;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM stockext.rollup_invalidations i WHERE i.width = OLD.width;
+        EXECUTE format('ALTER EXTENSION stockext DROP VIEW stockext.%I', OLD.name || '_live');
+        EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', OLD.name);
+        EXECUTE format('DROP VIEW stockext.%I', OLD.name || '_live');
+        EXECUTE format('DROP TABLE stockext.%I', OLD.name);
+        RETURN NULL;
+    END IF;
+    EXECUTE format('CREATE TABLE stockext.%I PARTITION OF stockext.rollups FOR VALUES IN (%L)', NEW.name, NEW.width);
+    EXECUTE format('COMMENT ON TABLE stockext.%I IS %L', NEW.name,
+                   format('%s bars per symbol and bucket; see stockext.rollups', NEW.width));
+    EXECUTE format('CREATE VIEW stockext.%I AS
+                    SELECT symbol, bucket, open, high, low, close, volume, vwap, avg_close, n
+                    FROM stockext.rollups_live WHERE width = %L', NEW.name || '_live', NEW.width);
+    EXECUTE format('COMMENT ON VIEW stockext.%I IS %L', NEW.name || '_live',
+                   format('%s bars including the buckets not refreshed yet (real-time)', NEW.width));
+    -- Inside CREATE EXTENSION the new objects belong to the extension by
+    -- themselves; added later they are made members, so DROP EXTENSION
+    -- takes them along.
+    SELECT EXISTS (SELECT FROM pg_depend
+                   WHERE classid = 'pg_class'::regclass
+                     AND objid = format('stockext.%I', NEW.name)::regclass
+                     AND refclassid = 'pg_extension'::regclass AND deptype = 'e')
+      INTO ext_member;
+    IF NOT ext_member THEN
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', NEW.name);
+        EXECUTE format('ALTER EXTENSION stockext ADD VIEW stockext.%I', NEW.name || '_live');
+    END IF;
+    -- Readable by the roles that can read the bars.
+    PERFORM stockext.sync_rollup_privileges();
+    INSERT INTO stockext.rollup_rebuilds (width) VALUES (NEW.width);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.rollup_widths_sync() IS
+'trigger: makes and drops the table and view of each width of stockext.rollup_widths with its row, and lets a restore''s rows replace the ones CREATE EXTENSION wrote';
+
+DROP FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]);
+
+-- Sets the rows of latest (stockext.latest_ticks) that still show the bar
+-- (symbols[i], resolutions[i], stale[i]), which is gone, to the newest bar
+-- of their series in ticks (stockext.ticks), or deletes them when none is
+-- left.  On a Citus node the two are co-located shards.  A row whose bar a
+-- concurrent writer replaced since is no longer stale: the UPDATE and the
+-- DELETE re-check "l.ts = stale" on its new version and leave it alone.
+CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[],
+                                            ticks regclass DEFAULT 'stockext.ticks',
+                                            latest regclass DEFAULT 'stockext.latest_ticks')
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($q$
+    WITH gone AS (
+        SELECT DISTINCT g.symbol, g.resolution, g.ts
+        FROM unnest($1, $2, $3) AS g(symbol, resolution, ts)
+    ), newest AS (
+        SELECT g.symbol, g.resolution, g.ts AS stale, n.ts, n.open, n.high, n.low, n.close, n.volume
+        FROM gone g
+        LEFT JOIN LATERAL (SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
+                           FROM %1$s t
+                           WHERE t.symbol = g.symbol AND t.resolution = g.resolution
+                           ORDER BY t.ts DESC LIMIT 1) n ON true
+    ), renewed AS (
+        UPDATE %2$s l
+           SET ts = n.ts, open = n.open, high = n.high, low = n.low, close = n.close, volume = n.volume
+          FROM newest n
+         WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NOT NULL
+    )
+    DELETE FROM %2$s l
+     USING newest n
+     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL$q$,
+        ticks, latest) USING symbols, resolutions, stale;
+END
+$$;
+COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) IS
+'internal: replaces the rows of latest (stockext.latest_ticks or a shard of it) still showing the given (symbol, resolution, ts) bars, which are gone, with the newest bar left in their series in ticks, or deletes them';
+REVOKE ALL ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) FROM PUBLIC;
+
+-- On a Citus node, the shard of rel co-located with shard, a shard of
+-- another table of the same co-location group (stockext.ticks_102008 ->
+-- stockext.rollup_invalidations_102040); NULL when there is none.  Shards
+-- are named <table>_<shard id>, and co-located shards cover the same hash
+-- range.  Reads Citus's catalogs, which exist only where Citus is
+-- installed: PL/pgSQL plans the query on the first call.
+CREATE FUNCTION stockext.colocated_shard(rel regclass, shard regclass)
+RETURNS regclass
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT pg_catalog.shard_name(rel, o.shardid)::regclass
+            FROM pg_catalog.pg_dist_shard me
+            JOIN pg_catalog.pg_dist_shard o ON o.shardminvalue = me.shardminvalue
+            WHERE me.shardid = substring(shard::text FROM '_(\d+)$')::bigint
+              AND o.logicalrelid = rel);
+END
+$$;
+COMMENT ON FUNCTION stockext.colocated_shard(regclass, regclass) IS
+'internal: on a Citus node, the shard of rel co-located with the shard shard of another table';
+REVOKE ALL ON FUNCTION stockext.colocated_shard(regclass, regclass) FROM PUBLIC;
+
+-- The refresh on one Citus node: the refresh statement over each group of
+-- co-located shards of ticks, rollups and rollup_invalidations this node
+-- holds, under a lock of its own per group.
+CREATE FUNCTION stockext.refresh_local_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    shard regclass;
+    b     bigint;
+    u     bigint;
+    d     bigint;
+BEGIN
+    buckets := 0; upserted := 0; deleted := 0;
+    FOR shard IN
+        SELECT pg_catalog.shard_name('stockext.ticks', s.shardid)::regclass
+        FROM pg_catalog.pg_dist_shard s
+        JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+        WHERE s.logicalrelid = 'stockext.ticks'::regclass
+          AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)
+        ORDER BY s.shardid
+    LOOP
+        PERFORM pg_advisory_xact_lock('stockext.rollups'::regclass::oid::integer, shard::oid::integer);
+        EXECUTE stockext.rollup_refresh_sql(shard::text,
+                                            stockext.colocated_shard('stockext.rollups', shard)::text,
+                                            stockext.colocated_shard('stockext.rollup_invalidations', shard)::text)
+            INTO b, u, d;
+        buckets := buckets + b; upserted := upserted + u; deleted := deleted + d;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_local_shards() IS
+'internal: on a Citus node, refreshes the rollups of the shards of stockext.ticks it holds; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_local_shards() FROM PUBLIC;
+
+-- The refresh of distributed rollups: every node of the cluster (the
+-- coordinator too, which may hold shards) refreshes the shards it holds,
+-- all at once, each in a transaction of its own; the counts are summed.
+-- A node's failure is this function's error.
+CREATE FUNCTION stockext.refresh_rollup_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    CREATE TEMPORARY TABLE IF NOT EXISTS stockext_node_refreshes (nodeid integer, success boolean, result text);
+    TRUNCATE stockext_node_refreshes;
+    INSERT INTO stockext_node_refreshes
+    SELECT r.nodeid, r.success, r.result
+    FROM pg_catalog.run_command_on_all_nodes(
+        $q$SELECT concat_ws(',', buckets, upserted, deleted) FROM stockext.refresh_local_shards()$q$) r;
+    SELECT string_agg(format('node %s: %s', r.nodeid, r.result), '; ') INTO failed
+    FROM stockext_node_refreshes r WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'refreshing the rollups failed on a node of the Citus cluster'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+    SELECT coalesce(sum(split_part(r.result, ',', 1)::bigint), 0),
+           coalesce(sum(split_part(r.result, ',', 2)::bigint), 0),
+           coalesce(sum(split_part(r.result, ',', 3)::bigint), 0)
+      INTO buckets, upserted, deleted
+    FROM stockext_node_refreshes r;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_rollup_shards() IS
+'internal: refreshes distributed rollups on every node of the Citus cluster (stockext.refresh_local_shards()); returns the summed counts';
+REVOKE ALL ON FUNCTION stockext.refresh_rollup_shards() FROM PUBLIC;
+
+-- The rolled-up widths as the statements that give a node's own
+-- stockext.rollup_widths the coordinator's rows.  The triggers of a shard
+-- of ticks read the widths on its node.  They are written there with
+-- triggers off (session_replication_role = replica): the table of a width
+-- is the coordinator's to make, which Citus propagates.
+CREATE FUNCTION stockext.rollup_widths_copy_sql()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT format('SET LOCAL session_replication_role = replica; DELETE FROM stockext.rollup_widths; %s',
+                  coalesce(format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
+                                  string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
+                                                    w.source_resolution, w.metrics), ', ' ORDER BY w.width)), ''))
+    FROM stockext.rollup_widths w;
+END;
+COMMENT ON FUNCTION stockext.rollup_widths_copy_sql() IS
+'internal: the statements that give a Citus worker''s stockext.rollup_widths the rows of this node''s';
+REVOKE ALL ON FUNCTION stockext.rollup_widths_copy_sql() FROM PUBLIC;
+
+-- Copies the widths to every worker (run by distribute() and after every
+-- change of stockext.rollup_widths on a distributed coordinator).
+CREATE FUNCTION stockext.copy_rollup_widths()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers(stockext.rollup_widths_copy_sql()) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'copying stockext.rollup_widths to the Citus workers failed'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.copy_rollup_widths() IS
+'internal: gives every Citus worker''s stockext.rollup_widths the coordinator''s rows';
+REVOKE ALL ON FUNCTION stockext.copy_rollup_widths() FROM PUBLIC;
+
+-- Distributes stockext over the Citus cluster this database's coordinator
+-- leads.  stockext.ticks and the tables that follow its bars are hash
+-- distributed by symbol and co-located, so a symbol's bars, rollups,
+-- pending invalidations and newest bar lie in one group of shards on one
+-- node: ticks (with its partitions), rollups (with the table of each
+-- width), rollup_invalidations and latest_ticks.  Everything else stays on
+-- the coordinator, where the ingestion worker, the alerts and pg_cron run.
+-- The triggers of ticks run on the shards (Citus copies them when
+-- citus.enable_unsafe_triggers is on, which is set for this call only) and
+-- write into the co-located shards.
+CREATE FUNCTION stockext.distribute(shard_count integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.enable_unsafe_triggers = on
+SET client_min_messages = warning
+AS $$
+DECLARE
+    rel   text;
+    added text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Run CREATE EXTENSION citus on the coordinator, add the workers with citus_add_node(), then stockext.distribute().';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'stockext.distribute() must run on the Citus coordinator'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Set the coordinator with citus_set_coordinator_host() and call stockext.distribute() there.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.citus_get_active_worker_nodes()) THEN
+        RAISE EXCEPTION 'the Citus cluster has no workers'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add them with citus_add_node() first.';
+    END IF;
+    IF stockext.is_distributed() THEN
+        RAISE EXCEPTION 'stockext is already distributed'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF shard_count IS NOT NULL AND shard_count < 1 THEN
+        RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM stockext.alert_rules) THEN
+        RAISE WARNING 'alert rules do not fire on distributed bars'
+            USING DETAIL = 'The bars written after stockext.distribute() are not queued for the alert rules.';
+    END IF;
+    PERFORM stockext.copy_rollup_widths();
+    -- Citus expects an extension's tables on every node, but the table of
+    -- a width added since CREATE EXTENSION is on the coordinator alone: it
+    -- leaves the extension while Citus distributes it (and makes it on the
+    -- workers), and comes back.
+    SELECT array_agg(c.relname) INTO added
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'stockext.rollups'::regclass
+      AND EXISTS (SELECT 1 FROM pg_catalog.run_command_on_workers(format('SELECT to_regclass(%L) IS NULL',
+                                                                         format('stockext.%I', c.relname))) r
+                  WHERE r.result = 't');
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', rel);
+    END LOOP;
+    PERFORM pg_catalog.create_distributed_table('stockext.ticks', 'symbol',
+                                                shard_count => coalesce(shard_count, current_setting('citus.shard_count')::integer));
+    FOREACH rel IN ARRAY ARRAY['rollups', 'rollup_invalidations', 'latest_ticks'] LOOP
+        PERFORM pg_catalog.create_distributed_table(format('stockext.%I', rel)::regclass, 'symbol',
+                                                    colocate_with => 'stockext.ticks');
+    END LOOP;
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', rel);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.distribute(integer) IS
+'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
+REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;

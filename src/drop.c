@@ -78,7 +78,7 @@ refuse_if_bars(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM (SELECT FROM stockext.ticks LIMIT $1) b",
+	if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM stockext.ticks LIMIT $1) b",
 							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "counting the bars of stockext.ticks failed");
 	bars = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

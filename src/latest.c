@@ -12,18 +12,24 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/tuplestore.h"
 
 /*
- * New and updated bars replace the row of their series when they are at
- * least as new: a late bar changes nothing.  In key order, so that
- * concurrent writers lock the rows in the same order.
+ * The statements, over the relation named by %1$s (stockext.latest_ticks,
+ * or on a Citus node the shard of it co-located with the shard of ticks the
+ * trigger fired on, %2$s).  New and updated bars replace the row of their
+ * series when they are at least as new: a late bar changes nothing.  In key
+ * order, so that concurrent writers lock the rows in the same order.
  */
 static const char *const add_sql =
-"INSERT INTO stockext.latest_ticks AS l (symbol, resolution, ts, open, high, low, close, volume)"
+"INSERT INTO %1$s AS l (symbol, resolution, ts, open, high, low, close, volume)"
 " SELECT DISTINCT ON (n.symbol, n.resolution)"
 "        n.symbol, n.resolution, n.ts, n.open, n.high, n.low, n.close, n.volume"
 " FROM new_rows n"
@@ -35,8 +41,9 @@ static const char *const add_sql =
 
 /* The rows showing a bar that is gone get the newest bar left. */
 #define RENEW_SQL(gone) \
-"SELECT stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts))" \
-" FROM stockext.latest_ticks l" \
+"SELECT stockext.latest_ticks_renew(array_agg(l.symbol), array_agg(l.resolution), array_agg(l.ts)," \
+"                                   '%2$s', '%1$s')" \
+" FROM %1$s l" \
 " JOIN old_rows o ON o.symbol = l.symbol AND o.resolution = l.resolution AND o.ts = l.ts" \
 gone \
 " HAVING count(*) > 0"
@@ -48,7 +55,7 @@ static const char *const renew_updated_sql = RENEW_SQL(
 
 static const char *const renew_deleted_sql = RENEW_SQL("");
 
-static const char *const truncate_sql = "DELETE FROM stockext.latest_ticks";
+static const char *const truncate_sql = "DELETE FROM %1$s";
 
 enum
 {
@@ -59,28 +66,76 @@ enum
 	NSTATEMENTS
 };
 
+static const char *const *const statements[NSTATEMENTS] = {
+	[ADD] = &add_sql,
+	[RENEW_UPDATED] = &renew_updated_sql,
+	[RENEW_DELETED] = &renew_deleted_sql,
+	[TRUNCATE] = &truncate_sql,
+};
+
+/* The statements on stockext.ticks, prepared on first use. */
 static SPIPlanPtr plans[NSTATEMENTS];
 
-/* Runs statement which (prepared on first use) in the current SPI connection. */
+/*
+ * Runs statement which in the current SPI connection: on stockext.ticks
+ * (shard NULL) its kept plan, on a shard of it the statement for the
+ * co-located shard of latest_ticks.
+ */
 static void
-run(int which, const char *sql)
+run(int which, const char *shard, const char *latest_shard)
 {
+	char	   *sql;
+
+	if (shard != NULL)
+	{
+		sql = psprintf(*statements[which], latest_shard, shard);
+		if (SPI_execute(sql, false, 0) < 0)
+			elog(ERROR, "running \"%s\" failed", sql);
+		return;
+	}
 	if (plans[which] == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+		SPIPlanPtr	plan;
 
+		sql = psprintf(*statements[which], "stockext.latest_ticks", "stockext.ticks");
+		plan = SPI_prepare(sql, 0, NULL);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
 		plans[which] = plan;
 	}
 	if (SPI_execute_plan(plans[which], NULL, NULL, false, 0) < 0)
-		elog(ERROR, "running \"%s\" failed", sql);
+		elog(ERROR, "running statement %d on stockext.latest_ticks failed", which);
 }
 
 static bool
 has_rows(Tuplestorestate *table)
 {
 	return table != NULL && tuplestore_tuple_count(table) > 0;
+}
+
+/*
+ * The shard of stockext.latest_ticks co-located with the shard of ticks
+ * relid (stockext.colocated_shard), quoted as a relation name.
+ */
+static char *
+colocated_latest(Oid relid)
+{
+	Datum		arg = ObjectIdGetDatum(relid);
+	Oid			argtype = REGCLASSOID;
+	bool		isnull;
+	Datum		name;
+
+	if (SPI_execute_with_args("SELECT stockext.colocated_shard('stockext.latest_ticks', $1)::text",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "finding the shard of stockext.latest_ticks failed");
+	name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no shard of stockext.latest_ticks is co-located with \"%s\"",
+						get_rel_name(relid)),
+				 errhint("Distribute stockext's tables with stockext.distribute().")));
+	return TextDatumGetCString(name);
 }
 
 /* Trigger: keeps stockext.latest_ticks current through a statement on stockext.ticks. */
@@ -92,6 +147,9 @@ stockext_latest_ticks_track(PG_FUNCTION_ARGS)
 	bool		truncate;
 	bool		added;
 	bool		removed;
+	Oid			relid;
+	char	   *shard = NULL;
+	char	   *latest_shard = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event)
 		|| !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
@@ -106,14 +164,22 @@ stockext_latest_ticks_track(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "registering the transition tables failed");
+	/* Not stockext.ticks itself: a shard of it on a Citus node. */
+	relid = RelationGetRelid(trigdata->tg_relation);
+	if (relid != get_relname_relid("ticks", RelationGetNamespace(trigdata->tg_relation)))
+	{
+		shard = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+										   RelationGetRelationName(trigdata->tg_relation));
+		latest_shard = colocated_latest(relid);
+	}
 	if (truncate)
-		run(TRUNCATE, truncate_sql);
+		run(TRUNCATE, shard, latest_shard);
 	if (added)
-		run(ADD, add_sql);
+		run(ADD, shard, latest_shard);
 	if (removed && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		run(RENEW_UPDATED, renew_updated_sql);
+		run(RENEW_UPDATED, shard, latest_shard);
 	else if (removed)
-		run(RENEW_DELETED, renew_deleted_sql);
+		run(RENEW_DELETED, shard, latest_shard);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -81,6 +81,23 @@ COMMENT ON TABLE stockext.ticks_default IS
 'bars whose month has no partition yet; emptied by stockext.create_partitions()';
 SELECT pg_catalog.pg_extension_config_dump('stockext.ticks_default', '');
 
+-- Whether stockext.distribute() has distributed stockext.ticks over a Citus
+-- cluster (install/parts/90-citus.sql).
+CREATE FUNCTION stockext.is_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'stockext.ticks'::regclass);
+END
+$$;
+COMMENT ON FUNCTION stockext.is_distributed() IS
+'whether stockext''s bars are distributed over a Citus cluster (stockext.distribute())';
+
 -- Monthly partitions, [first of month, first of next month) in UTC, named
 -- ticks_pYYYYMM.  Rows already in the default partition for a new month are
 -- moved into it, so this is safe to call at any time and any number of times.

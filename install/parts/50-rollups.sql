@@ -197,7 +197,7 @@ REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list(text) FROM PUBLIC;
 -- calendar month's own length).  OFFSET 0 keeps the planner from joining
 -- the keys in before the scans, which would repeat each run's scan once
 -- per key of its symbol and width.
-CREATE FUNCTION stockext.rollup_fresh_sql(keys text)
+CREATE FUNCTION stockext.rollup_fresh_sql(keys text, ticks text DEFAULT 'stockext.ticks')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
@@ -215,18 +215,18 @@ FROM (SELECT symbol, width, min(bucket) AS lo, max(bucket) AS hi
 JOIN stockext.rollup_widths w ON w.width = r.width
 CROSS JOIN LATERAL (
     SELECT stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) AS bucket, %2$s, %3$s
-    FROM stockext.ticks s
+    FROM %4$s s
     WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
       AND s.ts >= r.lo - w.slack
       AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
-    GROUP BY 1) b
+    GROUP BY s.symbol, 1) b
 WHERE b.bucket BETWEEN r.lo AND r.hi
 OFFSET 0) f
 WHERE (f.symbol, f.width, f.bucket) IN (SELECT k.symbol, k.width, k.bucket FROM %1$s k)
-$sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list());
-COMMENT ON FUNCTION stockext.rollup_fresh_sql(text) IS
-'internal: the query computing from stockext.ticks the rollup rows of the (symbol, width, bucket) keys in the relation keys';
-REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
+$sql$, keys, stockext.rollup_select_list(), stockext.rollup_metrics_select_list(), ticks);
+COMMENT ON FUNCTION stockext.rollup_fresh_sql(text, text) IS
+'internal: the query computing from the bars ticks (stockext.ticks or a shard of it) the rollup rows of the (symbol, width, bucket) keys in the relation keys';
+REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text, text) FROM PUBLIC;
 
 -- The rollup rows of the buckets whose bars were only appended since they
 -- were rolled up, from the relation invalidations of (symbol, width,
@@ -244,7 +244,8 @@ REVOKE ALL ON FUNCTION stockext.rollup_fresh_sql(text) FROM PUBLIC;
 -- in it: only the bars near its ends pay for rollup_bucket(), which costs
 -- more than the aggregates (it is not inlined: its date_trunc() with a
 -- time zone is STABLE).  OFFSET 0 computes the bucket's end once.
-CREATE FUNCTION stockext.rollup_merged_sql(invalidations text)
+CREATE FUNCTION stockext.rollup_merged_sql(invalidations text, ticks text DEFAULT 'stockext.ticks',
+                                            rollups text DEFAULT 'stockext.rollups')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN format($sql$
@@ -252,59 +253,86 @@ SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.a
        b.candle, b.returns, b.close_moments
 FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since FROM %1$s i
       GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
-JOIN stockext.rollups r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN %5$s r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
 JOIN stockext.rollup_widths w ON w.width = k.width
 CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop OFFSET 0) e
 CROSS JOIN LATERAL (
     SELECT %2$s, %3$s
-    FROM stockext.ticks s
+    FROM %4$s s
     WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
       AND s.ts > (r.candle).last_ts AND s.ts < e.stop + w.slack
       AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
            OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
-    HAVING count(*) > 0) b
+    GROUP BY s.symbol) b
 WHERE k.since > (r.candle).last_ts
 $sql$, invalidations,
     stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
                                 'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
-    stockext.rollup_metrics_select_list('r'));
-COMMENT ON FUNCTION stockext.rollup_merged_sql(text) IS
-'internal: the query merging into their stored states the bars appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
-REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text) FROM PUBLIC;
+    stockext.rollup_metrics_select_list('r'), ticks, rollups);
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text, text, text) IS
+'internal: the query merging into their stored states (in rollups: stockext.rollups or a shard of it) the bars of ticks appended to the buckets of the (symbol, width, bucket, since) keys in the relation invalidations whose keys all come after the stored bars';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text, text, text) FROM PUBLIC;
 
 -- Records the buckets a statement on stockext.ticks touched, with the
--- earliest bar an INSERT added to each.  Statement level with transition
--- tables: one INSERT ... SELECT per statement, whatever its size.  Rows
--- an upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
--- table, so unchanged re-polls invalidate nothing.  SECURITY DEFINER:
--- whoever may write bars records their invalidations, without rights on
--- the log itself.
+-- earliest bar an INSERT added to each, in the relation invalidations.
+-- Statement level with transition tables: one INSERT ... SELECT per
+-- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
+-- FROM left alone are in no transition table, so unchanged re-polls
+-- invalidate nothing.
+CREATE FUNCTION stockext.ticks_invalidate_sql(op text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE op
+    WHEN 'INSERT' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket, since)
+        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
+        GROUP BY 1, 2, 3$sql$, invalidations)
+    WHEN 'DELETE' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations)
+    ELSE format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM (SELECT symbol, ts, resolution FROM old_rows
+              UNION ALL
+              SELECT symbol, ts, resolution FROM new_rows) r
+        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations) END;
+COMMENT ON FUNCTION stockext.ticks_invalidate_sql(text, text) IS
+'internal: the statement a trigger on stockext.ticks (or a shard of it) runs for a statement op (INSERT, UPDATE, DELETE) to record the keys it changed in invalidations';
+REVOKE ALL ON FUNCTION stockext.ticks_invalidate_sql(text, text) FROM PUBLIC;
+
+-- The trigger: the statements above, static (planned once) on
+-- stockext.ticks.  Fired on a shard of ticks on a Citus node, it records
+-- the keys in the co-located shard of rollup_invalidations: a statement of
+-- Citus's naming the distributed table from inside a shard's trigger
+-- could not see the transition tables.  SECURITY DEFINER: whoever may
+-- write bars records their invalidations, without rights on the log
+-- itself.
+DO $do$
+BEGIN
+    EXECUTE format($f$
 CREATE FUNCTION stockext.ticks_invalidate()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket, since)
-        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts)
-        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
-        GROUP BY 1, 2, 3;
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
-        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
-        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
-    ELSE
-        INSERT INTO stockext.rollup_invalidations (symbol, width, bucket)
-        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
-        FROM (SELECT symbol, ts, resolution FROM old_rows
-              UNION ALL
-              SELECT symbol, ts, resolution FROM new_rows) r
-        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution;
+    IF TG_RELID <> 'stockext.ticks'::regclass THEN
+        EXECUTE stockext.ticks_invalidate_sql(TG_OP, stockext.colocated_shard('stockext.rollup_invalidations', TG_RELID)::text);
+    ELSIF TG_OP = 'INSERT' THEN %s;
+    ELSIF TG_OP = 'DELETE' THEN %s;
+    ELSE %s;
     END IF;
     RETURN NULL;
 END
-$$;
+$$
+$f$, stockext.ticks_invalidate_sql('INSERT', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('DELETE', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('UPDATE', 'stockext.rollup_invalidations'));
+END
+$do$;
 COMMENT ON FUNCTION stockext.ticks_invalidate() IS
 'trigger: records the (symbol, width, bucket) keys a statement on stockext.ticks changed in stockext.rollup_invalidations';
 
@@ -332,14 +360,14 @@ WITH merged AS (%s)
 SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
        r.candle, r.returns, r.close_moments
 FROM stockext.rollups r
-WHERE NOT EXISTS (SELECT FROM stockext.rollup_invalidations i
+WHERE NOT EXISTS (SELECT 1 FROM stockext.rollup_invalidations i
                   WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
 UNION ALL
 SELECT * FROM merged
 UNION ALL
 %s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
        stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
-                                   WHERE NOT EXISTS (SELECT FROM merged m
+                                   WHERE NOT EXISTS (SELECT 1 FROM merged m
                                                      WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
 END
 $do$;
@@ -451,18 +479,65 @@ COMMENT ON FUNCTION stockext.rollup_lock() IS
 'internal: takes the transaction-level lock that serializes rollup refreshes and rebuilds';
 REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 
--- First recomputes the widths a restore loaded (rollup_rebuilds).  Then
--- claims every pending invalidation (DELETE ... RETURNING, so a key
--- written by a transaction still in progress stays for the next refresh),
--- re-aggregates exactly those (symbol, width, bucket) keys from the ticks
--- in the same snapshot, upserts them (rewriting only rows whose values
--- changed) and deletes the buckets that have no bars left.  One statement,
--- grouped by symbol and bucket, so a sharded engine can run it per shard.
--- Buckets whose bars were only appended since are not re-aggregated: the
--- new bars are merged into their stored states (rollup_merged_sql).
--- JIT off: the statement is many small index range scans whose cost the
--- planner cannot know beforehand, and compiling it costs seconds.  Created
--- through format() so that the statement is static and its plan cached.
+-- The statement of a refresh over the bars ticks, the rollups rollups and
+-- the invalidations invalidations (the tables, or co-located shards of
+-- them on a Citus node): claims every pending invalidation (DELETE ...
+-- RETURNING, so a key written by a transaction still in progress stays for
+-- the next refresh), re-aggregates exactly those (symbol, width, bucket)
+-- keys from the bars in the same snapshot, upserts them (rewriting only
+-- rows whose values changed) and deletes the buckets that have no bars
+-- left.  Buckets whose bars were only appended since are not
+-- re-aggregated: the new bars are merged into their stored states
+-- (rollup_merged_sql).  Its one row is (keys claimed, rows written, empty
+-- buckets deleted).
+CREATE FUNCTION stockext.rollup_refresh_sql(ticks text, rollups text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+WITH claimed AS (
+    DELETE FROM %3$s RETURNING symbol, width, bucket, since
+), merged AS (%4$s
+), keys AS (
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
+), fresh AS (%5$s
+), upserted AS (
+    INSERT INTO %2$s AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
+    RETURNING 1
+), emptied AS (
+    DELETE FROM %2$s r USING keys k
+    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted),
+       (SELECT count(*) FROM emptied)
+$sql$, ticks, rollups, invalidations, stockext.rollup_merged_sql('claimed', ticks, rollups),
+    stockext.rollup_fresh_sql('keys', ticks));
+COMMENT ON FUNCTION stockext.rollup_refresh_sql(text, text, text) IS
+'internal: the statement refreshing the rollups rollups from the bars ticks through the invalidations invalidations (the tables, or co-located shards of them); returns (keys claimed, rows written, empty buckets deleted)';
+REVOKE ALL ON FUNCTION stockext.rollup_refresh_sql(text, text, text) FROM PUBLIC;
+
+-- First recomputes the widths a restore loaded (rollup_rebuilds), then
+-- runs the refresh statement above over the tables: one statement,
+-- grouped by symbol and bucket.  With stockext distributed over a Citus
+-- cluster (stockext.distribute()) each node runs it over each group of
+-- co-located shards it holds instead (refresh_local_shards), so a shard's
+-- bars never leave its node.  JIT off: the statement is many small index
+-- range scans whose cost the planner cannot know beforehand, and compiling
+-- it costs seconds.  Created through format() so that the statement is
+-- static and its plan cached.
 DO $do$
 BEGIN
     EXECUTE format($f$
@@ -476,6 +551,10 @@ DECLARE
     rebuilt bigint := 0;
 BEGIN
     PERFORM stockext.rollup_lock();
+    IF stockext.is_distributed() THEN
+        SELECT * INTO buckets, upserted, deleted FROM stockext.refresh_rollup_shards();
+        RETURN;
+    END IF;
     -- Widths a restore loaded are computed from the bars, once the restore
     -- has put the primary key of ticks back (until then it may still be
     -- loading bars).
@@ -490,39 +569,12 @@ BEGIN
         buckets := 0; upserted := rebuilt; deleted := 0;
         RETURN;
     END IF;
-WITH claimed AS (
-    DELETE FROM stockext.rollup_invalidations RETURNING symbol, width, bucket, since
-), merged AS (%s
-), keys AS (
-    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
-    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
-), fresh AS (%s
-), upserted AS (
-    INSERT INTO stockext.rollups AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
-    ON CONFLICT (symbol, bucket, width) DO UPDATE
-        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
-            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
-        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
-               r.candle, r.returns::text, r.close_moments::text)
-              IS DISTINCT FROM
-              (excluded.open, excluded.high, excluded.low, excluded.close,
-               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
-               excluded.candle, excluded.returns::text, excluded.close_moments::text)
-    RETURNING 1
-), emptied AS (
-    DELETE FROM stockext.rollups r USING keys k
-    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
-      AND NOT EXISTS (SELECT FROM fresh f
-                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted) + rebuilt,
-       (SELECT count(*) FROM emptied)
+%s
     INTO buckets, upserted, deleted;
+    upserted := upserted + rebuilt;
 END
 $$
-$f$, stockext.rollup_merged_sql('claimed'), stockext.rollup_fresh_sql('keys'));
+$f$, stockext.rollup_refresh_sql('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations'));
 END
 $do$;
 COMMENT ON FUNCTION stockext.refresh_rollups() IS
@@ -614,6 +666,10 @@ BEGIN
     IF TG_LEVEL = 'STATEMENT' THEN
         IF TG_WHEN = 'AFTER' THEN
             DELETE FROM stockext.rollup_widths_installed;
+            -- The triggers of the shards of ticks read the widths on their nodes.
+            IF stockext.is_distributed() THEN
+                PERFORM stockext.copy_rollup_widths();
+            END IF;
         ELSIF NOT current_setting('check_function_bodies')::boolean
               AND EXISTS (SELECT FROM stockext.rollup_widths_installed) THEN
             DELETE FROM stockext.rollup_widths;
@@ -1026,46 +1082,55 @@ COMMENT ON TABLE stockext.latest_ticks IS
 'the newest bar of each (symbol, resolution) of stockext.ticks, kept by its triggers; read it through stockext.latest_bars';
 REVOKE ALL ON stockext.latest_ticks FROM PUBLIC;
 
--- Sets the rows of stockext.latest_ticks that still show the bar
+-- Sets the rows of latest (stockext.latest_ticks) that still show the bar
 -- (symbols[i], resolutions[i], stale[i]), which is gone, to the newest bar
--- of their series, or deletes them when none is left.  A row whose bar a
+-- of their series in ticks (stockext.ticks), or deletes them when none is
+-- left.  On a Citus node the two are co-located shards.  A row whose bar a
 -- concurrent writer replaced since is no longer stale: the UPDATE and the
 -- DELETE re-check "l.ts = stale" on its new version and leave it alone.
-CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[])
+CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[],
+                                            ticks regclass DEFAULT 'stockext.ticks',
+                                            latest regclass DEFAULT 'stockext.latest_ticks')
 RETURNS void
-LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format($q$
     WITH gone AS (
         SELECT DISTINCT g.symbol, g.resolution, g.ts
-        FROM unnest(symbols, resolutions, stale) AS g(symbol, resolution, ts)
+        FROM unnest($1, $2, $3) AS g(symbol, resolution, ts)
     ), newest AS (
         SELECT g.symbol, g.resolution, g.ts AS stale, n.ts, n.open, n.high, n.low, n.close, n.volume
         FROM gone g
         LEFT JOIN LATERAL (SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
-                           FROM stockext.ticks t
+                           FROM %1$s t
                            WHERE t.symbol = g.symbol AND t.resolution = g.resolution
                            ORDER BY t.ts DESC LIMIT 1) n ON true
     ), renewed AS (
-        UPDATE stockext.latest_ticks l
+        UPDATE %2$s l
            SET ts = n.ts, open = n.open, high = n.high, low = n.low, close = n.close, volume = n.volume
           FROM newest n
          WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NOT NULL
     )
-    DELETE FROM stockext.latest_ticks l
+    DELETE FROM %2$s l
      USING newest n
-     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL;
-END;
-COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]) IS
-'internal: replaces the rows of stockext.latest_ticks still showing the given (symbol, resolution, ts) bars, which are gone, with the newest bar left in their series, or deletes them';
-REVOKE ALL ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]) FROM PUBLIC;
+     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL$q$,
+        ticks, latest) USING symbols, resolutions, stale;
+END
+$$;
+COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) IS
+'internal: replaces the rows of latest (stockext.latest_ticks or a shard of it) still showing the given (symbol, resolution, ts) bars, which are gone, with the newest bar left in their series in ticks, or deletes them';
+REVOKE ALL ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) FROM PUBLIC;
 
 -- Keeps stockext.latest_ticks current (src/latest.c).  Statement level
 -- with transition tables, like the rollup invalidation: one statement per
 -- write statement.  New and updated bars replace the row of their series
 -- when they are at least as new (a late bar changes nothing); a deleted bar
 -- that the row shows, or an updated one whose key changed, is replaced by
--- the newest bar left.  SECURITY DEFINER: whoever may write bars keeps the
--- table current, without rights on it.
+-- the newest bar left.  Fired on a shard of ticks on a Citus node, it
+-- keeps the co-located shard of latest_ticks.  SECURITY DEFINER: whoever
+-- may write bars keeps the table current, without rights on it.
 CREATE FUNCTION stockext.latest_ticks_track()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'stockext_latest_ticks_track'

@@ -1,0 +1,216 @@
+------------------------------------------------------------------------------
+-- Citus: stockext's bars, rollups and change tracking distributed by symbol
+------------------------------------------------------------------------------
+
+-- On a Citus node, the shard of rel co-located with shard, a shard of
+-- another table of the same co-location group (stockext.ticks_102008 ->
+-- stockext.rollup_invalidations_102040); NULL when there is none.  Shards
+-- are named <table>_<shard id>, and co-located shards cover the same hash
+-- range.  Reads Citus's catalogs, which exist only where Citus is
+-- installed: PL/pgSQL plans the query on the first call.
+CREATE FUNCTION stockext.colocated_shard(rel regclass, shard regclass)
+RETURNS regclass
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT pg_catalog.shard_name(rel, o.shardid)::regclass
+            FROM pg_catalog.pg_dist_shard me
+            JOIN pg_catalog.pg_dist_shard o ON o.shardminvalue = me.shardminvalue
+            WHERE me.shardid = substring(shard::text FROM '_(\d+)$')::bigint
+              AND o.logicalrelid = rel);
+END
+$$;
+COMMENT ON FUNCTION stockext.colocated_shard(regclass, regclass) IS
+'internal: on a Citus node, the shard of rel co-located with the shard shard of another table';
+REVOKE ALL ON FUNCTION stockext.colocated_shard(regclass, regclass) FROM PUBLIC;
+
+-- The refresh on one Citus node: the refresh statement over each group of
+-- co-located shards of ticks, rollups and rollup_invalidations this node
+-- holds, under a lock of its own per group.
+CREATE FUNCTION stockext.refresh_local_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    shard regclass;
+    b     bigint;
+    u     bigint;
+    d     bigint;
+BEGIN
+    buckets := 0; upserted := 0; deleted := 0;
+    FOR shard IN
+        SELECT pg_catalog.shard_name('stockext.ticks', s.shardid)::regclass
+        FROM pg_catalog.pg_dist_shard s
+        JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+        WHERE s.logicalrelid = 'stockext.ticks'::regclass
+          AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)
+        ORDER BY s.shardid
+    LOOP
+        PERFORM pg_advisory_xact_lock('stockext.rollups'::regclass::oid::integer, shard::oid::integer);
+        EXECUTE stockext.rollup_refresh_sql(shard::text,
+                                            stockext.colocated_shard('stockext.rollups', shard)::text,
+                                            stockext.colocated_shard('stockext.rollup_invalidations', shard)::text)
+            INTO b, u, d;
+        buckets := buckets + b; upserted := upserted + u; deleted := deleted + d;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_local_shards() IS
+'internal: on a Citus node, refreshes the rollups of the shards of stockext.ticks it holds; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_local_shards() FROM PUBLIC;
+
+-- The refresh of distributed rollups: every node of the cluster (the
+-- coordinator too, which may hold shards) refreshes the shards it holds,
+-- all at once, each in a transaction of its own; the counts are summed.
+-- A node's failure is this function's error.
+CREATE FUNCTION stockext.refresh_rollup_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    CREATE TEMPORARY TABLE IF NOT EXISTS stockext_node_refreshes (nodeid integer, success boolean, result text);
+    TRUNCATE stockext_node_refreshes;
+    INSERT INTO stockext_node_refreshes
+    SELECT r.nodeid, r.success, r.result
+    FROM pg_catalog.run_command_on_all_nodes(
+        $q$SELECT concat_ws(',', buckets, upserted, deleted) FROM stockext.refresh_local_shards()$q$) r;
+    SELECT string_agg(format('node %s: %s', r.nodeid, r.result), '; ') INTO failed
+    FROM stockext_node_refreshes r WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'refreshing the rollups failed on a node of the Citus cluster'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+    SELECT coalesce(sum(split_part(r.result, ',', 1)::bigint), 0),
+           coalesce(sum(split_part(r.result, ',', 2)::bigint), 0),
+           coalesce(sum(split_part(r.result, ',', 3)::bigint), 0)
+      INTO buckets, upserted, deleted
+    FROM stockext_node_refreshes r;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_rollup_shards() IS
+'internal: refreshes distributed rollups on every node of the Citus cluster (stockext.refresh_local_shards()); returns the summed counts';
+REVOKE ALL ON FUNCTION stockext.refresh_rollup_shards() FROM PUBLIC;
+
+-- The rolled-up widths as the statements that give a node's own
+-- stockext.rollup_widths the coordinator's rows.  The triggers of a shard
+-- of ticks read the widths on its node.  They are written there with
+-- triggers off (session_replication_role = replica): the table of a width
+-- is the coordinator's to make, which Citus propagates.
+CREATE FUNCTION stockext.rollup_widths_copy_sql()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT format('SET LOCAL session_replication_role = replica; DELETE FROM stockext.rollup_widths; %s',
+                  coalesce(format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
+                                  string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
+                                                    w.source_resolution, w.metrics), ', ' ORDER BY w.width)), ''))
+    FROM stockext.rollup_widths w;
+END;
+COMMENT ON FUNCTION stockext.rollup_widths_copy_sql() IS
+'internal: the statements that give a Citus worker''s stockext.rollup_widths the rows of this node''s';
+REVOKE ALL ON FUNCTION stockext.rollup_widths_copy_sql() FROM PUBLIC;
+
+-- Copies the widths to every worker (run by distribute() and after every
+-- change of stockext.rollup_widths on a distributed coordinator).
+CREATE FUNCTION stockext.copy_rollup_widths()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers(stockext.rollup_widths_copy_sql()) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'copying stockext.rollup_widths to the Citus workers failed'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.copy_rollup_widths() IS
+'internal: gives every Citus worker''s stockext.rollup_widths the coordinator''s rows';
+REVOKE ALL ON FUNCTION stockext.copy_rollup_widths() FROM PUBLIC;
+
+-- Distributes stockext over the Citus cluster this database's coordinator
+-- leads.  stockext.ticks and the tables that follow its bars are hash
+-- distributed by symbol and co-located, so a symbol's bars, rollups,
+-- pending invalidations and newest bar lie in one group of shards on one
+-- node: ticks (with its partitions), rollups (with the table of each
+-- width), rollup_invalidations and latest_ticks.  Everything else stays on
+-- the coordinator, where the ingestion worker, the alerts and pg_cron run.
+-- The triggers of ticks run on the shards (Citus copies them when
+-- citus.enable_unsafe_triggers is on, which is set for this call only) and
+-- write into the co-located shards.
+CREATE FUNCTION stockext.distribute(shard_count integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.enable_unsafe_triggers = on
+SET client_min_messages = warning
+AS $$
+DECLARE
+    rel   text;
+    added text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Run CREATE EXTENSION citus on the coordinator, add the workers with citus_add_node(), then stockext.distribute().';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'stockext.distribute() must run on the Citus coordinator'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Set the coordinator with citus_set_coordinator_host() and call stockext.distribute() there.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.citus_get_active_worker_nodes()) THEN
+        RAISE EXCEPTION 'the Citus cluster has no workers'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add them with citus_add_node() first.';
+    END IF;
+    IF stockext.is_distributed() THEN
+        RAISE EXCEPTION 'stockext is already distributed'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF shard_count IS NOT NULL AND shard_count < 1 THEN
+        RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM stockext.alert_rules) THEN
+        RAISE WARNING 'alert rules do not fire on distributed bars'
+            USING DETAIL = 'The bars written after stockext.distribute() are not queued for the alert rules.';
+    END IF;
+    PERFORM stockext.copy_rollup_widths();
+    -- Citus expects an extension's tables on every node, but the table of
+    -- a width added since CREATE EXTENSION is on the coordinator alone: it
+    -- leaves the extension while Citus distributes it (and makes it on the
+    -- workers), and comes back.
+    SELECT array_agg(c.relname) INTO added
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'stockext.rollups'::regclass
+      AND EXISTS (SELECT 1 FROM pg_catalog.run_command_on_workers(format('SELECT to_regclass(%L) IS NULL',
+                                                                         format('stockext.%I', c.relname))) r
+                  WHERE r.result = 't');
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', rel);
+    END LOOP;
+    PERFORM pg_catalog.create_distributed_table('stockext.ticks', 'symbol',
+                                                shard_count => coalesce(shard_count, current_setting('citus.shard_count')::integer));
+    FOREACH rel IN ARRAY ARRAY['rollups', 'rollup_invalidations', 'latest_ticks'] LOOP
+        PERFORM pg_catalog.create_distributed_table(format('stockext.%I', rel)::regclass, 'symbol',
+                                                    colocate_with => 'stockext.ticks');
+    END LOOP;
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', rel);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.distribute(integer) IS
+'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
+REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
