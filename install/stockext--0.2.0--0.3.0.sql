@@ -3227,8 +3227,9 @@ COMMENT ON FUNCTION stockext.refresh_local_shards() IS
 'internal: on a Citus node, refreshes the rollups of the shards of stockext.ticks it holds; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
 REVOKE ALL ON FUNCTION stockext.refresh_local_shards() FROM PUBLIC;
 
--- The refresh of distributed rollups: every node of the cluster (the
--- coordinator too, which may hold shards) refreshes the shards it holds,
+-- The refresh of distributed rollups: when keys are pending, every node of
+-- the cluster (the coordinator too, which may hold shards) refreshes the
+-- shards it holds,
 -- all at once, each in a transaction of its own; the counts are summed.
 -- A node's failure is this function's error.
 CREATE FUNCTION stockext.refresh_rollup_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
@@ -3238,6 +3239,12 @@ AS $$
 DECLARE
     failed text;
 BEGIN
+    -- Nothing pending: a query through Citus's cached connections, rather
+    -- than a new connection to every node.
+    IF NOT EXISTS (SELECT 1 FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := 0; deleted := 0;
+        RETURN;
+    END IF;
     CREATE TEMPORARY TABLE IF NOT EXISTS stockext_node_refreshes (nodeid integer, success boolean, result text);
     TRUNCATE stockext_node_refreshes;
     INSERT INTO stockext_node_refreshes
