@@ -365,6 +365,9 @@ static void
 sw_rebase(SlidingWindow *w)
 {
 	double		sum = 0.0;
+	double		shift;
+	double		s1;
+	double		s2;
 	int32		i;
 
 	w->removed = 0.0;
@@ -373,18 +376,22 @@ sw_rebase(SlidingWindow *w)
 	for (i = 0; i < w->capacity; i++)
 		if (!w->nulls[i] && isfinite(w->values[i]))
 			sum += w->values[i];
-	w->shift = w->shifted ? sum / w->count : 0.0;
-	w->s1 = w->s2 = 0.0;
+	shift = w->shifted ? sum / w->count : 0.0;
+	/* Sums in locals: through *w, each addition would wait for a store. */
+	s1 = s2 = 0.0;
 	for (i = 0; i < w->capacity; i++)
 	{
 		if (!w->nulls[i] && isfinite(w->values[i]))
 		{
-			double		d = w->values[i] - w->shift;
+			double		d = w->values[i] - shift;
 
-			w->s1 += d;
-			w->s2 += d * d;
+			s1 += d;
+			s2 += d * d;
 		}
 	}
+	w->shift = shift;
+	w->s1 = s1;
+	w->s2 = s2;
 }
 
 /*
