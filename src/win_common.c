@@ -26,8 +26,11 @@ win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 	if (pos != *rows)
 		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
 			 pos, *rows - 1);
-	/* Rows before that will not be read again: the store may drop them. */
-	if (pos >= keep)
+	/*
+	 * Rows before that will not be read again: the store may drop them.
+	 * Moved every 64 rows only: moving it costs more than keeping 63 rows.
+	 */
+	if (pos >= keep && pos % 64 == 0)
 		WinSetMarkPosition(winobj, pos - keep);
 	(*rows)++;
 }

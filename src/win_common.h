@@ -18,7 +18,7 @@
 
 /*
  * Checks that rows arrive in order; marks the rows more than `keep` before
- * the current one as no longer needed.
+ * the current one as no longer needed (every 64 rows).
  */
 extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
 
