@@ -23,7 +23,7 @@ stockext_pct_change(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	PctChangeState *st = WinGetPartitionLocalMemory(winobj, sizeof(PctChangeState));
-	int32		n = win_int_param(winobj, 1, "pct_change", "n", PG_INT32_MAX,
+	int32		n = win_int_param(fcinfo, 1, "pct_change", "n", PG_INT32_MAX,
 								  st->rows, &st->n);
 	bool		isnull;
 	bool		isout;
@@ -62,9 +62,9 @@ stockext_volume_spike(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	VolumeSpikeState *st = WinGetPartitionLocalMemory(winobj, sizeof(VolumeSpikeState));
-	int32		n = win_int_param(winobj, 1, "volume_spike", "n", WIN_MAX_BUFFERED,
+	int32		n = win_int_param(fcinfo, 1, "volume_spike", "n", WIN_MAX_BUFFERED,
 								  st->rows, &st->n);
-	double		factor = win_float_param(winobj, 2, "volume_spike", "factor", false,
+	double		factor = win_float_param(fcinfo, 2, "volume_spike", "factor", false,
 										 st->rows, &st->factor);
 	bool		isnull;
 	bool		mean_null;

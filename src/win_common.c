@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/float.h"
 #include "utils/timestamp.h"
@@ -25,17 +26,68 @@ win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 	if (pos != *rows)
 		elog(ERROR, "window function called for row " INT64_FORMAT " after row " INT64_FORMAT,
 			 pos, *rows - 1);
-	/* Rows before that will not be read again: the store may drop them. */
-	if (pos >= keep)
+	/*
+	 * Rows before that will not be read again: the store may drop them.
+	 * Moved every 64 rows only: moving it costs more than keeping 63 rows.
+	 */
+	if (pos >= keep && pos % 64 == 0)
 		WinSetMarkPosition(winobj, pos - keep);
 	(*rows)++;
 }
 
+/*
+ * What one call of a window function in a query keeps across its rows and
+ * partitions, in fn_extra: which arguments cannot change between rows, and
+ * for a composite result its descriptor and a row formed before, whose
+ * layout the next rows copy.
+ */
+typedef struct WinCall
+{
+	uint64		stable;			/* bit i: argument i is a constant or a query parameter */
+	TupleDesc	desc;			/* the composite result type, blessed; NULL until needed */
+	HeapTuple	row;			/* a result row formed with these NULLs: */
+	bool	   *row_nulls;
+} WinCall;
+
+static pg_noinline WinCall *
+win_call_init(FunctionCallInfo fcinfo)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	WinCall    *call = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(WinCall));
+
+	for (int i = 0; i < Min(PG_NARGS(), 64); i++)
+		if (get_fn_expr_arg_stable(flinfo, i))
+			call->stable |= UINT64CONST(1) << i;
+	flinfo->fn_extra = call;
+	return call;
+}
+
+static inline WinCall *
+win_call(FunctionCallInfo fcinfo)
+{
+	WinCall    *call = fcinfo->flinfo->fn_extra;
+
+	return likely(call != NULL) ? call : win_call_init(fcinfo);
+}
+
+/*
+ * Whether a parameter need not be read on this row: on any row but the
+ * partition's first, a constant or a query parameter still has the value
+ * checked and kept then.  Evaluating it on every row is a cost next to a
+ * cheap indicator's own work.
+ */
+static inline bool
+win_param_known(FunctionCallInfo fcinfo, int argno, int64 rows)
+{
+	return rows > 0 && argno < 64 &&
+		(win_call(fcinfo)->stable & (UINT64CONST(1) << argno)) != 0;
+}
+
 static Datum
-win_param(WindowObject winobj, int argno, const char *fn, const char *name)
+win_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name)
 {
 	bool		isnull;
-	Datum		d = WinGetFuncArgCurrent(winobj, argno, &isnull);
+	Datum		d = WinGetFuncArgCurrent(PG_WINDOW_OBJECT(), argno, &isnull);
 
 	if (isnull)
 		ereport(ERROR,
@@ -54,11 +106,14 @@ win_param_changed(const char *fn, const char *name, const char *first, const cha
 }
 
 int32
-win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
+win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
 			  int32 max, int64 rows, int32 *first)
 {
-	int32		v = DatumGetInt32(win_param(winobj, argno, fn, name));
+	int32		v;
 
+	if (win_param_known(fcinfo, argno, rows))
+		return *first;
+	v = DatumGetInt32(win_param(fcinfo, argno, fn, name));
 	if (v < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -76,11 +131,14 @@ win_int_param(WindowObject winobj, int argno, const char *fn, const char *name,
 }
 
 double
-win_float_param(WindowObject winobj, int argno, const char *fn, const char *name,
+win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
 				bool zero_ok, int64 rows, double *first)
 {
-	double		v = DatumGetFloat8(win_param(winobj, argno, fn, name));
+	double		v;
 
+	if (win_param_known(fcinfo, argno, rows))
+		return *first;
+	v = DatumGetFloat8(win_param(fcinfo, argno, fn, name));
 	/* NaN fails both comparisons. */
 	if (!(zero_ok ? v >= 0 : v > 0) || isinf(v))
 		ereport(ERROR,
@@ -94,36 +152,91 @@ win_float_param(WindowObject winobj, int argno, const char *fn, const char *name
 	return v;
 }
 
-TupleDesc
-win_result_desc(FunctionCallInfo fcinfo)
+/*
+ * Forms, in the query's memory, the row that result rows with these NULLs
+ * (nulls NULL: none) copy, and checks the layout win_result_row relies on:
+ * every field a float8, those present packed from t_hoff on (8 bytes each,
+ * aligned to at most 8, so none pads another).
+ */
+static void
+win_result_layout(FunctionCallInfo fcinfo, WinCall *call, const bool *nulls)
 {
-	if (fcinfo->flinfo->fn_extra == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	desc;
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	desc = call->desc;
+	Datum	   *zeros = palloc(sizeof(Datum) * desc->natts);
+	HeapTuple	tuple;
+	int			present = 0;
 
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "window function must return a composite type");
-		fcinfo->flinfo->fn_extra = BlessTupleDesc(desc);
-		MemoryContextSwitchTo(old);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		zeros[i] = Float8GetDatum(0.0);
+		call->row_nulls[i] = nulls != NULL && nulls[i];
+		present += !call->row_nulls[i];
 	}
-	return (TupleDesc) fcinfo->flinfo->fn_extra;
+	tuple = heap_form_tuple(desc, zeros, call->row_nulls);
+	pfree(zeros);
+	if (tuple->t_len != tuple->t_data->t_hoff + present * sizeof(double))
+		elog(ERROR, "unexpected layout of a window function's result row");
+	if (call->row != NULL)
+		heap_freetuple(call->row);
+	call->row = tuple;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+win_result_init(FunctionCallInfo fcinfo, WinCall *call)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "window function must return a composite type");
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->atttypid != FLOAT8OID)
+			elog(ERROR, "window function's result must have float8 fields only");
+	call->desc = BlessTupleDesc(desc);
+	call->row_nulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContextSwitchTo(old);
+	win_result_layout(fcinfo, call, NULL);
 }
 
 Datum
 win_result_row(FunctionCallInfo fcinfo, const double *values, const bool *nulls)
 {
-	TupleDesc	desc = win_result_desc(fcinfo);
-	Datum	   *datums = palloc(sizeof(Datum) * desc->natts);
-	bool	   *isnull = palloc0(sizeof(bool) * desc->natts);
+	WinCall    *call = win_call(fcinfo);
+	HeapTupleHeader row;
+	char	   *field;
+	int			natts;
 
-	for (int i = 0; i < desc->natts; i++)
+	if (call->desc == NULL)
+		win_result_init(fcinfo, call);
+	natts = call->desc->natts;
+	for (int i = 0; i < natts; i++)
 	{
-		datums[i] = Float8GetDatum(values[i]);
-		if (nulls)
-			isnull[i] = nulls[i];
+		if ((nulls != NULL && nulls[i]) != call->row_nulls[i])
+		{
+			win_result_layout(fcinfo, call, nulls);
+			break;
+		}
 	}
-	return HeapTupleGetDatum(heap_form_tuple(desc, datums, isnull));
+
+	/*
+	 * A copy of the row formed with the same NULLs, its fields overwritten:
+	 * the bytes heap_form_tuple would give, without working out the layout
+	 * on every row.
+	 */
+	row = palloc(call->row->t_len);
+	memcpy(row, call->row->t_data, call->row->t_len);
+	field = (char *) row + row->t_hoff;
+	for (int i = 0; i < natts; i++)
+	{
+		if (!call->row_nulls[i])
+		{
+			memcpy(field, &values[i], sizeof(double));
+			field += sizeof(double);
+		}
+	}
+	return HeapTupleHeaderGetDatum(row);
 }
 
 bool
@@ -255,6 +368,9 @@ static void
 sw_rebase(SlidingWindow *w)
 {
 	double		sum = 0.0;
+	double		shift;
+	double		s1;
+	double		s2;
 	int32		i;
 
 	w->removed = 0.0;
@@ -263,18 +379,22 @@ sw_rebase(SlidingWindow *w)
 	for (i = 0; i < w->capacity; i++)
 		if (!w->nulls[i] && isfinite(w->values[i]))
 			sum += w->values[i];
-	w->shift = w->shifted ? sum / w->count : 0.0;
-	w->s1 = w->s2 = 0.0;
+	shift = w->shifted ? sum / w->count : 0.0;
+	/* Sums in locals: through *w, each addition would wait for a store. */
+	s1 = s2 = 0.0;
 	for (i = 0; i < w->capacity; i++)
 	{
 		if (!w->nulls[i] && isfinite(w->values[i]))
 		{
-			double		d = w->values[i] - w->shift;
+			double		d = w->values[i] - shift;
 
-			w->s1 += d;
-			w->s2 += d * d;
+			s1 += d;
+			s2 += d * d;
 		}
 	}
+	w->shift = shift;
+	w->s1 = s1;
+	w->s2 = s2;
 }
 
 /*

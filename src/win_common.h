@@ -4,14 +4,13 @@
  *
  * Every window function keeps its state in per-partition memory and sees
  * the rows of a partition once, in order: O(1) work per row.  Parameters
- * (span, period, factor, ...) are read on every row and must not change
- * within a partition.
+ * (span, period, factor, ...) must not change within a partition; those
+ * that are not constants are read and checked on every row.
  */
 #ifndef STOCKEXT_WIN_COMMON_H
 #define STOCKEXT_WIN_COMMON_H
 
 #include "fmgr.h"
-#include "access/tupdesc.h"
 #include "windowapi.h"
 
 /* Longest window kept in memory (bbands, volume_spike): 9 bytes a slot. */
@@ -19,21 +18,21 @@
 
 /*
  * Checks that rows arrive in order; marks the rows more than `keep` before
- * the current one as no longer needed.
+ * the current one as no longer needed (every 64 rows).
  */
 extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
 
 /*
  * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX
- * bounds what the function keeps in memory), read on every row: stored in
- * *first on the first row of a partition (rows == 0), checked against it on
- * the others.
+ * bounds what the function keeps in memory): stored in *first on the first
+ * row of a partition (rows == 0); on the others, *first when the argument is
+ * a constant or a query parameter, else read again and checked against it.
  */
-extern int32 win_int_param(WindowObject winobj, int argno, const char *fn,
+extern int32 win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn,
 						   const char *name, int32 max, int64 rows, int32 *first);
 
 /* The same for a finite float parameter, > 0 (or >= 0 when zero_ok). */
-extern double win_float_param(WindowObject winobj, int argno, const char *fn,
+extern double win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn,
 							  const char *name, bool zero_ok, int64 rows,
 							  double *first);
 
@@ -41,10 +40,10 @@ extern double win_float_param(WindowObject winobj, int argno, const char *fn,
 extern void win_param_changed(const char *fn, const char *name,
 							  const char *first, const char *now);
 
-/* The composite result type of the calling function, built once per query. */
-extern TupleDesc win_result_desc(FunctionCallInfo fcinfo);
-
-/* A row of the result type from its float8 fields (nulls may be NULL: none). */
+/*
+ * A row of the calling function's composite result type, whose fields are
+ * all float8, from their values (nulls may be NULL: none).
+ */
 extern Datum win_result_row(FunctionCallInfo fcinfo, const double *values, const bool *nulls);
 
 /*

@@ -60,7 +60,7 @@ stockext_ema(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	EmaState   *st = WinGetPartitionLocalMemory(winobj, sizeof(EmaState));
-	int32		span = win_int_param(winobj, 1, "ema", "span", PG_INT32_MAX,
+	int32		span = win_int_param(fcinfo, 1, "ema", "span", PG_INT32_MAX,
 									 st->rows, &st->span);
 	EmaSeed		seed = PG_NARGS() > 2 ? check_seed(winobj, 2) : EMA_SEED_FIRST;
 	bool		isnull;

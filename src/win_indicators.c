@@ -43,7 +43,7 @@ stockext_rsi(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	RsiState   *st = WinGetPartitionLocalMemory(winobj, sizeof(RsiState));
-	int32		period = win_int_param(winobj, 1, "rsi", "period", PG_INT32_MAX,
+	int32		period = win_int_param(fcinfo, 1, "rsi", "period", PG_INT32_MAX,
 									   st->rows, &st->period);
 	bool		isnull;
 	double		x;
@@ -93,7 +93,7 @@ stockext_atr(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	AtrState   *st = WinGetPartitionLocalMemory(winobj, sizeof(AtrState));
-	int32		period = win_int_param(winobj, 3, "atr", "period", PG_INT32_MAX,
+	int32		period = win_int_param(fcinfo, 3, "atr", "period", PG_INT32_MAX,
 									   st->rows, &st->period);
 	double		hlc[3];
 
@@ -153,11 +153,11 @@ stockext_macd(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	MacdState  *st = WinGetPartitionLocalMemory(winobj, sizeof(MacdState));
-	int32		fast = win_int_param(winobj, 1, "macd", "fast", PG_INT32_MAX,
+	int32		fast = win_int_param(fcinfo, 1, "macd", "fast", PG_INT32_MAX,
 									 st->rows, &st->fast);
-	int32		slow = win_int_param(winobj, 2, "macd", "slow", PG_INT32_MAX,
+	int32		slow = win_int_param(fcinfo, 2, "macd", "slow", PG_INT32_MAX,
 									 st->rows, &st->slow);
-	int32		signal = win_int_param(winobj, 3, "macd", "signal", PG_INT32_MAX,
+	int32		signal = win_int_param(fcinfo, 3, "macd", "signal", PG_INT32_MAX,
 									   st->rows, &st->signal);
 	bool		isnull;
 	double		x;
@@ -210,9 +210,9 @@ stockext_bbands(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	BbandsState *st = WinGetPartitionLocalMemory(winobj, sizeof(BbandsState));
-	int32		period = win_int_param(winobj, 1, "bbands", "period", WIN_MAX_BUFFERED,
+	int32		period = win_int_param(fcinfo, 1, "bbands", "period", WIN_MAX_BUFFERED,
 									   st->rows, &st->period);
-	double		k = win_float_param(winobj, 2, "bbands", "k", true, st->rows, &st->k);
+	double		k = win_float_param(fcinfo, 2, "bbands", "k", true, st->rows, &st->k);
 	bool		isnull;
 	double		x;
 	double		middle;

@@ -86,11 +86,11 @@ stockext_stoch(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	StochState *st = WinGetPartitionLocalMemory(winobj, sizeof(StochState));
-	int32		k = win_int_param(winobj, 3, "stoch", "k", WIN_MAX_BUFFERED,
+	int32		k = win_int_param(fcinfo, 3, "stoch", "k", WIN_MAX_BUFFERED,
 								  st->rows, &st->k);
-	int32		k_smooth = win_int_param(winobj, 4, "stoch", "k_smooth", WIN_MAX_BUFFERED,
+	int32		k_smooth = win_int_param(fcinfo, 4, "stoch", "k_smooth", WIN_MAX_BUFFERED,
 										 st->rows, &st->k_smooth);
-	int32		d = win_int_param(winobj, 5, "stoch", "d", WIN_MAX_BUFFERED,
+	int32		d = win_int_param(fcinfo, 5, "stoch", "d", WIN_MAX_BUFFERED,
 								  st->rows, &st->d);
 	double		hlc[3];
 	double		highest;
@@ -146,7 +146,7 @@ stockext_willr(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	WillrState *st = WinGetPartitionLocalMemory(winobj, sizeof(WillrState));
-	int32		n = win_int_param(winobj, 3, "willr", "n", WIN_MAX_BUFFERED,
+	int32		n = win_int_param(fcinfo, 3, "willr", "n", WIN_MAX_BUFFERED,
 								  st->rows, &st->n);
 	double		hlc[3];
 	double		highest;
@@ -262,8 +262,8 @@ stockext_adx(PG_FUNCTION_ARGS)
 	AdxState   *st = WinGetPartitionLocalMemory(winobj, sizeof(AdxState));
 	double		hlc[3];
 
-	/* Checked on every row; adx_push reads st->n. */
-	(void) win_int_param(winobj, 3, "adx", "n", PG_INT32_MAX, st->rows, &st->n);
+	/* Kept in st->n, which adx_push reads. */
+	(void) win_int_param(fcinfo, 3, "adx", "n", PG_INT32_MAX, st->rows, &st->n);
 	if (st->rows == 0)
 		st->nulls[0] = st->nulls[1] = st->nulls[2] = true;
 	win_next_row(winobj, &st->rows, 0);
@@ -301,7 +301,7 @@ stockext_cci(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	CciState   *st = WinGetPartitionLocalMemory(winobj, sizeof(CciState));
-	int32		n = win_int_param(winobj, 3, "cci", "n", WIN_MAX_BUFFERED,
+	int32		n = win_int_param(fcinfo, 3, "cci", "n", WIN_MAX_BUFFERED,
 								  st->rows, &st->n);
 	double		hlc[3];
 
@@ -353,7 +353,7 @@ stockext_mfi(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	MfiState   *st = WinGetPartitionLocalMemory(winobj, sizeof(MfiState));
-	int32		n = win_int_param(winobj, 4, "mfi", "n", WIN_MAX_BUFFERED,
+	int32		n = win_int_param(fcinfo, 4, "mfi", "n", WIN_MAX_BUFFERED,
 								  st->rows, &st->n);
 	double		hlcv[4];
 
