@@ -1790,7 +1790,12 @@ COMMENT ON FUNCTION stockext.rollup_privilege_fixes() IS
 'internal: the REVOKE and GRANT statements that would give the rollups, their live views, the invalidation keys and the latest bars the SELECT grants of stockext.ticks';
 SELECT stockext.sync_rollup_privileges();
 
--- Retention renews the newest bar of the series whose newest bar it dropped.
+-- Retention: drops the monthly ticks partitions that ended more than
+-- drop_ticks_after ago, once no invalidation is pending (their rollups are
+-- current and keep the history), and renews the newest bar of the series
+-- whose newest bar went with them; then deletes the raw provider replies
+-- older than their feed's raw_retention.  Returns how many partitions it
+-- dropped.
 CREATE OR REPLACE FUNCTION stockext.apply_retention()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1813,7 +1818,7 @@ BEGIN
             ORDER BY 2
         LOOP
             EXIT WHEN part.hi > now() - keep;
-            CONTINUE WHEN EXISTS (SELECT FROM stockext.rollup_invalidations WHERE bucket < part.hi);
+            CONTINUE WHEN EXISTS (SELECT 1 FROM stockext.rollup_invalidations WHERE bucket < part.hi);
             EXECUTE format('DROP TABLE %s', part.rel);
             -- Dropping a partition fires no trigger: the series whose
             -- newest bar it held fall back to an older one, or go.
@@ -1832,6 +1837,9 @@ BEGIN
     RETURN dropped;
 END
 $$;
+COMMENT ON FUNCTION stockext.apply_retention() IS
+'drops monthly ticks partitions older than maintenance_settings.drop_ticks_after once rolled up, and raw replies older than their feed''s raw_retention; returns the partitions dropped';
+REVOKE ALL ON FUNCTION stockext.apply_retention() FROM PUBLIC;
 
 -- The newest bar of every series already stored.
 SELECT stockext.rebuild_latest_bars();
@@ -3130,9 +3138,12 @@ DROP FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[]);
 -- Sets the rows of latest (stockext.latest_ticks) that still show the bar
 -- (symbols[i], resolutions[i], stale[i]), which is gone, to the newest bar
 -- of their series in ticks (stockext.ticks), or deletes them when none is
--- left.  On a Citus node the two are co-located shards.  A row whose bar a
--- concurrent writer replaced since is no longer stale: the UPDATE and the
--- DELETE re-check "l.ts = stale" on its new version and leave it alone.
+-- left.  On a Citus node the two are co-located shards; on a distributed
+-- coordinator (retention) they are the distributed tables, and each
+-- statement below names one symbol, so Citus sends it to that symbol's
+-- shard.  A row whose bar a concurrent writer replaced since is no longer
+-- stale: the UPDATE and the DELETE re-check "ts = stale" on its new
+-- version and leave it alone.
 CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[],
                                             ticks regclass DEFAULT 'stockext.ticks',
                                             latest regclass DEFAULT 'stockext.latest_ticks')
@@ -3140,28 +3151,26 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g record;
+    n record;
 BEGIN
-    EXECUTE format($q$
-    WITH gone AS (
-        SELECT DISTINCT g.symbol, g.resolution, g.ts
-        FROM unnest($1, $2, $3) AS g(symbol, resolution, ts)
-    ), newest AS (
-        SELECT g.symbol, g.resolution, g.ts AS stale, n.ts, n.open, n.high, n.low, n.close, n.volume
-        FROM gone g
-        LEFT JOIN LATERAL (SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
-                           FROM %1$s t
-                           WHERE t.symbol = g.symbol AND t.resolution = g.resolution
-                           ORDER BY t.ts DESC LIMIT 1) n ON true
-    ), renewed AS (
-        UPDATE %2$s l
-           SET ts = n.ts, open = n.open, high = n.high, low = n.low, close = n.close, volume = n.volume
-          FROM newest n
-         WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NOT NULL
-    )
-    DELETE FROM %2$s l
-     USING newest n
-     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL$q$,
-        ticks, latest) USING symbols, resolutions, stale;
+    FOR g IN SELECT DISTINCT u.symbol, u.resolution, u.ts
+             FROM unnest(symbols, resolutions, stale) AS u(symbol, resolution, ts)
+             ORDER BY 1, 2, 3
+    LOOP
+        EXECUTE format('SELECT t.ts, t.open, t.high, t.low, t.close, t.volume FROM %s t
+                        WHERE t.symbol = $1 AND t.resolution = $2 ORDER BY t.ts DESC LIMIT 1', ticks)
+            INTO n USING g.symbol, g.resolution;
+        IF n.ts IS NOT NULL THEN
+            EXECUTE format('UPDATE %s l SET ts = $4, open = $5, high = $6, low = $7, close = $8, volume = $9
+                            WHERE l.symbol = $1 AND l.resolution = $2 AND l.ts = $3', latest)
+                USING g.symbol, g.resolution, g.ts, n.ts, n.open, n.high, n.low, n.close, n.volume;
+        ELSE
+            EXECUTE format('DELETE FROM %s l WHERE l.symbol = $1 AND l.resolution = $2 AND l.ts = $3', latest)
+                USING g.symbol, g.resolution, g.ts;
+        END IF;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) IS
@@ -3387,3 +3396,110 @@ $$;
 COMMENT ON FUNCTION stockext.distribute(integer) IS
 'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
 REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
+
+-- Monthly partitions, [first of month, first of next month) in UTC, named
+-- ticks_pYYYYMM.  Rows already in the default partition for a new month are
+-- moved into it, so this is safe to call at any time and any number of times.
+--
+-- Locking: when every month exists it returns at once, taking no lock.
+-- Otherwise it serializes creators with an advisory lock and then takes the
+-- default partition in ACCESS EXCLUSIVE mode before moving rows (ATTACH needs
+-- that lock anyway; taking it first keeps a concurrent writer from putting a
+-- row of the new month into the default partition between the move and the
+-- attach).  A writer that already holds locks on ticks in its transaction
+-- (the ingest path) must not wait for those locks, or two of them deadlock:
+-- with wait => false it gives up instead, returns NULL, and its bars land in
+-- the default partition until a later call moves them.
+CREATE OR REPLACE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz,
+                                           wait boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+-- Citus reports each month it distributes (on a distributed coordinator).
+SET client_min_messages = warning
+AS $$
+DECLARE
+    first   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
+    month   timestamp;
+    created integer := 0;
+    name    text;
+    lo      timestamptz;
+    hi      timestamptz;
+    distributed boolean;
+BEGIN
+    IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION 'partition range and wait must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF stop < start THEN
+        RAISE EXCEPTION 'partition range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF stop - start > interval '100 years' THEN
+        RAISE EXCEPTION 'partition range is longer than 100 years'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    IF NOT EXISTS (SELECT FROM generate_series(first, stop AT TIME ZONE 'UTC', interval '1 month') m
+                   WHERE to_regclass(format('stockext.%I', 'ticks_p' || to_char(m, 'YYYYMM'))) IS NULL) THEN
+        RETURN 0;
+    END IF;
+
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+    ELSIF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+        RETURN NULL;
+    END IF;
+    -- While a restore has taken the primary key off ticks (see
+    -- stockext.restore_drop_key) a new partition would get none: put it
+    -- back first.  That takes ticks exclusively, so not while holding the
+    -- default partition (a reader of ticks may be waiting for it), and not
+    -- for a writer calling without waiting.
+    IF NOT EXISTS (SELECT FROM pg_constraint c
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p') THEN
+        IF NOT wait THEN
+            RETURN NULL;
+        END IF;
+        PERFORM stockext.restore_add_key('stockext.ticks', 'ticks_pkey');
+    END IF;
+    IF wait THEN
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
+    END IF;
+
+    distributed := stockext.is_distributed();
+    month := first;
+    WHILE month <= stop AT TIME ZONE 'UTC' LOOP
+        name := 'ticks_p' || to_char(month, 'YYYYMM');
+        lo := month AT TIME ZONE 'UTC';
+        hi := (month + interval '1 month') AT TIME ZONE 'UTC';
+        IF to_regclass(format('stockext.%I', name)) IS NULL THEN
+            EXECUTE format('CREATE TABLE stockext.%I (LIKE stockext.ticks INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+            EXECUTE format('WITH moved AS (DELETE FROM stockext.ticks_default WHERE ts >= $1 AND ts < $2 RETURNING *)
+                            INSERT INTO stockext.%I SELECT * FROM moved', name)
+                USING lo, hi;
+            EXECUTE format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
+                           name, lo, hi);
+            -- On a distributed coordinator Citus distributed the month as it
+            -- was attached, copying its bars into the shards: the copy left
+            -- on the coordinator goes.
+            IF distributed THEN
+                PERFORM pg_catalog.truncate_local_data_after_distributing_table(format('stockext.%I', name));
+            END IF;
+            created := created + 1;
+        END IF;
+        month := month + interval '1 month';
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) IS
+'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs or a restore has yet to put the primary key of ticks back';
+REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
+

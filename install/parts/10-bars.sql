@@ -116,6 +116,8 @@ CREATE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz,
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+-- Citus reports each month it distributes (on a distributed coordinator).
+SET client_min_messages = warning
 AS $$
 DECLARE
     first   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
@@ -124,6 +126,7 @@ DECLARE
     name    text;
     lo      timestamptz;
     hi      timestamptz;
+    distributed boolean;
 BEGIN
     IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
         RAISE EXCEPTION 'partition range and wait must not be NULL'
@@ -171,6 +174,7 @@ BEGIN
         END;
     END IF;
 
+    distributed := stockext.is_distributed();
     month := first;
     WHILE month <= stop AT TIME ZONE 'UTC' LOOP
         name := 'ticks_p' || to_char(month, 'YYYYMM');
@@ -183,6 +187,12 @@ BEGIN
                 USING lo, hi;
             EXECUTE format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
                            name, lo, hi);
+            -- On a distributed coordinator Citus distributed the month as it
+            -- was attached, copying its bars into the shards: the copy left
+            -- on the coordinator goes.
+            IF distributed THEN
+                PERFORM pg_catalog.truncate_local_data_after_distributing_table(format('stockext.%I', name));
+            END IF;
             created := created + 1;
         END IF;
         month := month + interval '1 month';

@@ -1085,9 +1085,12 @@ REVOKE ALL ON stockext.latest_ticks FROM PUBLIC;
 -- Sets the rows of latest (stockext.latest_ticks) that still show the bar
 -- (symbols[i], resolutions[i], stale[i]), which is gone, to the newest bar
 -- of their series in ticks (stockext.ticks), or deletes them when none is
--- left.  On a Citus node the two are co-located shards.  A row whose bar a
--- concurrent writer replaced since is no longer stale: the UPDATE and the
--- DELETE re-check "l.ts = stale" on its new version and leave it alone.
+-- left.  On a Citus node the two are co-located shards; on a distributed
+-- coordinator (retention) they are the distributed tables, and each
+-- statement below names one symbol, so Citus sends it to that symbol's
+-- shard.  A row whose bar a concurrent writer replaced since is no longer
+-- stale: the UPDATE and the DELETE re-check "ts = stale" on its new
+-- version and leave it alone.
 CREATE FUNCTION stockext.latest_ticks_renew(symbols text[], resolutions interval[], stale timestamptz[],
                                             ticks regclass DEFAULT 'stockext.ticks',
                                             latest regclass DEFAULT 'stockext.latest_ticks')
@@ -1095,28 +1098,26 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g record;
+    n record;
 BEGIN
-    EXECUTE format($q$
-    WITH gone AS (
-        SELECT DISTINCT g.symbol, g.resolution, g.ts
-        FROM unnest($1, $2, $3) AS g(symbol, resolution, ts)
-    ), newest AS (
-        SELECT g.symbol, g.resolution, g.ts AS stale, n.ts, n.open, n.high, n.low, n.close, n.volume
-        FROM gone g
-        LEFT JOIN LATERAL (SELECT t.ts, t.open, t.high, t.low, t.close, t.volume
-                           FROM %1$s t
-                           WHERE t.symbol = g.symbol AND t.resolution = g.resolution
-                           ORDER BY t.ts DESC LIMIT 1) n ON true
-    ), renewed AS (
-        UPDATE %2$s l
-           SET ts = n.ts, open = n.open, high = n.high, low = n.low, close = n.close, volume = n.volume
-          FROM newest n
-         WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NOT NULL
-    )
-    DELETE FROM %2$s l
-     USING newest n
-     WHERE l.symbol = n.symbol AND l.resolution = n.resolution AND l.ts = n.stale AND n.ts IS NULL$q$,
-        ticks, latest) USING symbols, resolutions, stale;
+    FOR g IN SELECT DISTINCT u.symbol, u.resolution, u.ts
+             FROM unnest(symbols, resolutions, stale) AS u(symbol, resolution, ts)
+             ORDER BY 1, 2, 3
+    LOOP
+        EXECUTE format('SELECT t.ts, t.open, t.high, t.low, t.close, t.volume FROM %s t
+                        WHERE t.symbol = $1 AND t.resolution = $2 ORDER BY t.ts DESC LIMIT 1', ticks)
+            INTO n USING g.symbol, g.resolution;
+        IF n.ts IS NOT NULL THEN
+            EXECUTE format('UPDATE %s l SET ts = $4, open = $5, high = $6, low = $7, close = $8, volume = $9
+                            WHERE l.symbol = $1 AND l.resolution = $2 AND l.ts = $3', latest)
+                USING g.symbol, g.resolution, g.ts, n.ts, n.open, n.high, n.low, n.close, n.volume;
+        ELSE
+            EXECUTE format('DELETE FROM %s l WHERE l.symbol = $1 AND l.resolution = $2 AND l.ts = $3', latest)
+                USING g.symbol, g.resolution, g.ts;
+        END IF;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION stockext.latest_ticks_renew(text[], interval[], timestamptz[], regclass, regclass) IS

@@ -43,7 +43,7 @@ BEGIN
             ORDER BY 2
         LOOP
             EXIT WHEN part.hi > now() - keep;
-            CONTINUE WHEN EXISTS (SELECT FROM stockext.rollup_invalidations WHERE bucket < part.hi);
+            CONTINUE WHEN EXISTS (SELECT 1 FROM stockext.rollup_invalidations WHERE bucket < part.hi);
             EXECUTE format('DROP TABLE %s', part.rel);
             -- Dropping a partition fires no trigger: the series whose
             -- newest bar it held fall back to an older one, or go.
