@@ -3380,3 +3380,173 @@ $$;
 COMMENT ON FUNCTION stockext.distribute(integer) IS
 'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
 REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
+
+
+------------------------------------------------------------------------------
+-- Citus: writes through the coordinator.  create_partitions() leaves no
+-- local copy of the rows it moves into a distributed partition, and
+-- feed_status reads the newest bars with stockext.newest_bar()
+------------------------------------------------------------------------------
+-- Monthly partitions, [first of month, first of next month) in UTC, named
+-- ticks_pYYYYMM.  Rows already in the default partition for a new month are
+-- moved into it, so this is safe to call at any time and any number of times.
+--
+-- Locking: when every month exists it returns at once, taking no lock.
+-- Otherwise it serializes creators with an advisory lock and then takes the
+-- default partition in ACCESS EXCLUSIVE mode before moving rows (ATTACH needs
+-- that lock anyway; taking it first keeps a concurrent writer from putting a
+-- row of the new month into the default partition between the move and the
+-- attach).  A writer that already holds locks on ticks in its transaction
+-- (the ingest path) must not wait for those locks, or two of them deadlock:
+-- with wait => false it gives up instead, returns NULL, and its bars land in
+-- the default partition until a later call moves them.
+CREATE OR REPLACE FUNCTION stockext.create_partitions(start timestamptz, stop timestamptz,
+                                           wait boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    first   timestamp := date_trunc('month', start AT TIME ZONE 'UTC');
+    month   timestamp;
+    created integer := 0;
+    name    text;
+    lo      timestamptz;
+    hi      timestamptz;
+    attach  text;
+    quiet   text;
+BEGIN
+    IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION 'partition range and wait must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF stop < start THEN
+        RAISE EXCEPTION 'partition range ends before it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, stop is %s.', start, stop);
+    END IF;
+    IF stop - start > interval '100 years' THEN
+        RAISE EXCEPTION 'partition range is longer than 100 years'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    IF NOT EXISTS (SELECT FROM generate_series(first, stop AT TIME ZONE 'UTC', interval '1 month') m
+                   WHERE to_regclass(format('stockext.%I', 'ticks_p' || to_char(m, 'YYYYMM'))) IS NULL) THEN
+        RETURN 0;
+    END IF;
+
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint);
+    ELSIF NOT pg_try_advisory_xact_lock('stockext.ticks'::regclass::oid::bigint) THEN
+        RETURN NULL;
+    END IF;
+    -- While a restore has taken the primary key off ticks (see
+    -- stockext.restore_drop_key) a new partition would get none: put it
+    -- back first.  That takes ticks exclusively, so not while holding the
+    -- default partition (a reader of ticks may be waiting for it), and not
+    -- for a writer calling without waiting.
+    IF NOT EXISTS (SELECT FROM pg_constraint c
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p') THEN
+        IF NOT wait THEN
+            RETURN NULL;
+        END IF;
+        PERFORM stockext.restore_add_key('stockext.ticks', 'ticks_pkey');
+    END IF;
+    IF wait THEN
+        LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE stockext.ticks_default IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
+    END IF;
+
+    month := first;
+    WHILE month <= stop AT TIME ZONE 'UTC' LOOP
+        name := 'ticks_p' || to_char(month, 'YYYYMM');
+        lo := month AT TIME ZONE 'UTC';
+        hi := (month + interval '1 month') AT TIME ZONE 'UTC';
+        IF to_regclass(format('stockext.%I', name)) IS NULL THEN
+            EXECUTE format('CREATE TABLE stockext.%I (LIKE stockext.ticks INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+            EXECUTE format('WITH moved AS (DELETE FROM stockext.ticks_default WHERE ts >= $1 AND ts < $2 RETURNING *)
+                            INSERT INTO stockext.%I SELECT * FROM moved', name)
+                USING lo, hi;
+            attach := format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
+                             name, lo, hi);
+            IF stockext.is_distributed() THEN
+                -- Citus distributes the attached table, copying the rows
+                -- moved into it to its shards (with NOTICEs that would
+                -- reach every ingester), then its local copy goes.
+                quiet := current_setting('client_min_messages');
+                PERFORM set_config('client_min_messages', 'warning', true);
+                EXECUTE attach;
+                PERFORM set_config('client_min_messages', quiet, true);
+                PERFORM pg_catalog.truncate_local_data_after_distributing_table(format('stockext.%I', name)::regclass);
+            ELSE
+                EXECUTE attach;
+            END IF;
+            created := created + 1;
+        END IF;
+        month := month + interval '1 month';
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) IS
+'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs or a restore has yet to put the primary key of ticks back';
+REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
+
+-- The newest stored bar of any of symbols at resolution, for feed_status.
+-- Where Citus distributes the bars, from stockext.latest_ticks, which the
+-- triggers of the shards keep: Citus plans no lateral join of a local table
+-- or a function to a distributed table, and a function's query is planned
+-- on its own.
+CREATE FUNCTION stockext.newest_bar(symbols text[], resolution interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.is_distributed() THEN
+        RETURN (SELECT max(l.ts) FROM stockext.latest_ticks l
+                WHERE l.symbol = ANY (newest_bar.symbols) AND l.resolution = newest_bar.resolution);
+    END IF;
+    RETURN (SELECT max(last.ts)
+            FROM unnest(newest_bar.symbols) AS sym
+            CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
+                                WHERE t.symbol = sym AND t.resolution = newest_bar.resolution
+                                ORDER BY t.ts DESC LIMIT 1) AS last);
+END
+$$;
+COMMENT ON FUNCTION stockext.newest_bar(text[], interval) IS
+'internal: the newest stored bar of any of the symbols at the resolution (stockext.feed_status''s newest_bar)';
+
+CREATE OR REPLACE VIEW stockext.feed_status AS
+SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
+       EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
+       s.last_poll, s.last_success, s.last_error, s.last_error_message,
+       coalesce(s.consecutive_failures, 0) AS consecutive_failures,
+       s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
+       newest.ts AS newest_bar, now() - newest.ts AS lag,
+       coalesce((SELECT stockext.idle_reason()),
+                CASE WHEN stockext.feed_closed(f.calendar, s.last_success, now())
+                     THEN format('market closed (calendar %s) until %s', f.calendar,
+                                 coalesce(stockext.next_open(f.calendar, now())::text, 'further notice')) END)
+           AS idle_reason,
+       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed,
+       conflict.n AS conflicts, conflict.last AS last_conflict
+FROM stockext.feeds f
+LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+CROSS JOIN LATERAL (SELECT stockext.newest_bar(f.symbols, f.resolution) AS ts) AS newest
+-- The feed's provider's bars of its symbols and resolution that were not
+-- stored: a feed is the one of its provider for them (check_feed_unique),
+-- so its backfills count too.
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n, max(c.detected_at) AS last
+    FROM stockext.conflicts c
+    WHERE c.symbol = ANY (f.symbols) AND c.resolution = f.resolution AND c.offered_source = f.provider
+) AS conflict;
+COMMENT ON VIEW stockext.feed_status IS
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar, the polls skipped while that was closed, and its provider''s bars of its symbols kept out by another provider''s (stockext.conflicts: how many, the latest)';
+REVOKE ALL ON stockext.feed_status FROM PUBLIC;

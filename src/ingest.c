@@ -215,9 +215,11 @@ static const char *const dist_choose_sql =
 " FROM v";
 
 /*
- * Its parameters are $1 to $9 of upsert_sql and the symbols as $10: Citus
- * sends a shard's statement the parameters the whole statement names, and
- * one it names none of has no type there.
+ * Its parameters are $1 to $9 of upsert_sql and the symbols as $10.  The
+ * INSERT is a CTE's: Citus then plans it as a statement of its own, while
+ * for the bare INSERT ... SELECT ... ON CONFLICT ... RETURNING it sent the
+ * shards parameters without their types ("could not determine data type
+ * of parameter $1").
  */
 #define OWNED_OR_LISTED \
 "(t.source = excluded.source OR excluded.symbol = ANY ($10)) AND"

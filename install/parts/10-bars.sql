@@ -124,6 +124,8 @@ DECLARE
     name    text;
     lo      timestamptz;
     hi      timestamptz;
+    attach  text;
+    quiet   text;
 BEGIN
     IF start IS NULL OR stop IS NULL OR wait IS NULL THEN
         RAISE EXCEPTION 'partition range and wait must not be NULL'
@@ -181,8 +183,20 @@ BEGIN
             EXECUTE format('WITH moved AS (DELETE FROM stockext.ticks_default WHERE ts >= $1 AND ts < $2 RETURNING *)
                             INSERT INTO stockext.%I SELECT * FROM moved', name)
                 USING lo, hi;
-            EXECUTE format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
-                           name, lo, hi);
+            attach := format('ALTER TABLE stockext.ticks ATTACH PARTITION stockext.%I FOR VALUES FROM (%L) TO (%L)',
+                             name, lo, hi);
+            IF stockext.is_distributed() THEN
+                -- Citus distributes the attached table, copying the rows
+                -- moved into it to its shards (with NOTICEs that would
+                -- reach every ingester), then its local copy goes.
+                quiet := current_setting('client_min_messages');
+                PERFORM set_config('client_min_messages', 'warning', true);
+                EXECUTE attach;
+                PERFORM set_config('client_min_messages', quiet, true);
+                PERFORM pg_catalog.truncate_local_data_after_distributing_table(format('stockext.%I', name)::regclass);
+            ELSE
+                EXECUTE attach;
+            END IF;
             created := created + 1;
         END IF;
         month := month + interval '1 month';
