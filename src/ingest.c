@@ -184,7 +184,9 @@ static const char *const reconcile_sql = RECONCILE("stockext.ticks");
  * SELECT FROM unnest(...) ON CONFLICT that Citus routes to the shards,
  * whose guard names the symbols of which this source is the preferred one
  * instead of looking them up; RECONCILE runs against the bars read
- * again after the write.
+ * again after the write.  The statements on the temporary table are
+ * planned once per process, as upsert_sql is (the plan cache plans them
+ * again for a table made anew); those Citus runs are planned per batch.
  */
 #define STORED_BARS "pg_temp.stockext_stored_bars"
 
@@ -202,9 +204,12 @@ static const char *const stored_bars_fill_sql =
 " FROM stockext.ticks t"
 " WHERE t.symbol = ANY ($1) AND t.resolution = $2 AND t.ts BETWEEN $3 AND $4";
 
-/* The bars to write as arrays ($1 to $7 of dist_upsert_sql) and its $10. */
+/*
+ * The bars to write as arrays ($1 to $7 of dist_upsert_sql) and its $10;
+ * v is materialized, else each aggregate would evaluate CHOSEN again.
+ */
 static const char *const dist_choose_sql =
-"WITH v AS (" CHOSEN(STORED_BARS) ")"
+"WITH v AS MATERIALIZED (" CHOSEN(STORED_BARS) ")"
 " SELECT count(*) FILTER (WHERE v.write), count(*) FILTER (WHERE v.kept_source <> $9),"
 "        array_agg(v.symbol) FILTER (WHERE v.write), array_agg(v.ts) FILTER (WHERE v.write),"
 "        array_agg(v.open) FILTER (WHERE v.write), array_agg(v.high) FILTER (WHERE v.write),"
@@ -254,6 +259,8 @@ static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr reconcile_plan = NULL;
 static SPIPlanPtr legacy_upsert_plan = NULL;
 static SPIPlanPtr reject_plan = NULL;
+static SPIPlanPtr dist_choose_plan = NULL;
+static SPIPlanPtr dist_reconcile_plan = NULL;
 
 /* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
 static Oid	covered_ext = InvalidOid;
@@ -646,8 +653,8 @@ upsert_distributed(Datum *values, char *nulls, Datum symbols, const Interval *re
 	int64		stored = 0;
 
 	read_stored_bars(symbols, resolution, lo, hi);
-	if (SPI_execute_with_args(dist_choose_sql, NARGS, (Oid *) argtypes, values, nulls,
-							  false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_plan(keep_plan(&dist_choose_plan, dist_choose_sql), values, nulls,
+						 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "choosing the bars to write failed");
 	/* The tuple and its arrays stay until SPI_finish. */
 	tup = SPI_tuptable->vals[0];
@@ -674,8 +681,8 @@ upsert_distributed(Datum *values, char *nulls, Datum symbols, const Interval *re
 	{
 		if (stored > 0)
 			read_stored_bars(symbols, resolution, lo, hi);
-		if (SPI_execute_with_args(dist_reconcile_sql, NARGS, (Oid *) argtypes, values, nulls,
-								  false, 0) != SPI_OK_DELETE)
+		if (SPI_execute_plan(keep_plan(&dist_reconcile_plan, dist_reconcile_sql), values, nulls,
+							 false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "recording conflicting bars failed");
 	}
 	return stored;
