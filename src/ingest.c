@@ -15,6 +15,10 @@
  * (binary format from memory, multi-row inserts per partition), the
  * others through the upsert.  Every batch first takes an advisory lock per
  * symbol, so no other ingester adds keys between that look and the COPY.
+ *
+ * Where Citus distributes stockext.ticks, a batch takes a third road, the
+ * same decisions taken on the coordinator against a copy of the stored
+ * bars (upsert_distributed).
  */
 #include "postgres.h"
 
@@ -103,7 +107,8 @@
  * after the batch's symbol locks, which every ingester takes, so ingesters
  * decide on committed bars.  A writer by SQL takes no lock: a bar it makes
  * another source's meanwhile is left alone by the ON CONFLICT clause
- * (OWNED_OR_PREFERRED).
+ * (OWNED_OR_PREFERRED).  CHOSEN(ticks) is v, the batch's bars marked
+ * against the stored bars in the relation ticks.
  */
 #define CHOSEN(ticks) \
 " SELECT u.*, t.source AS kept_source," \
