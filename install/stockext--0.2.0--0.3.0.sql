@@ -3503,3 +3503,62 @@ COMMENT ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean
 'creates the monthly ticks partitions covering [start, stop], moving matching rows out of the default partition; returns how many it created, or NULL when wait is false and another transaction holds the locks it needs or a restore has yet to put the primary key of ticks back';
 REVOKE ALL ON FUNCTION stockext.create_partitions(timestamptz, timestamptz, boolean) FROM PUBLIC;
 
+
+------------------------------------------------------------------------------
+-- Citus: writes through the coordinator.  feed_status reads the newest bars
+-- with stockext.newest_bar()
+------------------------------------------------------------------------------
+
+-- The newest stored bar of any of symbols at resolution, for feed_status.
+-- Where Citus distributes the bars, from stockext.latest_ticks, which the
+-- triggers of the shards keep: Citus plans no lateral join of a local table
+-- or a function to a distributed table, and a function's query is planned
+-- on its own.
+CREATE FUNCTION stockext.newest_bar(symbols text[], resolution interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.is_distributed() THEN
+        RETURN (SELECT max(l.ts) FROM stockext.latest_ticks l
+                WHERE l.symbol = ANY (newest_bar.symbols) AND l.resolution = newest_bar.resolution);
+    END IF;
+    RETURN (SELECT max(last.ts)
+            FROM unnest(newest_bar.symbols) AS sym
+            CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
+                                WHERE t.symbol = sym AND t.resolution = newest_bar.resolution
+                                ORDER BY t.ts DESC LIMIT 1) AS last);
+END
+$$;
+COMMENT ON FUNCTION stockext.newest_bar(text[], interval) IS
+'internal: the newest stored bar of any of the symbols at the resolution (stockext.feed_status''s newest_bar)';
+
+CREATE OR REPLACE VIEW stockext.feed_status AS
+SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
+       EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
+       s.last_poll, s.last_success, s.last_error, s.last_error_message,
+       coalesce(s.consecutive_failures, 0) AS consecutive_failures,
+       s.next_poll_at, coalesce(s.bars_stored, 0) AS bars_stored,
+       newest.ts AS newest_bar, now() - newest.ts AS lag,
+       coalesce((SELECT stockext.idle_reason()),
+                CASE WHEN stockext.feed_closed(f.calendar, s.last_success, now())
+                     THEN format('market closed (calendar %s) until %s', f.calendar,
+                                 coalesce(stockext.next_open(f.calendar, now())::text, 'further notice')) END)
+           AS idle_reason,
+       f.calendar, coalesce(s.skipped_closed, 0) AS skipped_closed,
+       conflict.n AS conflicts, conflict.last AS last_conflict
+FROM stockext.feeds f
+LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
+CROSS JOIN LATERAL (SELECT stockext.newest_bar(f.symbols, f.resolution) AS ts) AS newest
+-- The feed's provider's bars of its symbols and resolution that were not
+-- stored: a feed is the one of its provider for them (check_feed_unique),
+-- so its backfills count too.
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n, max(c.detected_at) AS last
+    FROM stockext.conflicts c
+    WHERE c.symbol = ANY (f.symbols) AND c.resolution = f.resolution AND c.offered_source = f.provider
+) AS conflict;
+COMMENT ON VIEW stockext.feed_status IS
+'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar, the polls skipped while that was closed, and its provider''s bars of its symbols kept out by another provider''s (stockext.conflicts: how many, the latest)';
+REVOKE ALL ON stockext.feed_status FROM PUBLIC;

@@ -369,7 +369,16 @@ bars_wanted(Feed *f)
 		elems[i] = CStringGetTextDatum(f->symbols[i]);
 	args[0] = PointerGetDatum(construct_array(elems, f->nsymbols, TEXTOID, -1, false, TYPALIGN_INT));
 	args[1] = IntervalPGetDatum(&f->resolution);
-	if (SPI_execute_with_args("SELECT extract(epoch FROM now() - min(last.ts))::int8, count(last.ts)"
+	/*
+	 * Citus plans no lateral join of distributed bars to a function: there
+	 * the newest bars come from stockext.latest_ticks, which the triggers
+	 * of the shards keep, with one multi-shard SELECT.
+	 */
+	if (SPI_execute_with_args(ingest_ticks_distributed()
+							  ? "SELECT extract(epoch FROM now() - min(l.ts))::int8, count(l.ts)"
+							  " FROM stockext.latest_ticks l"
+							  " WHERE l.symbol = ANY ($1) AND l.resolution = $2"
+							  : "SELECT extract(epoch FROM now() - min(last.ts))::int8, count(last.ts)"
 							  " FROM unnest($1::text[]) AS sym"
 							  " LEFT JOIN LATERAL (SELECT ts FROM stockext.ticks t"
 							  "   WHERE t.symbol = sym AND t.resolution = $2"

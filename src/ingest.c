@@ -15,11 +15,16 @@
  * (binary format from memory, multi-row inserts per partition), the
  * others through the upsert.  Every batch first takes an advisory lock per
  * symbol, so no other ingester adds keys between that look and the COPY.
+ *
+ * Where Citus distributes stockext.ticks, a batch takes a third road, the
+ * same decisions taken on the coordinator against a copy of the stored
+ * bars (upsert_distributed).
  */
 #include "postgres.h"
 
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/extension.h"
@@ -27,6 +32,7 @@
 #include "libpq/pqformat.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -85,10 +91,10 @@
  * for the planner to choose, which could scan whole partitions for a batch
  * of many bars.
  */
-#define WITH_STORED \
+#define WITH_STORED(ticks) \
 " FROM " BATCH_ROWS \
 " LEFT JOIN LATERAL (SELECT t.source, t.open, t.high, t.low, t.close, t.volume" \
-"                    FROM stockext.ticks t" \
+"                    FROM " ticks " t" \
 "                    WHERE t.symbol = u.symbol AND t.ts = u.ts AND t.resolution = $8" \
 "                    LIMIT 1) t ON true"
 
@@ -101,17 +107,19 @@
  * after the batch's symbol locks, which every ingester takes, so ingesters
  * decide on committed bars.  A writer by SQL takes no lock: a bar it makes
  * another source's meanwhile is left alone by the ON CONFLICT clause
- * (OWNED_OR_PREFERRED).
+ * (OWNED_OR_PREFERRED).  CHOSEN(ticks) is v, the batch's bars marked
+ * against the stored bars in the relation ticks.
  */
+#define CHOSEN(ticks) \
+" SELECT u.*, t.source AS kept_source," \
+"        t.source IS NULL" \
+"        OR (t.source = $9 AND (t.open, t.high, t.low, t.close, t.volume)" \
+"                              IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume))" \
+"        OR (t.source <> $9 AND" PREFERRED("u.symbol", "$9") ") AS write" \
+WITH_STORED(ticks)
+
 static const char *const upsert_sql =
-"WITH v AS ("
-" SELECT u.*, t.source AS kept_source,"
-"        t.source IS NULL"
-"        OR (t.source = $9 AND (t.open, t.high, t.low, t.close, t.volume)"
-"                              IS DISTINCT FROM (u.open, u.high, u.low, u.close, u.volume))"
-"        OR (t.source <> $9 AND" PREFERRED("u.symbol", "$9") ") AS write"
-WITH_STORED
-"), written AS (" TICKS_UPSERT("v AS u WHERE u.write", OWNED_OR_PREFERRED) ")"
+"WITH v AS (" CHOSEN("stockext.ticks") "), written AS (" TICKS_UPSERT("v AS u WHERE u.write", OWNED_OR_PREFERRED) ")"
 " SELECT (SELECT count(*) FROM written), count(*) FILTER (WHERE v.kept_source <> $9) FROM v";
 
 /*
@@ -125,48 +133,111 @@ WITH_STORED
  * conflict of the key ends (found by key too, and deleted by ctid: no
  * join over a conflicts table whose statistics may not be gathered yet).
  */
-static const char *const reconcile_sql =
-"WITH v AS ("
-" SELECT u.*, t.source AS kept_source, t.open AS kept_open, t.high AS kept_high,"
-"        t.low AS kept_low, t.close AS kept_close, t.volume AS kept_volume,"
-"        t.source = $9"
-"        OR greatest(abs(u.open - t.open) / greatest(u.open, t.open),"
-"                    CASE WHEN u.ts + $8 <= now() THEN"
-"                         greatest(abs(u.high - t.high) / greatest(u.high, t.high),"
-"                                  abs(u.low - t.low) / greatest(u.low, t.low),"
-"                                  abs(u.close - t.close) / greatest(u.close, t.close))"
-"                    ELSE 0 END) <= $12 AS agrees"
-WITH_STORED
-" WHERE t.source IS NOT NULL"
-"), recorded AS ("
-" INSERT INTO stockext.conflicts AS c"
-" (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close,"
-"  kept_volume, offered_source, offered_open, offered_high, offered_low, offered_close,"
-"  offered_volume, feed_id)"
-" SELECT v.symbol, v.ts, $8, v.kept_source, v.kept_open, v.kept_high, v.kept_low,"
-"        v.kept_close, v.kept_volume, $9, v.open, v.high, v.low, v.close, v.volume, $10"
-" FROM v WHERE NOT v.agrees"
-" ON CONFLICT (symbol, ts, resolution, offered_source) DO UPDATE"
-" SET kept_source = excluded.kept_source, kept_open = excluded.kept_open,"
-"     kept_high = excluded.kept_high, kept_low = excluded.kept_low,"
-"     kept_close = excluded.kept_close, kept_volume = excluded.kept_volume,"
-"     offered_open = excluded.offered_open, offered_high = excluded.offered_high,"
-"     offered_low = excluded.offered_low, offered_close = excluded.offered_close,"
-"     offered_volume = excluded.offered_volume, feed_id = excluded.feed_id,"
-"     detected_at = excluded.detected_at"
-" WHERE (c.kept_source, c.kept_open, c.kept_high, c.kept_low, c.kept_close, c.kept_volume,"
-"        c.offered_open, c.offered_high, c.offered_low, c.offered_close, c.offered_volume)"
-"       IS DISTINCT FROM"
-"       (excluded.kept_source, excluded.kept_open, excluded.kept_high, excluded.kept_low,"
-"        excluded.kept_close, excluded.kept_volume, excluded.offered_open,"
-"        excluded.offered_high, excluded.offered_low, excluded.offered_close,"
-"        excluded.offered_volume)"
-")"
-" DELETE FROM stockext.conflicts c"
-" WHERE c.ctid = ANY (ARRAY(SELECT (SELECT k.ctid FROM stockext.conflicts k"
-"                                   WHERE k.symbol = v.symbol AND k.ts = v.ts"
-"                                     AND k.resolution = $8 AND k.offered_source = $9)"
-"                           FROM v WHERE v.agrees))";
+#define RECONCILE(ticks) \
+"WITH v AS (" \
+" SELECT u.*, t.source AS kept_source, t.open AS kept_open, t.high AS kept_high," \
+"        t.low AS kept_low, t.close AS kept_close, t.volume AS kept_volume," \
+"        t.source = $9" \
+"        OR greatest(abs(u.open - t.open) / greatest(u.open, t.open)," \
+"                    CASE WHEN u.ts + $8 <= now() THEN" \
+"                         greatest(abs(u.high - t.high) / greatest(u.high, t.high)," \
+"                                  abs(u.low - t.low) / greatest(u.low, t.low)," \
+"                                  abs(u.close - t.close) / greatest(u.close, t.close))" \
+"                    ELSE 0 END) <= $12 AS agrees" \
+WITH_STORED(ticks) \
+" WHERE t.source IS NOT NULL" \
+"), recorded AS (" \
+" INSERT INTO stockext.conflicts AS c" \
+" (symbol, ts, resolution, kept_source, kept_open, kept_high, kept_low, kept_close," \
+"  kept_volume, offered_source, offered_open, offered_high, offered_low, offered_close," \
+"  offered_volume, feed_id)" \
+" SELECT v.symbol, v.ts, $8, v.kept_source, v.kept_open, v.kept_high, v.kept_low," \
+"        v.kept_close, v.kept_volume, $9, v.open, v.high, v.low, v.close, v.volume, $10" \
+" FROM v WHERE NOT v.agrees" \
+" ON CONFLICT (symbol, ts, resolution, offered_source) DO UPDATE" \
+" SET kept_source = excluded.kept_source, kept_open = excluded.kept_open," \
+"     kept_high = excluded.kept_high, kept_low = excluded.kept_low," \
+"     kept_close = excluded.kept_close, kept_volume = excluded.kept_volume," \
+"     offered_open = excluded.offered_open, offered_high = excluded.offered_high," \
+"     offered_low = excluded.offered_low, offered_close = excluded.offered_close," \
+"     offered_volume = excluded.offered_volume, feed_id = excluded.feed_id," \
+"     detected_at = excluded.detected_at" \
+" WHERE (c.kept_source, c.kept_open, c.kept_high, c.kept_low, c.kept_close, c.kept_volume," \
+"        c.offered_open, c.offered_high, c.offered_low, c.offered_close, c.offered_volume)" \
+"       IS DISTINCT FROM" \
+"       (excluded.kept_source, excluded.kept_open, excluded.kept_high, excluded.kept_low," \
+"        excluded.kept_close, excluded.kept_volume, excluded.offered_open," \
+"        excluded.offered_high, excluded.offered_low, excluded.offered_close," \
+"        excluded.offered_volume)" \
+")" \
+" DELETE FROM stockext.conflicts c" \
+" WHERE c.ctid = ANY (ARRAY(SELECT (SELECT k.ctid FROM stockext.conflicts k" \
+"                                   WHERE k.symbol = v.symbol AND k.ts = v.ts" \
+"                                     AND k.resolution = $8 AND k.offered_source = $9)" \
+"                           FROM v WHERE v.agrees))"
+
+static const char *const reconcile_sql = RECONCILE("stockext.ticks");
+
+/*
+ * The write where Citus distributes stockext.ticks (stockext.distribute()),
+ * which plans none of the statements above: their CTEs join the batch's
+ * parameters to a distributed table, and an ON CONFLICT clause on one may
+ * hold no subquery.  The same decisions are taken on the coordinator, by
+ * the same SQL: after the symbol locks, one multi-shard SELECT copies the
+ * stored bars of the batch's symbols and range into a temporary table;
+ * CHOSEN runs against it, and the bars it chose go in with an INSERT ...
+ * SELECT FROM unnest(...) ON CONFLICT that Citus routes to the shards,
+ * whose guard names the symbols of which this source is the preferred one
+ * instead of looking them up; RECONCILE runs against the bars read
+ * again after the write.  The statements on the temporary table are
+ * planned once per process, as upsert_sql is (the plan cache plans them
+ * again for a table made anew); those Citus runs are planned per batch.
+ */
+#define STORED_BARS "pg_temp.stockext_stored_bars"
+
+static const char *const stored_bars_create_sql =
+"CREATE TEMPORARY TABLE stockext_stored_bars ("
+" symbol text NOT NULL, ts timestamptz NOT NULL, resolution interval NOT NULL,"
+" source text NOT NULL, open float8 NOT NULL, high float8 NOT NULL, low float8 NOT NULL,"
+" close float8 NOT NULL, volume int8, PRIMARY KEY (symbol, ts, resolution))"
+" ON COMMIT DELETE ROWS";
+
+static const char *const stored_bars_fill_sql =
+"INSERT INTO " STORED_BARS
+" (symbol, ts, resolution, source, open, high, low, close, volume)"
+" SELECT t.symbol, t.ts, t.resolution, t.source, t.open, t.high, t.low, t.close, t.volume"
+" FROM stockext.ticks t"
+" WHERE t.symbol = ANY ($1) AND t.resolution = $2 AND t.ts BETWEEN $3 AND $4";
+
+/*
+ * The bars to write as arrays ($1 to $7 of dist_upsert_sql) and its $10;
+ * v is materialized, else each aggregate would evaluate CHOSEN again.
+ */
+static const char *const dist_choose_sql =
+"WITH v AS MATERIALIZED (" CHOSEN(STORED_BARS) ")"
+" SELECT count(*) FILTER (WHERE v.write), count(*) FILTER (WHERE v.kept_source <> $9),"
+"        array_agg(v.symbol) FILTER (WHERE v.write), array_agg(v.ts) FILTER (WHERE v.write),"
+"        array_agg(v.open) FILTER (WHERE v.write), array_agg(v.high) FILTER (WHERE v.write),"
+"        array_agg(v.low) FILTER (WHERE v.write), array_agg(v.close) FILTER (WHERE v.write),"
+"        array_agg(v.volume) FILTER (WHERE v.write),"
+"        ARRAY(SELECT DISTINCT p.symbol FROM unnest($1::text[]) AS p(symbol)"
+"              WHERE" PREFERRED("p.symbol", "$9") ")"
+" FROM v";
+
+/*
+ * Its parameters are $1 to $9 of upsert_sql and the symbols as $10.  The
+ * INSERT is a CTE's: Citus then plans it as a statement of its own, while
+ * for the bare INSERT ... SELECT ... ON CONFLICT ... RETURNING it sent the
+ * shards parameters without their types ("could not determine data type
+ * of parameter $1").
+ */
+#define OWNED_OR_LISTED \
+"(t.source = excluded.source OR excluded.symbol = ANY ($10)) AND"
+
+static const char *const dist_upsert_sql =
+"WITH written AS (" TICKS_UPSERT(BATCH_ROWS, OWNED_OR_LISTED) ") SELECT count(*) FROM written";
+
+static const char *const dist_reconcile_sql = RECONCILE(STORED_BARS);
 
 /*
  * The write of a database whose extension is not updated to 0.3.0 yet,
@@ -193,6 +264,8 @@ static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr reconcile_plan = NULL;
 static SPIPlanPtr legacy_upsert_plan = NULL;
 static SPIPlanPtr reject_plan = NULL;
+static SPIPlanPtr dist_choose_plan = NULL;
+static SPIPlanPtr dist_reconcile_plan = NULL;
 
 /* Months known to have a partition: [covered_lo, covered_hi] in this extension. */
 static Oid	covered_ext = InvalidOid;
@@ -504,6 +577,122 @@ split_fresh(IngestBar *bars, const int *good, int n, Datum symbols,
 	}
 }
 
+/* ---------- the distributed write ---------- */
+
+bool
+ingest_ticks_distributed(void)
+{
+	static LocalTransactionId asked = InvalidLocalTransactionId;
+	static bool distributed = false;
+
+	/* Where Citus is not installed, a catalog cache miss. */
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	if (asked != MyProc->lxid)
+	{
+		Oid			type = REGCLASSOID;
+		Datum		relid = ObjectIdGetDatum(get_relname_relid("ticks",
+															   get_namespace_oid("stockext", false)));
+		bool		isnull;
+
+		/* As stockext.is_distributed(), which a 0.2.0 database lacks. */
+		if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p"
+								  "               WHERE p.logicalrelid = $1)",
+								  1, &type, &relid, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "reading the Citus metadata of stockext.ticks failed");
+		distributed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+		asked = MyProc->lxid;
+	}
+	return distributed;
+}
+
+/*
+ * Fills the coordinator's temporary table of stored bars with those of the
+ * given symbols and range [lo, hi]: made on the session's first use, kept
+ * empty between transactions, emptied before a second fill in one.
+ */
+static void
+read_stored_bars(Datum symbols, const Interval *resolution, TimestampTz lo, TimestampTz hi)
+{
+	static LocalTransactionId filled = InvalidLocalTransactionId;
+	Oid			types[4] = {TEXTARRAYOID, INTERVALOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[4];
+	Oid			temp_ns = LookupExplicitNamespace("pg_temp", true);
+
+	if (!OidIsValid(temp_ns) || !OidIsValid(get_relname_relid("stockext_stored_bars", temp_ns)))
+	{
+		if (SPI_execute(stored_bars_create_sql, false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "creating the table of stored bars failed");
+	}
+	else if (filled == MyProc->lxid &&
+			 SPI_execute("TRUNCATE " STORED_BARS, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "emptying the table of stored bars failed");
+	filled = MyProc->lxid;
+	args[0] = symbols;
+	args[1] = IntervalPGetDatum(resolution);
+	args[2] = TimestampTzGetDatum(lo);
+	args[3] = TimestampTzGetDatum(hi);
+	if (SPI_execute_with_args(stored_bars_fill_sql, 4, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "reading the stored bars failed");
+}
+
+/*
+ * The write of the batch in values (the arguments of upsert_sql) over a
+ * distributed stockext.ticks, of the given symbols and range; its symbols
+ * are locked.  Returns the rows written.
+ */
+static int64
+upsert_distributed(Datum *values, char *nulls, Datum symbols, const Interval *resolution,
+				   TimestampTz lo, TimestampTz hi)
+{
+	Oid			upsert_types[10];
+	Datum		chosen[10];
+	char		chosen_nulls[10];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		nwrite;
+	int64		nother;
+	int64		stored = 0;
+
+	read_stored_bars(symbols, resolution, lo, hi);
+	if (SPI_execute_plan(keep_plan(&dist_choose_plan, dist_choose_sql), values, nulls,
+						 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "choosing the bars to write failed");
+	/* The tuple and its arrays stay until SPI_finish. */
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	nwrite = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	nother = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	if (nwrite > 0)
+	{
+		memcpy(upsert_types, argtypes, sizeof(upsert_types));
+		upsert_types[9] = TEXTARRAYOID;
+		memcpy(chosen, values, sizeof(chosen));
+		memcpy(chosen_nulls, nulls, sizeof(chosen_nulls));
+		for (int c = 0; c < 7; c++)
+			chosen[c] = SPI_getbinval(tup, desc, 3 + c, &isnull);
+		chosen[9] = SPI_getbinval(tup, desc, 10, &isnull);
+		chosen_nulls[9] = ' ';
+		if (SPI_execute_with_args(dist_upsert_sql, 10, upsert_types, chosen,
+								  chosen_nulls, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "upsert of bars failed");
+		stored = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	/* Another source's bars met: against the bars stored now. */
+	if (nother > 0)
+	{
+		if (stored > 0)
+			read_stored_bars(symbols, resolution, lo, hi);
+		if (SPI_execute_plan(keep_plan(&dist_reconcile_plan, dist_reconcile_sql), values, nulls,
+							 false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "recording conflicting bars failed");
+	}
+	return stored;
+}
+
 int64
 ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			const char *source, int feed_id, int64 *rejected)
@@ -578,6 +767,11 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		TimestampTz hi = DT_NOBEGIN;
 		Datum		symbols;
 
+		/* Looked up per batch: the extension may be updated meanwhile. */
+		bool		updated = OidIsValid(get_relname_relid("conflicts",
+															get_namespace_oid("stockext", false)));
+		bool		distributed = updated && ingest_ticks_distributed();
+
 		for (int i = 0; i < nkept; i++)
 		{
 			lo = Min(lo, bars[good[i]].ts);
@@ -585,7 +779,16 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		}
 		ensure_partitions(lo, hi);
 		symbols = lock_symbols(bars, good, nkept);
-		if (nkept >= COPY_MIN_BARS)
+		if (distributed)
+		{
+			/*
+			 * No COPY road: CopyFrom would write into the coordinator's own,
+			 * empty, stockext.ticks, whose triggers fail there.
+			 */
+			bars_to_args(bars, good, nkept, NULL, values, nulls);
+			stored += upsert_distributed(values, nulls, symbols, resolution, lo, hi);
+		}
+		else if (nkept >= COPY_MIN_BARS)
 		{
 			int		   *fresh = palloc(nkept * sizeof(int));
 			int			nfresh;
@@ -595,11 +798,8 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 			if (nfresh > 0)
 				stored += copy_bars(bars, fresh, nfresh, resolution, source);
 		}
-		if (nkept > 0)
+		if (!distributed && nkept > 0)
 		{
-			/* Looked up per batch: the extension may be updated meanwhile. */
-			bool		updated = OidIsValid(get_relname_relid("conflicts",
-																get_namespace_oid("stockext", false)));
 			SPIPlanPtr	plan = updated ? keep_plan(&upsert_plan, upsert_sql)
 				: keep_plan(&legacy_upsert_plan, legacy_upsert_sql);
 

@@ -614,6 +614,31 @@ COMMENT ON FUNCTION stockext.due_feeds() IS
 'the feeds due for a poll now, for the worker; those whose market is closed (closed) are not polled but put off to their next poll or the next open, and counted in feed_state.skipped_closed';
 REVOKE ALL ON FUNCTION stockext.due_feeds() FROM PUBLIC;
 
+-- The newest stored bar of any of symbols at resolution, for feed_status.
+-- Where Citus distributes the bars, from stockext.latest_ticks, which the
+-- triggers of the shards keep: Citus plans no lateral join of a local table
+-- or a function to a distributed table, and a function's query is planned
+-- on its own.
+CREATE FUNCTION stockext.newest_bar(symbols text[], resolution interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.is_distributed() THEN
+        RETURN (SELECT max(l.ts) FROM stockext.latest_ticks l
+                WHERE l.symbol = ANY (newest_bar.symbols) AND l.resolution = newest_bar.resolution);
+    END IF;
+    RETURN (SELECT max(last.ts)
+            FROM unnest(newest_bar.symbols) AS sym
+            CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
+                                WHERE t.symbol = sym AND t.resolution = newest_bar.resolution
+                                ORDER BY t.ts DESC LIMIT 1) AS last);
+END
+$$;
+COMMENT ON FUNCTION stockext.newest_bar(text[], interval) IS
+'internal: the newest stored bar of any of the symbols at the resolution (stockext.feed_status''s newest_bar)';
+
 CREATE VIEW stockext.feed_status AS
 SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
        EXISTS (SELECT 1 FROM stockext.feed_keys k WHERE k.feed_id = f.id) AS has_api_key,
@@ -630,13 +655,7 @@ SELECT f.id, f.provider, f.symbols, f.resolution, f.poll_every, f.paused,
        conflict.n AS conflicts, conflict.last AS last_conflict
 FROM stockext.feeds f
 LEFT JOIN stockext.feed_state s ON s.feed_id = f.id
-LEFT JOIN LATERAL (
-    SELECT max(last.ts) AS ts
-    FROM unnest(f.symbols) AS sym
-    CROSS JOIN LATERAL (SELECT t.ts FROM stockext.ticks t
-                        WHERE t.symbol = sym AND t.resolution = f.resolution
-                        ORDER BY t.ts DESC LIMIT 1) AS last
-) AS newest ON true
+CROSS JOIN LATERAL (SELECT stockext.newest_bar(f.symbols, f.resolution) AS ts) AS newest
 -- The feed's provider's bars of its symbols and resolution that were not
 -- stored: a feed is the one of its provider for them (check_feed_unique),
 -- so its backfills count too.
