@@ -5,6 +5,8 @@
 #   make test SANITIZE=1 the same with the extension built under ASan and UBSan
 #   make demo            a persistent local cluster with stockext running (see README)
 #   make demo-stop       stop it
+#   make demo-citus      stockext distributed over a local Citus cluster (see README)
+#   make demo-citus-stop stop it
 
 EXTENSION = stockext
 # The version is written once, in stockext.control.
@@ -48,7 +50,7 @@ $(DATA_built): $(sort $(wildcard install/parts/*.sql))
 # The User-Agent carries the version.
 src/http.o: $(EXTENSION).control
 
-.PHONY: test demo demo-stop
+.PHONY: test demo demo-stop demo-citus demo-citus-stop
 test:
 	SANITIZE=$(SANITIZE) bash test/run.sh
 
@@ -57,3 +59,9 @@ demo:
 
 demo-stop:
 	bash demo/demo.sh stop
+
+demo-citus:
+	bash demo/citus.sh start
+
+demo-citus-stop:
+	bash demo/citus.sh stop
