@@ -812,10 +812,13 @@ BEGIN
                   HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
     END IF;
     PERFORM stockext.check_live();
-    IF dist AND NOT pg_catalog.citus_is_coordinator() THEN
-        RAISE EXCEPTION 'stockext.evaluate_alerts() must run on the Citus coordinator'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'The alert rules and alerts of a distributed stockext are on the coordinator.';
+    -- (Nested: citus_is_coordinator() exists only where Citus does.)
+    IF dist THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RAISE EXCEPTION 'stockext.evaluate_alerts() must run on the Citus coordinator'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'The alert rules and alerts of a distributed stockext are on the coordinator.';
+        END IF;
     END IF;
     fired := 0;
     stale := 0;
