@@ -811,7 +811,6 @@ BEGIN
                   DETAIL = format('max_bars is %s.', max_bars),
                   HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
     END IF;
-    PERFORM stockext.check_live();
     -- (Nested: citus_is_coordinator() exists only where Citus does.)
     IF dist THEN
         IF NOT pg_catalog.citus_is_coordinator() THEN
@@ -820,6 +819,7 @@ BEGIN
                       DETAIL = 'The alert rules and alerts of a distributed stockext are on the coordinator.';
         END IF;
     END IF;
+    PERFORM stockext.check_live();
     fired := 0;
     stale := 0;
     waiting := 0;
