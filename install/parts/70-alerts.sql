@@ -791,6 +791,11 @@ DECLARE
     p_ts    timestamptz[];
     p_land  timestamptz[];
     p_wait  boolean[];
+    -- The writes claimed among them (dist).
+    w_sym   text[];
+    w_res   interval[];
+    w_ts    timestamptz[];
+    w_land  timestamptz[];
     stored  boolean;
     r       stockext.alert_rules;
     rules   stockext.alert_rules[];
@@ -833,18 +838,25 @@ BEGIN
           INTO p_sym, p_res, p_ts, p_land, p_wait
         FROM (SELECT q.symbol, q.resolution, q.ts, q.landed_at, q.waiting FROM stockext.alert_queue q
               ORDER BY q.ts LIMIT max_bars) o;
+        -- (Only when there are writes: the DELETE goes to every shard of
+        -- the symbols picked, in a transaction committed on every node.)
+        IF false = ANY (p_wait) THEN
+            WITH writes AS (DELETE FROM stockext.alert_queue q
+                            WHERE NOT q.waiting
+                              AND q.symbol = ANY (p_sym)
+                              AND (q.symbol, q.resolution, q.ts, q.landed_at) IN
+                                  (SELECT p.symbol, p.resolution, p.ts, p.landed_at
+                                   FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
+                                   WHERE NOT p.waiting)
+                            RETURNING q.symbol, q.resolution, q.ts, q.landed_at)
+            SELECT array_agg(w.symbol), array_agg(w.resolution), array_agg(w.ts), array_agg(w.landed_at)
+              INTO w_sym, w_res, w_ts, w_land
+            FROM writes w;
+        END IF;
         OPEN claim FOR
-        WITH writes AS (DELETE FROM stockext.alert_queue q
-                        WHERE NOT q.waiting
-                          AND q.symbol = ANY (p_sym)
-                          AND (q.symbol, q.resolution, q.ts, q.landed_at) IN
-                              (SELECT p.symbol, p.resolution, p.ts, p.landed_at
-                               FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
-                               WHERE NOT p.waiting)
-                        RETURNING q.symbol, q.resolution, q.ts, q.landed_at, q.waiting)
         SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed, bool_and(c.waiting) AS seen,
                NULL::tid[] AS held, bool_or(c.waiting) AS holds, NULL::boolean AS stored
-        FROM (SELECT * FROM writes
+        FROM (SELECT w.*, false AS waiting FROM unnest(w_sym, w_res, w_ts, w_land) w(symbol, resolution, ts, landed_at)
               UNION ALL
               SELECT p.* FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
               WHERE p.waiting) c
