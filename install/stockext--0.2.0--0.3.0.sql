@@ -3288,9 +3288,11 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT format('SET LOCAL session_replication_role = replica; DELETE FROM stockext.rollup_widths; %s',
-                  coalesce(format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
-                                  string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
-                                                    w.source_resolution, w.metrics), ', ' ORDER BY w.width)), ''))
+                  CASE WHEN count(*) > 0
+                       THEN format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
+                                   string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
+                                                     w.source_resolution, w.metrics), ', ' ORDER BY w.width))
+                       ELSE '' END)
     FROM stockext.rollup_widths w;
 END;
 COMMENT ON FUNCTION stockext.rollup_widths_copy_sql() IS
@@ -3562,3 +3564,587 @@ CROSS JOIN LATERAL (
 COMMENT ON VIEW stockext.feed_status IS
 'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar, the polls skipped while that was closed, and its provider''s bars of its symbols kept out by another provider''s (stockext.conflicts: how many, the latest)';
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Citus: alerts on distributed bars.  alert_queue is distributed with the
+-- bars; the shards of ticks queue the series in each node's copy of the
+-- watched series (alert_series); evaluate_alerts claims the distributed
+-- queue on the coordinator; alert_check routes its queries with custom
+-- plans there.
+------------------------------------------------------------------------------
+
+-- Queues the watched bars a statement inserted or changed.  Rows an
+-- upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
+-- table: an unchanged re-poll queues nothing.  SECURITY DEFINER: whoever
+-- may write bars queues them, without rights on the queue.
+-- Fired on a shard of ticks on a Citus node (stockext.distribute()), it
+-- queues into the co-located shard of alert_queue the bars of the series
+-- in the node's own stockext.alert_series, the coordinator's watched
+-- series as stockext.copy_alert_series() copied them there: the rules are
+-- on the coordinator alone, and a statement naming a distributed table
+-- could not see the transition table.
+CREATE OR REPLACE FUNCTION stockext.alert_enqueue()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_RELID <> 'stockext.ticks'::regclass THEN
+        IF EXISTS (SELECT 1 FROM stockext.alert_series) THEN
+            EXECUTE format('INSERT INTO %s (symbol, resolution, ts)
+                            SELECT n.symbol, n.resolution, n.ts
+                            FROM new_rows n
+                            JOIN stockext.alert_series w ON w.symbol = n.symbol AND w.resolution = n.resolution',
+                           stockext.colocated_shard('stockext.alert_queue', TG_RELID));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT FROM stockext.alert_rules r WHERE NOT r.paused) THEN
+        RETURN NULL;
+    END IF;
+    -- The watched series once, joined by hash to the statement's rows.
+    INSERT INTO stockext.alert_queue (symbol, resolution, ts)
+    SELECT n.symbol, n.resolution, n.ts
+    FROM new_rows n
+    JOIN (SELECT DISTINCT a.symbol, a.resolution FROM stockext.alert_targets a) w
+      ON w.symbol = n.symbol AND w.resolution = n.resolution;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.alert_enqueue() IS
+'trigger: queues the bars of a statement on stockext.ticks that an active alert rule watches';
+
+-- The condition of a rule on the bar of symbol at ts: the observed value,
+-- whether it fires, and what it says.  Reads only the bars the condition
+-- needs (the last bars+1, or slow+1), newest first through the primary key.
+-- One generic plan per query (runtime partition pruning): planning each
+-- bar's custom plan over the partitions cost two thirds of the time.
+-- Prices and volumes are adjusted as the rule says, relative to the bar
+-- evaluated (its own values as traded), so that a split between the bars
+-- read is no move and a level keeps its meaning.
+-- With the bars distributed over a Citus cluster (stockext.distribute())
+-- each query runs whole on the node holding the symbol's shard, which
+-- Citus can only route with the parameters' values: custom plans there.
+-- The bars are read as traded: adjustment_factor() would run on that node,
+-- whose stockext.corporate_actions is empty.
+CREATE OR REPLACE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
+                                     OUT observed float8, OUT fires boolean, OUT what text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    prev float8;
+    slow_now float8;
+    slow_prev float8;
+    rows_read integer;
+    adj text := r.adjust;
+    vadj text;
+    pbase float8;
+    vbase float8;
+    cal text;
+    opens timestamptz[];
+BEGIN
+    fires := false;
+    IF stockext.is_distributed() THEN
+        PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+        adj := 'none';
+    END IF;
+    -- Most symbols have no actions: their bars are read as traded.
+    IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
+        adj := 'none';
+    END IF;
+    vadj := CASE WHEN adj = 'none' THEN 'none' ELSE 'splits' END;
+    pbase := stockext.adjustment_factor(sym, bar, adj);
+    vbase := stockext.adjustment_factor(sym, bar, vadj);
+    IF r.condition = 'pct_change' THEN
+        SELECT x.v INTO observed
+        FROM (SELECT t.ts, stockext.pct_change(t.close, r.bars) OVER (ORDER BY t.ts) AS v
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.bars + 1) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        fires := CASE r.direction WHEN 'up' THEN observed >= r.threshold
+                                  WHEN 'down' THEN observed <= -r.threshold
+                                  ELSE abs(observed) >= r.threshold END;
+        what := format('%s %s%% over %s bar%s (threshold %s%%)',
+                       CASE WHEN observed >= 0 THEN 'up' ELSE 'down' END,
+                       round(abs(observed)::numeric, 2), r.bars,
+                       CASE WHEN r.bars = 1 THEN '' ELSE 's' END, r.threshold);
+    ELSIF r.condition = 'volume_spike' THEN
+        -- skip_open: the first bar of a session of the symbol's calendar is
+        -- left out (volume_spike's skip_open); the sessions are read once,
+        -- over the bars the rule reads.
+        cal := CASE WHEN r.skip_open THEN stockext.symbol_calendar(sym) END;
+        IF cal IS NOT NULL THEN
+            SELECT array_agg(s.open) INTO opens
+            FROM stockext.sessions(cal, (SELECT min(t.ts) FROM (SELECT ts FROM stockext.ticks
+                                                                WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                                                                ORDER BY ts DESC LIMIT r.bars + 1) t),
+                                   bar + r.resolution) s
+            WHERE isfinite(s.open);
+        END IF;
+        SELECT x.v, x.spike INTO observed, fires
+        FROM (SELECT t.ts, t.volume AS v,
+                     stockext.volume_spike(t.volume, r.bars, r.factor,
+                                           EXISTS (SELECT FROM unnest(opens) o
+                                                   WHERE o <= t.ts AND o > t.ts - r.resolution))
+                         OVER (ORDER BY t.ts) AS spike
+              FROM (SELECT ts, volume * (vbase / stockext.adjustment_factor(symbol, ts, vadj)) AS volume FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.bars + 1) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        what := format('volume %s is over %s times the mean of the %s bars before', observed,
+                       r.factor, r.bars);
+    ELSIF r.condition = 'price_cross' THEN
+        SELECT x.close, x.prev INTO observed, prev
+        FROM (SELECT t.ts, t.close, lag(t.close) OVER (ORDER BY t.ts) AS prev
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT 2) t) x
+        ORDER BY x.ts DESC LIMIT 1;
+        fires := (r.direction IN ('up', 'either') AND prev < r.level AND observed >= r.level)
+              OR (r.direction IN ('down', 'either') AND prev > r.level AND observed <= r.level);
+        what := format('close %s crossed %s through %s from %s', observed,
+                       CASE WHEN observed > prev THEN 'up' ELSE 'down' END, r.level, prev);
+    ELSIF r.condition = 'sma_cross' THEN
+        SELECT x.fast, x.slow, lag(x.fast) OVER w - lag(x.slow) OVER w, x.n
+          INTO observed, slow_now, prev, rows_read
+        FROM (SELECT t.ts,
+                     stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.bars - 1 PRECEDING AND CURRENT ROW) AS fast,
+                     stockext.sma(t.close) OVER (ORDER BY t.ts ROWS BETWEEN r.slow - 1 PRECEDING AND CURRENT ROW) AS slow,
+                     count(*) OVER (ORDER BY t.ts) AS n
+              FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+                    WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+                    ORDER BY ts DESC LIMIT r.slow + 1) t) x
+        WINDOW w AS (ORDER BY x.ts)
+        ORDER BY x.ts DESC LIMIT 1;
+        -- prev is fast - slow on the bar before; both averages full there.
+        IF rows_read = r.slow + 1 THEN
+            fires := (r.direction IN ('up', 'either') AND prev <= 0 AND observed > slow_now)
+                  OR (r.direction IN ('down', 'either') AND prev >= 0 AND observed < slow_now);
+        END IF;
+        what := format('SMA(%s) %s crossed %s SMA(%s) %s', r.bars, round(observed::numeric, 4),
+                       CASE WHEN observed > slow_now THEN 'above' ELSE 'below' END,
+                       r.slow, round(slow_now::numeric, 4));
+    ELSIF r.condition = 'volatility' THEN
+        SELECT stockext.volatility(t.close ORDER BY t.ts) INTO observed
+        FROM (SELECT ts, close * (stockext.adjustment_factor(symbol, ts, adj) / pbase) AS close FROM stockext.ticks
+              WHERE symbol = sym AND resolution = r.resolution AND ts <= bar
+              ORDER BY ts DESC LIMIT r.bars) t;
+        fires := observed > r.threshold;
+        what := format('volatility %s of the last %s bars is above %s',
+                       round(observed::numeric, 6), r.bars, r.threshold);
+    END IF;
+    fires := coalesce(fires, false);
+END
+$$;
+COMMENT ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) IS
+'internal: evaluates an alert rule on the bar of a symbol at ts: observed value, whether it fires, and the message';
+REVOKE ALL ON FUNCTION stockext.alert_check(stockext.alert_rules, text, timestamptz) FROM PUBLIC;
+
+-- Evaluates the queued bars (the oldest max_bars rows of the queue; NULL:
+-- all) against the rules watching them, oldest bar first per series so
+-- that cooldowns count in bar time, stores what fires, then sends NOTIFY
+-- stockext_alerts for every alert and feed event not yet announced.
+--
+-- A bar is closed once a later bar of its series is stored, once it was
+-- written stockext.alert_close_grace (the provider's delay) after its end,
+-- or once a poll of a feed serving it succeeded that long after its end
+-- (bars of no feed: once that much time has passed).
+-- Closed bars are evaluated by every rule and leave the queue; a bar still
+-- forming stays queued (one waiting row) and only rules with on_forming
+-- evaluate it, once per write.  A bar that landed later after its close
+-- than a rule's max_age is history to that rule, which skips it (counted
+-- in stale) unless it has on_history.
+--
+-- One evaluation at a time (a transaction-level advisory lock): the worker
+-- in each round, a bounded batch so that a large backfill cannot hold up
+-- its polls, or anyone calling it.
+--
+-- Distributed over a Citus cluster (stockext.distribute()), the queue is
+-- sharded with the bars and evaluate_alerts runs on the coordinator alone,
+-- whose lock then serializes every claim: it reads the oldest rows, then
+-- deletes the writes among them by their values (a ctid names a row of one
+-- shard only) and evaluates what the deletion returned, so that a row is
+-- claimed once whichever node holds it.  Waiting rows are found, updated
+-- and deleted by their bar.  The rules, the alerts and the NOTIFY stay on
+-- the coordinator.
+CREATE OR REPLACE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL,
+                                         OUT fired integer, OUT stale integer, OUT waiting integer)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cfg     record;
+    k       record;
+    claim   refcursor;
+    dist    boolean := stockext.is_distributed();
+    -- The rows picked on a distributed queue (dist).
+    p_sym   text[];
+    p_res   interval[];
+    p_ts    timestamptz[];
+    p_land  timestamptz[];
+    p_wait  boolean[];
+    -- The writes claimed among them (dist).
+    w_sym   text[];
+    w_res   interval[];
+    w_ts    timestamptz[];
+    w_land  timestamptz[];
+    stored  boolean;
+    r       stockext.alert_rules;
+    rules   stockext.alert_rules[];
+    chk     record;
+    a       stockext.alerts;
+    -- Of the series being evaluated (bars come series by series).
+    s_sym   text;
+    s_res   interval;
+    poll    interval;
+    fed     boolean;
+    success timestamptz;
+    closed  boolean;
+    late    boolean;
+BEGIN
+    IF max_bars < 0 THEN
+        RAISE EXCEPTION 'max_bars must not be negative'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('max_bars is %s.', max_bars),
+                  HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
+    END IF;
+    -- (Nested: citus_is_coordinator() exists only where Citus does.)
+    IF dist THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RAISE EXCEPTION 'stockext.evaluate_alerts() must run on the Citus coordinator'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'The alert rules and alerts of a distributed stockext are on the coordinator.';
+        END IF;
+    END IF;
+    PERFORM stockext.check_live();
+    fired := 0;
+    stale := 0;
+    waiting := 0;
+    PERFORM pg_advisory_xact_lock('stockext.alert_queue'::regclass::oid::bigint);
+    cfg := stockext.alert_settings();
+    -- The writes claimed are deleted at once; a bar's waiting row (held)
+    -- stays until the bar closes, so that a live series costs one row.
+    IF dist THEN
+        SELECT array_agg(o.symbol), array_agg(o.resolution), array_agg(o.ts), array_agg(o.landed_at),
+               array_agg(o.waiting)
+          INTO p_sym, p_res, p_ts, p_land, p_wait
+        FROM (SELECT q.symbol, q.resolution, q.ts, q.landed_at, q.waiting FROM stockext.alert_queue q
+              ORDER BY q.ts LIMIT max_bars) o;
+        -- (Only when there are writes: the DELETE goes to every shard of
+        -- the symbols picked, in a transaction committed on every node.)
+        IF false = ANY (p_wait) THEN
+            WITH writes AS (DELETE FROM stockext.alert_queue q
+                            WHERE NOT q.waiting
+                              AND q.symbol = ANY (p_sym)
+                              AND (q.symbol, q.resolution, q.ts, q.landed_at) IN
+                                  (SELECT p.symbol, p.resolution, p.ts, p.landed_at
+                                   FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
+                                   WHERE NOT p.waiting)
+                            RETURNING q.symbol, q.resolution, q.ts, q.landed_at)
+            SELECT array_agg(w.symbol), array_agg(w.resolution), array_agg(w.ts), array_agg(w.landed_at)
+              INTO w_sym, w_res, w_ts, w_land
+            FROM writes w;
+        END IF;
+        OPEN claim FOR
+        SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed, bool_and(c.waiting) AS seen,
+               NULL::tid[] AS held, bool_or(c.waiting) AS holds, NULL::boolean AS stored
+        FROM (SELECT w.*, false AS waiting FROM unnest(w_sym, w_res, w_ts, w_land) w(symbol, resolution, ts, landed_at)
+              UNION ALL
+              SELECT p.* FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
+              WHERE p.waiting) c
+        GROUP BY c.symbol, c.resolution, c.ts
+        ORDER BY c.symbol, c.resolution, c.ts;
+    ELSE
+        OPEN claim FOR
+        WITH picked AS (SELECT o.ctid AS row_id, o.waiting FROM stockext.alert_queue o
+                        ORDER BY o.ts LIMIT max_bars),
+             writes AS (DELETE FROM stockext.alert_queue q USING picked p
+                        WHERE q.ctid = p.row_id AND NOT p.waiting
+                        RETURNING q.symbol, q.resolution, q.ts, q.landed_at),
+             held AS (SELECT p.row_id, q.symbol, q.resolution, q.ts, q.landed_at
+                      FROM picked p JOIN stockext.alert_queue q ON q.ctid = p.row_id
+                      WHERE p.waiting)
+        SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed,
+               count(c.row_id) = count(*) AS seen,
+               array_agg(c.row_id) FILTER (WHERE c.row_id IS NOT NULL) AS held,
+               count(c.row_id) > 0 AS holds,
+               EXISTS (SELECT FROM stockext.ticks t
+                       WHERE t.symbol = c.symbol AND t.resolution = c.resolution AND t.ts = c.ts) AS stored
+        FROM (SELECT NULL::tid AS row_id, w.* FROM writes w UNION ALL SELECT * FROM held) c
+        GROUP BY c.symbol, c.resolution, c.ts
+        ORDER BY c.symbol, c.resolution, c.ts;
+    END IF;
+    LOOP
+        FETCH claim INTO k;
+        EXIT WHEN NOT FOUND;
+        IF k.symbol IS DISTINCT FROM s_sym OR k.resolution IS DISTINCT FROM s_res THEN
+            s_sym := k.symbol;
+            s_res := k.resolution;
+            rules := ARRAY(SELECT ru FROM stockext.alert_rules ru
+                           JOIN stockext.alert_targets tg ON tg.rule_id = ru.id
+                           WHERE tg.symbol = k.symbol AND tg.resolution = k.resolution
+                           ORDER BY ru.id);
+            -- The feeds serving the series: their poll interval is how late
+            -- their bars may land, and a poll of one of them that succeeded
+            -- the grace after a bar's end has brought its final values (a
+            -- paused or failing feed has not: the bar it left forming waits).
+            SELECT coalesce(max(f.poll_every), interval '0'), count(*) > 0,
+                   max(fs.last_success) FILTER (WHERE NOT f.paused)
+              INTO poll, fed, success
+            FROM stockext.feeds f
+            LEFT JOIN stockext.feed_state fs ON fs.feed_id = f.id
+            WHERE f.resolution = k.resolution AND k.symbol = ANY (f.symbols);
+        END IF;
+        -- A bar deleted since, or no longer watched (its rules removed or
+        -- paused while it waited): nothing to evaluate.
+        stored := coalesce(k.stored, EXISTS (SELECT 1 FROM stockext.ticks t
+                                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts = k.ts));
+        IF NOT stored OR cardinality(rules) = 0 THEN
+            IF dist AND k.holds THEN
+                DELETE FROM stockext.alert_queue q
+                WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
+            ELSIF k.holds THEN
+                DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+            END IF;
+            CONTINUE;
+        END IF;
+        -- Closed (see above): written late, polled since, or followed.
+        closed := k.landed >= k.ts + k.resolution + cfg.close_grace
+                  OR coalesce(CASE WHEN fed THEN success ELSE now() END >= k.ts + k.resolution + cfg.close_grace,
+                              false)
+                  OR EXISTS (SELECT 1 FROM stockext.ticks t
+                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
+        IF closed AND dist AND k.holds THEN
+            DELETE FROM stockext.alert_queue q
+            WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
+        ELSIF closed AND k.holds THEN
+            DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
+        ELSIF NOT closed THEN
+            waiting := waiting + 1;
+            -- Unchanged since on_forming rules saw it: nothing to do yet.
+            CONTINUE WHEN k.seen;
+            IF NOT k.holds THEN
+                INSERT INTO stockext.alert_queue (symbol, resolution, ts, landed_at, waiting)
+                VALUES (k.symbol, k.resolution, k.ts, k.landed, true);
+            ELSIF dist THEN
+                UPDATE stockext.alert_queue q SET landed_at = k.landed
+                WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
+            ELSE
+                UPDATE stockext.alert_queue q SET landed_at = k.landed WHERE q.ctid = ANY (k.held);
+            END IF;
+        END IF;
+        late := false;
+        FOREACH r IN ARRAY rules LOOP
+            CONTINUE WHEN NOT (closed OR r.on_forming);
+            IF NOT r.on_history
+               AND k.landed > k.ts + k.resolution
+                              + coalesce(r.max_age, poll + cfg.close_grace + cfg.max_age_bars * k.resolution) THEN
+                late := true;
+                CONTINUE;
+            END IF;
+            -- Cooldown in bar time: no two alerts of a rule and symbol
+            -- whose bars are closer than it (late bars included).  A bar
+            -- that fired while forming does not fire again once closed.
+            CONTINUE WHEN EXISTS (
+                SELECT FROM stockext.alerts p
+                WHERE p.rule_id = r.id AND p.symbol = k.symbol
+                  AND (p.bar_ts = k.ts OR (p.bar_ts > k.ts - r.cooldown AND p.bar_ts < k.ts + r.cooldown)));
+            chk := stockext.alert_check(r, k.symbol, k.ts);
+            CONTINUE WHEN NOT chk.fires;
+            INSERT INTO stockext.alerts (kind, rule_id, feed_id, symbol, resolution, bar_ts, observed,
+                                         message, delivery, next_attempt_at, forming)
+            VALUES ('alert', r.id, r.feed_id, k.symbol, k.resolution, k.ts, chk.observed,
+                    format('%s %s bar of %s UTC%s: %s', k.symbol, stockext.resolution_label(k.resolution),
+                           to_char(k.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+                           CASE WHEN closed THEN '' ELSE ' (still forming)' END, chk.what),
+                    CASE WHEN EXISTS (SELECT FROM stockext.webhooks w WHERE w.rule_id = r.id)
+                         THEN 'pending' ELSE 'none' END,
+                    now(), NOT closed)
+            ON CONFLICT ON CONSTRAINT alerts_once_per_bar DO NOTHING;
+            IF FOUND THEN
+                fired := fired + 1;
+            END IF;
+        END LOOP;
+        IF late THEN
+            stale := stale + 1;
+        END IF;
+    END LOOP;
+    CLOSE claim;
+    FOR a IN
+        WITH announced AS (UPDATE stockext.alerts SET notified_at = now()
+                           WHERE notified_at IS NULL RETURNING *)
+        SELECT * FROM announced ORDER BY id
+    LOOP
+        PERFORM pg_notify('stockext_alerts', json_build_object(
+            'id', a.id, 'kind', a.kind, 'rule', a.rule_id, 'feed', a.feed_id,
+            'symbol', a.symbol, 'resolution', stockext.resolution_label(a.resolution), 'bar_ts', to_char(a.bar_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'forming', a.forming, 'observed', a.observed, 'message', a.message)::text);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.evaluate_alerts(integer) IS
+'evaluates the queued bars (at most max_bars queue rows, oldest first; NULL: all) against the alert rules, stores the alerts that fire and sends NOTIFY stockext_alerts for them and for new feed events; returns the alerts fired, the bars skipped as history by some rule (stale) and the bars left queued until they close (waiting); the worker calls it every round';
+REVOKE ALL ON FUNCTION stockext.evaluate_alerts(integer) FROM PUBLIC;
+
+-- The (symbol, resolution) series some active alert rule watches, on a
+-- Citus node: the triggers of the shards of ticks there queue the bars of
+-- these series (stockext.alert_enqueue()), since the rules are on the
+-- coordinator alone.  Filled by stockext.copy_alert_series(); empty where
+-- stockext is not distributed.
+CREATE TABLE stockext.alert_series (
+    symbol     text     NOT NULL,
+    resolution interval NOT NULL,
+    PRIMARY KEY (symbol, resolution)
+);
+COMMENT ON TABLE stockext.alert_series IS
+'internal: on a Citus node, the (symbol, resolution) series the coordinator''s active alert rules watch, whose bars the shards of ticks queue';
+REVOKE ALL ON stockext.alert_series FROM PUBLIC;
+
+-- The watched series as the statements that give a node's own
+-- stockext.alert_series the coordinator's.
+CREATE FUNCTION stockext.alert_series_copy_sql()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT 'DELETE FROM stockext.alert_series'
+           || CASE WHEN count(*) > 0
+                   THEN '; INSERT INTO stockext.alert_series (symbol, resolution) VALUES '
+                        || string_agg(format('(%L, %L)', w.symbol, w.resolution), ', '
+                                      ORDER BY w.symbol, w.resolution)
+                   ELSE '' END
+    FROM (SELECT DISTINCT a.symbol, a.resolution FROM stockext.alert_targets a) w;
+END;
+COMMENT ON FUNCTION stockext.alert_series_copy_sql() IS
+'internal: the statements that give a Citus node''s stockext.alert_series the series this node''s active alert rules watch';
+REVOKE ALL ON FUNCTION stockext.alert_series_copy_sql() FROM PUBLIC;
+
+-- Copies the watched series to the coordinator's own alert_series (it may
+-- hold shards) and to every worker's, in the calling transaction (Citus
+-- commits the workers' copies with it).  Run by distribute() and, through
+-- stockext.alert_series_sync(), after every change of the rules or of the
+-- symbols and resolution of the feeds.  SECURITY DEFINER: whoever may
+-- change a rule updates the copies, without rights on the nodes.
+CREATE FUNCTION stockext.copy_alert_series()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    copy   text := stockext.alert_series_copy_sql();
+    failed text;
+BEGIN
+    EXECUTE copy;
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers(copy) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'copying the watched series to the Citus workers failed'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.copy_alert_series() IS
+'internal: gives this node''s and every Citus worker''s stockext.alert_series the series the active alert rules watch';
+REVOKE ALL ON FUNCTION stockext.copy_alert_series() FROM PUBLIC;
+
+-- Keeps the nodes' watched series in step on a distributed coordinator.
+CREATE FUNCTION stockext.alert_series_sync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.is_distributed() THEN
+        PERFORM stockext.copy_alert_series();
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.alert_series_sync() IS
+'trigger: on a distributed coordinator, copies the watched series to the nodes after the alert rules or the feeds'' symbols changed';
+
+CREATE TRIGGER alert_series_sync AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON stockext.alert_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.alert_series_sync();
+CREATE TRIGGER alert_series_sync AFTER UPDATE OF symbols, resolution ON stockext.feeds
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.alert_series_sync();
+
+-- Distributes stockext over the Citus cluster this database's coordinator
+-- leads.  stockext.ticks and the tables that follow its bars are hash
+-- distributed by symbol and co-located, so a symbol's bars, rollups,
+-- pending invalidations, newest bar and bars queued for the alert rules
+-- lie in one group of shards on one node: ticks (with its partitions),
+-- rollups (with the table of each width), rollup_invalidations,
+-- latest_ticks and alert_queue.  Everything else stays on the coordinator,
+-- where the ingestion worker, the alert rules and alerts, NOTIFY, the
+-- webhooks and pg_cron run; the workers get copies of the widths and of
+-- the series the rules watch.
+-- The triggers of ticks run on the shards (Citus copies them when
+-- citus.enable_unsafe_triggers is on, which is set for this call only) and
+-- write into the co-located shards.
+CREATE OR REPLACE FUNCTION stockext.distribute(shard_count integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.enable_unsafe_triggers = on
+SET client_min_messages = warning
+AS $$
+DECLARE
+    rel   text;
+    added text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Run CREATE EXTENSION citus on the coordinator, add the workers with citus_add_node(), then stockext.distribute().';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'stockext.distribute() must run on the Citus coordinator'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Set the coordinator with citus_set_coordinator_host() and call stockext.distribute() there.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.citus_get_active_worker_nodes()) THEN
+        RAISE EXCEPTION 'the Citus cluster has no workers'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add them with citus_add_node() first.';
+    END IF;
+    IF stockext.is_distributed() THEN
+        RAISE EXCEPTION 'stockext is already distributed'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF shard_count IS NOT NULL AND shard_count < 1 THEN
+        RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM stockext.copy_rollup_widths();
+    PERFORM stockext.copy_alert_series();
+    -- Citus expects an extension's tables on every node, but the table of
+    -- a width added since CREATE EXTENSION is on the coordinator alone: it
+    -- leaves the extension while Citus distributes it (and makes it on the
+    -- workers), and comes back.
+    SELECT array_agg(c.relname) INTO added
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'stockext.rollups'::regclass
+      AND EXISTS (SELECT 1 FROM pg_catalog.run_command_on_workers(format('SELECT to_regclass(%L) IS NULL',
+                                                                         format('stockext.%I', c.relname))) r
+                  WHERE r.result = 't');
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext DROP TABLE stockext.%I', rel);
+    END LOOP;
+    PERFORM pg_catalog.create_distributed_table('stockext.ticks', 'symbol',
+                                                shard_count => coalesce(shard_count, current_setting('citus.shard_count')::integer));
+    FOREACH rel IN ARRAY ARRAY['rollups', 'rollup_invalidations', 'latest_ticks', 'alert_queue'] LOOP
+        PERFORM pg_catalog.create_distributed_table(format('stockext.%I', rel)::regclass, 'symbol',
+                                                    colocate_with => 'stockext.ticks');
+    END LOOP;
+    FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
+        EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', rel);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.distribute(integer) IS
+'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks, alert_queue) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
+REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;

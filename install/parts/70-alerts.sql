@@ -145,12 +145,28 @@ REVOKE ALL ON stockext.alert_targets FROM PUBLIC;
 -- upsert's WHERE ... IS DISTINCT FROM left alone are in no transition
 -- table: an unchanged re-poll queues nothing.  SECURITY DEFINER: whoever
 -- may write bars queues them, without rights on the queue.
+-- Fired on a shard of ticks on a Citus node (stockext.distribute()), it
+-- queues into the co-located shard of alert_queue the bars of the series
+-- in the node's own stockext.alert_series, the coordinator's watched
+-- series as stockext.copy_alert_series() copied them there: the rules are
+-- on the coordinator alone, and a statement naming a distributed table
+-- could not see the transition table.
 CREATE FUNCTION stockext.alert_enqueue()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_RELID <> 'stockext.ticks'::regclass THEN
+        IF EXISTS (SELECT 1 FROM stockext.alert_series) THEN
+            EXECUTE format('INSERT INTO %s (symbol, resolution, ts)
+                            SELECT n.symbol, n.resolution, n.ts
+                            FROM new_rows n
+                            JOIN stockext.alert_series w ON w.symbol = n.symbol AND w.resolution = n.resolution',
+                           stockext.colocated_shard('stockext.alert_queue', TG_RELID));
+        END IF;
+        RETURN NULL;
+    END IF;
     IF NOT EXISTS (SELECT FROM stockext.alert_rules r WHERE NOT r.paused) THEN
         RETURN NULL;
     END IF;
@@ -603,6 +619,11 @@ CREATE TRIGGER feed_event AFTER UPDATE ON stockext.feed_state
 -- Prices and volumes are adjusted as the rule says, relative to the bar
 -- evaluated (its own values as traded), so that a split between the bars
 -- read is no move and a level keeps its meaning.
+-- With the bars distributed over a Citus cluster (stockext.distribute())
+-- each query runs whole on the node holding the symbol's shard, which
+-- Citus can only route with the parameters' values: custom plans there.
+-- The bars are read as traded: adjustment_factor() would run on that node,
+-- whose stockext.corporate_actions is empty.
 CREATE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -622,6 +643,10 @@ DECLARE
     opens timestamptz[];
 BEGIN
     fires := false;
+    IF stockext.is_distributed() THEN
+        PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+        adj := 'none';
+    END IF;
     -- Most symbols have no actions: their bars are read as traded.
     IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
         adj := 'none';
@@ -741,6 +766,15 @@ COMMENT ON FUNCTION stockext.alert_settings() IS
 -- One evaluation at a time (a transaction-level advisory lock): the worker
 -- in each round, a bounded batch so that a large backfill cannot hold up
 -- its polls, or anyone calling it.
+--
+-- Distributed over a Citus cluster (stockext.distribute()), the queue is
+-- sharded with the bars and evaluate_alerts runs on the coordinator alone,
+-- whose lock then serializes every claim: it reads the oldest rows, then
+-- deletes the writes among them by their values (a ctid names a row of one
+-- shard only) and evaluates what the deletion returned, so that a row is
+-- claimed once whichever node holds it.  Waiting rows are found, updated
+-- and deleted by their bar.  The rules, the alerts and the NOTIFY stay on
+-- the coordinator.
 CREATE FUNCTION stockext.evaluate_alerts(max_bars integer DEFAULT NULL,
                                          OUT fired integer, OUT stale integer, OUT waiting integer)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -749,6 +783,20 @@ AS $$
 DECLARE
     cfg     record;
     k       record;
+    claim   refcursor;
+    dist    boolean := stockext.is_distributed();
+    -- The rows picked on a distributed queue (dist).
+    p_sym   text[];
+    p_res   interval[];
+    p_ts    timestamptz[];
+    p_land  timestamptz[];
+    p_wait  boolean[];
+    -- The writes claimed among them (dist).
+    w_sym   text[];
+    w_res   interval[];
+    w_ts    timestamptz[];
+    w_land  timestamptz[];
+    stored  boolean;
     r       stockext.alert_rules;
     rules   stockext.alert_rules[];
     chk     record;
@@ -768,6 +816,14 @@ BEGIN
                   DETAIL = format('max_bars is %s.', max_bars),
                   HINT = 'Pass the most queued bars to evaluate, or NULL for all of them.';
     END IF;
+    -- (Nested: citus_is_coordinator() exists only where Citus does.)
+    IF dist THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RAISE EXCEPTION 'stockext.evaluate_alerts() must run on the Citus coordinator'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'The alert rules and alerts of a distributed stockext are on the coordinator.';
+        END IF;
+    END IF;
     PERFORM stockext.check_live();
     fired := 0;
     stale := 0;
@@ -776,7 +832,38 @@ BEGIN
     cfg := stockext.alert_settings();
     -- The writes claimed are deleted at once; a bar's waiting row (held)
     -- stays until the bar closes, so that a live series costs one row.
-    FOR k IN
+    IF dist THEN
+        SELECT array_agg(o.symbol), array_agg(o.resolution), array_agg(o.ts), array_agg(o.landed_at),
+               array_agg(o.waiting)
+          INTO p_sym, p_res, p_ts, p_land, p_wait
+        FROM (SELECT q.symbol, q.resolution, q.ts, q.landed_at, q.waiting FROM stockext.alert_queue q
+              ORDER BY q.ts LIMIT max_bars) o;
+        -- (Only when there are writes: the DELETE goes to every shard of
+        -- the symbols picked, in a transaction committed on every node.)
+        IF false = ANY (p_wait) THEN
+            WITH writes AS (DELETE FROM stockext.alert_queue q
+                            WHERE NOT q.waiting
+                              AND q.symbol = ANY (p_sym)
+                              AND (q.symbol, q.resolution, q.ts, q.landed_at) IN
+                                  (SELECT p.symbol, p.resolution, p.ts, p.landed_at
+                                   FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
+                                   WHERE NOT p.waiting)
+                            RETURNING q.symbol, q.resolution, q.ts, q.landed_at)
+            SELECT array_agg(w.symbol), array_agg(w.resolution), array_agg(w.ts), array_agg(w.landed_at)
+              INTO w_sym, w_res, w_ts, w_land
+            FROM writes w;
+        END IF;
+        OPEN claim FOR
+        SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed, bool_and(c.waiting) AS seen,
+               NULL::tid[] AS held, bool_or(c.waiting) AS holds, NULL::boolean AS stored
+        FROM (SELECT w.*, false AS waiting FROM unnest(w_sym, w_res, w_ts, w_land) w(symbol, resolution, ts, landed_at)
+              UNION ALL
+              SELECT p.* FROM unnest(p_sym, p_res, p_ts, p_land, p_wait) p(symbol, resolution, ts, landed_at, waiting)
+              WHERE p.waiting) c
+        GROUP BY c.symbol, c.resolution, c.ts
+        ORDER BY c.symbol, c.resolution, c.ts;
+    ELSE
+        OPEN claim FOR
         WITH picked AS (SELECT o.ctid AS row_id, o.waiting FROM stockext.alert_queue o
                         ORDER BY o.ts LIMIT max_bars),
              writes AS (DELETE FROM stockext.alert_queue q USING picked p
@@ -788,12 +875,16 @@ BEGIN
         SELECT c.symbol, c.resolution, c.ts, max(c.landed_at) AS landed,
                count(c.row_id) = count(*) AS seen,
                array_agg(c.row_id) FILTER (WHERE c.row_id IS NOT NULL) AS held,
+               count(c.row_id) > 0 AS holds,
                EXISTS (SELECT FROM stockext.ticks t
                        WHERE t.symbol = c.symbol AND t.resolution = c.resolution AND t.ts = c.ts) AS stored
         FROM (SELECT NULL::tid AS row_id, w.* FROM writes w UNION ALL SELECT * FROM held) c
         GROUP BY c.symbol, c.resolution, c.ts
-        ORDER BY c.symbol, c.resolution, c.ts
+        ORDER BY c.symbol, c.resolution, c.ts;
+    END IF;
     LOOP
+        FETCH claim INTO k;
+        EXIT WHEN NOT FOUND;
         IF k.symbol IS DISTINCT FROM s_sym OR k.resolution IS DISTINCT FROM s_res THEN
             s_sym := k.symbol;
             s_res := k.resolution;
@@ -814,8 +905,13 @@ BEGIN
         END IF;
         -- A bar deleted since, or no longer watched (its rules removed or
         -- paused while it waited): nothing to evaluate.
-        IF NOT k.stored OR cardinality(rules) = 0 THEN
-            IF k.held IS NOT NULL THEN
+        stored := coalesce(k.stored, EXISTS (SELECT 1 FROM stockext.ticks t
+                                             WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts = k.ts));
+        IF NOT stored OR cardinality(rules) = 0 THEN
+            IF dist AND k.holds THEN
+                DELETE FROM stockext.alert_queue q
+                WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
+            ELSIF k.holds THEN
                 DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
             END IF;
             CONTINUE;
@@ -824,17 +920,23 @@ BEGIN
         closed := k.landed >= k.ts + k.resolution + cfg.close_grace
                   OR coalesce(CASE WHEN fed THEN success ELSE now() END >= k.ts + k.resolution + cfg.close_grace,
                               false)
-                  OR EXISTS (SELECT FROM stockext.ticks t
+                  OR EXISTS (SELECT 1 FROM stockext.ticks t
                              WHERE t.symbol = k.symbol AND t.resolution = k.resolution AND t.ts > k.ts);
-        IF closed AND k.held IS NOT NULL THEN
+        IF closed AND dist AND k.holds THEN
+            DELETE FROM stockext.alert_queue q
+            WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
+        ELSIF closed AND k.holds THEN
             DELETE FROM stockext.alert_queue q WHERE q.ctid = ANY (k.held);
         ELSIF NOT closed THEN
             waiting := waiting + 1;
             -- Unchanged since on_forming rules saw it: nothing to do yet.
             CONTINUE WHEN k.seen;
-            IF k.held IS NULL THEN
+            IF NOT k.holds THEN
                 INSERT INTO stockext.alert_queue (symbol, resolution, ts, landed_at, waiting)
                 VALUES (k.symbol, k.resolution, k.ts, k.landed, true);
+            ELSIF dist THEN
+                UPDATE stockext.alert_queue q SET landed_at = k.landed
+                WHERE q.symbol = k.symbol AND q.resolution = k.resolution AND q.ts = k.ts AND q.waiting;
             ELSE
                 UPDATE stockext.alert_queue q SET landed_at = k.landed WHERE q.ctid = ANY (k.held);
             END IF;
@@ -875,6 +977,7 @@ BEGIN
             stale := stale + 1;
         END IF;
     END LOOP;
+    CLOSE claim;
     FOR a IN
         WITH announced AS (UPDATE stockext.alerts SET notified_at = now()
                            WHERE notified_at IS NULL RETURNING *)

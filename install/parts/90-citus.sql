@@ -113,9 +113,11 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT format('SET LOCAL session_replication_role = replica; DELETE FROM stockext.rollup_widths; %s',
-                  coalesce(format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
-                                  string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
-                                                    w.source_resolution, w.metrics), ', ' ORDER BY w.width)), ''))
+                  CASE WHEN count(*) > 0
+                       THEN format('INSERT INTO stockext.rollup_widths (width, name, origin, time_zone, source_resolution, metrics) VALUES %s',
+                                   string_agg(format('(%L, %L, %L, %L, %L, %L)', w.width, w.name, w.origin, w.time_zone,
+                                                     w.source_resolution, w.metrics), ', ' ORDER BY w.width))
+                       ELSE '' END)
     FROM stockext.rollup_widths w;
 END;
 COMMENT ON FUNCTION stockext.rollup_widths_copy_sql() IS
@@ -145,13 +147,99 @@ COMMENT ON FUNCTION stockext.copy_rollup_widths() IS
 'internal: gives every Citus worker''s stockext.rollup_widths the coordinator''s rows';
 REVOKE ALL ON FUNCTION stockext.copy_rollup_widths() FROM PUBLIC;
 
+-- The (symbol, resolution) series some active alert rule watches, on a
+-- Citus node: the triggers of the shards of ticks there queue the bars of
+-- these series (stockext.alert_enqueue()), since the rules are on the
+-- coordinator alone.  Filled by stockext.copy_alert_series(); empty where
+-- stockext is not distributed.
+CREATE TABLE stockext.alert_series (
+    symbol     text     NOT NULL,
+    resolution interval NOT NULL,
+    PRIMARY KEY (symbol, resolution)
+);
+COMMENT ON TABLE stockext.alert_series IS
+'internal: on a Citus node, the (symbol, resolution) series the coordinator''s active alert rules watch, whose bars the shards of ticks queue';
+REVOKE ALL ON stockext.alert_series FROM PUBLIC;
+
+-- The watched series as the statements that give a node's own
+-- stockext.alert_series the coordinator's.
+CREATE FUNCTION stockext.alert_series_copy_sql()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT 'DELETE FROM stockext.alert_series'
+           || CASE WHEN count(*) > 0
+                   THEN '; INSERT INTO stockext.alert_series (symbol, resolution) VALUES '
+                        || string_agg(format('(%L, %L)', w.symbol, w.resolution), ', '
+                                      ORDER BY w.symbol, w.resolution)
+                   ELSE '' END
+    FROM (SELECT DISTINCT a.symbol, a.resolution FROM stockext.alert_targets a) w;
+END;
+COMMENT ON FUNCTION stockext.alert_series_copy_sql() IS
+'internal: the statements that give a Citus node''s stockext.alert_series the series this node''s active alert rules watch';
+REVOKE ALL ON FUNCTION stockext.alert_series_copy_sql() FROM PUBLIC;
+
+-- Copies the watched series to the coordinator's own alert_series (it may
+-- hold shards) and to every worker's, in the calling transaction (Citus
+-- commits the workers' copies with it).  Run by distribute() and, through
+-- stockext.alert_series_sync(), after every change of the rules or of the
+-- symbols and resolution of the feeds.  SECURITY DEFINER: whoever may
+-- change a rule updates the copies, without rights on the nodes.
+CREATE FUNCTION stockext.copy_alert_series()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    copy   text := stockext.alert_series_copy_sql();
+    failed text;
+BEGIN
+    EXECUTE copy;
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers(copy) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'copying the watched series to the Citus workers failed'
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.copy_alert_series() IS
+'internal: gives this node''s and every Citus worker''s stockext.alert_series the series the active alert rules watch';
+REVOKE ALL ON FUNCTION stockext.copy_alert_series() FROM PUBLIC;
+
+-- Keeps the nodes' watched series in step on a distributed coordinator.
+CREATE FUNCTION stockext.alert_series_sync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF stockext.is_distributed() THEN
+        PERFORM stockext.copy_alert_series();
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION stockext.alert_series_sync() IS
+'trigger: on a distributed coordinator, copies the watched series to the nodes after the alert rules or the feeds'' symbols changed';
+
+CREATE TRIGGER alert_series_sync AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON stockext.alert_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.alert_series_sync();
+CREATE TRIGGER alert_series_sync AFTER UPDATE OF symbols, resolution ON stockext.feeds
+    FOR EACH STATEMENT EXECUTE FUNCTION stockext.alert_series_sync();
+
 -- Distributes stockext over the Citus cluster this database's coordinator
 -- leads.  stockext.ticks and the tables that follow its bars are hash
 -- distributed by symbol and co-located, so a symbol's bars, rollups,
--- pending invalidations and newest bar lie in one group of shards on one
--- node: ticks (with its partitions), rollups (with the table of each
--- width), rollup_invalidations and latest_ticks.  Everything else stays on
--- the coordinator, where the ingestion worker, the alerts and pg_cron run.
+-- pending invalidations, newest bar and bars queued for the alert rules
+-- lie in one group of shards on one node: ticks (with its partitions),
+-- rollups (with the table of each width), rollup_invalidations,
+-- latest_ticks and alert_queue.  Everything else stays on the coordinator,
+-- where the ingestion worker, the alert rules and alerts, NOTIFY, the
+-- webhooks and pg_cron run; the workers get copies of the widths and of
+-- the series the rules watch.
 -- The triggers of ticks run on the shards (Citus copies them when
 -- citus.enable_unsafe_triggers is on, which is set for this call only) and
 -- write into the co-located shards.
@@ -189,11 +277,8 @@ BEGIN
         RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF EXISTS (SELECT FROM stockext.alert_rules) THEN
-        RAISE WARNING 'alert rules do not fire on distributed bars'
-            USING DETAIL = 'The bars written after stockext.distribute() are not queued for the alert rules.';
-    END IF;
     PERFORM stockext.copy_rollup_widths();
+    PERFORM stockext.copy_alert_series();
     -- Citus expects an extension's tables on every node, but the table of
     -- a width added since CREATE EXTENSION is on the coordinator alone: it
     -- leaves the extension while Citus distributes it (and makes it on the
@@ -209,7 +294,7 @@ BEGIN
     END LOOP;
     PERFORM pg_catalog.create_distributed_table('stockext.ticks', 'symbol',
                                                 shard_count => coalesce(shard_count, current_setting('citus.shard_count')::integer));
-    FOREACH rel IN ARRAY ARRAY['rollups', 'rollup_invalidations', 'latest_ticks'] LOOP
+    FOREACH rel IN ARRAY ARRAY['rollups', 'rollup_invalidations', 'latest_ticks', 'alert_queue'] LOOP
         PERFORM pg_catalog.create_distributed_table(format('stockext.%I', rel)::regclass, 'symbol',
                                                     colocate_with => 'stockext.ticks');
     END LOOP;
@@ -219,5 +304,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION stockext.distribute(integer) IS
-'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
+'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks, alert_queue) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
 REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
