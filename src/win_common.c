@@ -35,21 +35,7 @@ win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 	(*rows)++;
 }
 
-/*
- * What one call of a window function in a query keeps across its rows and
- * partitions, in fn_extra: which arguments cannot change between rows, and
- * for a composite result its descriptor and a row formed before, whose
- * layout the next rows copy.
- */
-typedef struct WinCall
-{
-	uint64		stable;			/* bit i: argument i is a constant or a query parameter */
-	TupleDesc	desc;			/* the composite result type, blessed; NULL until needed */
-	HeapTuple	row;			/* a result row formed with these NULLs: */
-	bool	   *row_nulls;
-} WinCall;
-
-static pg_noinline WinCall *
+WinCall *
 win_call_init(FunctionCallInfo fcinfo)
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
@@ -60,27 +46,6 @@ win_call_init(FunctionCallInfo fcinfo)
 			call->stable |= UINT64CONST(1) << i;
 	flinfo->fn_extra = call;
 	return call;
-}
-
-static inline WinCall *
-win_call(FunctionCallInfo fcinfo)
-{
-	WinCall    *call = fcinfo->flinfo->fn_extra;
-
-	return likely(call != NULL) ? call : win_call_init(fcinfo);
-}
-
-/*
- * Whether a parameter need not be read on this row: on any row but the
- * partition's first, a constant or a query parameter still has the value
- * checked and kept then.  Evaluating it on every row is a cost next to a
- * cheap indicator's own work.
- */
-static inline bool
-win_param_known(FunctionCallInfo fcinfo, int argno, int64 rows)
-{
-	return rows > 0 && argno < 64 &&
-		(win_call(fcinfo)->stable & (UINT64CONST(1) << argno)) != 0;
 }
 
 static Datum
@@ -105,14 +70,13 @@ win_param_changed(const char *fn, const char *name, const char *first, const cha
 			 errdetail("It changed from \"%s\" to \"%s\".", first, now)));
 }
 
+/* win_int_param when the argument must be read. */
 int32
-win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
-			  int32 max, int64 rows, int32 *first)
+win_int_param_read(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
+				   int32 max, int64 rows, int32 *first)
 {
 	int32		v;
 
-	if (win_param_known(fcinfo, argno, rows))
-		return *first;
 	v = DatumGetInt32(win_param(fcinfo, argno, fn, name));
 	if (v < 1)
 		ereport(ERROR,
@@ -130,14 +94,13 @@ win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *na
 	return v;
 }
 
+/* win_float_param when the argument must be read. */
 double
-win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
-				bool zero_ok, int64 rows, double *first)
+win_float_param_read(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
+					 bool zero_ok, int64 rows, double *first)
 {
 	double		v;
 
-	if (win_param_known(fcinfo, argno, rows))
-		return *first;
 	v = DatumGetFloat8(win_param(fcinfo, argno, fn, name));
 	/* NaN fails both comparisons. */
 	if (!(zero_ok ? v >= 0 : v > 0) || isinf(v))

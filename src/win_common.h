@@ -10,6 +10,8 @@
 #ifndef STOCKEXT_WIN_COMMON_H
 #define STOCKEXT_WIN_COMMON_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "windowapi.h"
 
@@ -23,18 +25,73 @@
 extern void win_next_row(WindowObject winobj, int64 *rows, int32 keep);
 
 /*
+ * What one call of a window function in a query keeps across its rows and
+ * partitions, in fn_extra: which arguments cannot change between rows, and
+ * for a composite result its descriptor and a row formed before, whose
+ * layout the next rows copy.
+ */
+typedef struct WinCall
+{
+	uint64		stable;			/* bit i: argument i is a constant or a query parameter */
+	TupleDesc	desc;			/* the composite result type, blessed; NULL until needed */
+	HeapTuple	row;			/* a result row formed with these NULLs: */
+	bool	   *row_nulls;
+} WinCall;
+
+extern WinCall *win_call_init(FunctionCallInfo fcinfo);
+
+static inline WinCall *
+win_call(FunctionCallInfo fcinfo)
+{
+	WinCall    *call = fcinfo->flinfo->fn_extra;
+
+	return likely(call != NULL) ? call : win_call_init(fcinfo);
+}
+
+/*
+ * Whether a parameter need not be read on this row: on any row but the
+ * partition's first, a constant or a query parameter still has the value
+ * checked and kept then.  Evaluating it on every row is a cost next to a
+ * cheap indicator's own work; so is calling a function to learn it, hence
+ * inline.
+ */
+static inline bool
+win_param_known(FunctionCallInfo fcinfo, int argno, int64 rows)
+{
+	return rows > 0 && argno < 64 &&
+		(win_call(fcinfo)->stable & (UINT64CONST(1) << argno)) != 0;
+}
+
+extern int32 win_int_param_read(FunctionCallInfo fcinfo, int argno, const char *fn,
+								const char *name, int32 max, int64 rows, int32 *first);
+extern double win_float_param_read(FunctionCallInfo fcinfo, int argno, const char *fn,
+								   const char *name, bool zero_ok, int64 rows,
+								   double *first);
+
+/*
  * A non-NULL integer parameter within [1, max] (a max below PG_INT32_MAX
  * bounds what the function keeps in memory): stored in *first on the first
  * row of a partition (rows == 0); on the others, *first when the argument is
  * a constant or a query parameter, else read again and checked against it.
  */
-extern int32 win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn,
-						   const char *name, int32 max, int64 rows, int32 *first);
+static inline int32
+win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn,
+			  const char *name, int32 max, int64 rows, int32 *first)
+{
+	if (win_param_known(fcinfo, argno, rows))
+		return *first;
+	return win_int_param_read(fcinfo, argno, fn, name, max, rows, first);
+}
 
 /* The same for a finite float parameter, > 0 (or >= 0 when zero_ok). */
-extern double win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn,
-							  const char *name, bool zero_ok, int64 rows,
-							  double *first);
+static inline double
+win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn,
+				const char *name, bool zero_ok, int64 rows, double *first)
+{
+	if (win_param_known(fcinfo, argno, rows))
+		return *first;
+	return win_float_param_read(fcinfo, argno, fn, name, zero_ok, rows, first);
+}
 
 /* Reports a parameter that changed within a partition. */
 extern void win_param_changed(const char *fn, const char *name,
