@@ -6,8 +6,9 @@
  * As in win_indicators.c, a bar with a NULL input does not enter the
  * indicator and returns the previous row's result, so warm-ups count
  * complete bars.  The rolling high and low of stoch and willr come from
- * monotonic deques (O(1) amortized per row), the moving averages and money
- * flow sums from SlidingWindow (win_common.h), ADX from Wilder's recursion;
+ * plain rings up to 32 bars and from monotonic deques beyond (O(1)
+ * amortized per row), the moving averages and money flow sums from
+ * SlidingWindow (win_common.h), ADX from Wilder's recursion;
  * CCI's mean deviation has no running form and costs O(period) per row.
  */
 #include "postgres.h"
