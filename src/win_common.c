@@ -288,46 +288,8 @@ sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt)
 	w->nulls = MemoryContextAlloc(cxt, sizeof(bool) * capacity);
 }
 
-/* Adds (sign 1) or removes (sign -1) one value's contribution. */
-static void
-sw_account(SlidingWindow *w, double v, int sign)
-{
-	double		d;
-
-	if (isnan(v))
-		w->nan += sign;
-	else if (isinf(v))
-	{
-		if (v > 0)
-			w->pinf += sign;
-		else
-			w->ninf += sign;
-	}
-	else if (sign > 0)
-	{
-		/* An empty window restarts exactly, shifted by its first value. */
-		if (w->count == 0)
-		{
-			w->shift = w->shifted ? v : 0.0;
-			w->s1 = w->s2 = 0.0;
-		}
-		d = v - w->shift;
-		w->count++;
-		w->s1 += d;
-		w->s2 += d * d;
-	}
-	else
-	{
-		d = v - w->shift;
-		w->count--;
-		w->s1 -= d;
-		w->s2 -= d * d;
-		w->removed += d * d;
-	}
-}
-
 /* Moves the shift to the mean of the window and recomputes the sums. */
-static void
+void
 sw_rebase(SlidingWindow *w)
 {
 	double		sum = 0.0;
@@ -358,66 +320,6 @@ sw_rebase(SlidingWindow *w)
 	w->shift = shift;
 	w->s1 = s1;
 	w->s2 = s2;
-}
-
-/*
- * Whether the sums may have lost more than about 1e-10 of the result.  The
- * variance's rounding error is about DBL_EPSILON times the squares it
- * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
- * (1e-13 of the shift, squared) keeps a flat window from recomputing on
- * every row.  Without a shift only the mean counts, whose error is about
- * DBL_EPSILON times the magnitudes removed.
- */
-static bool
-sw_inexact(const SlidingWindow *w)
-{
-	double		off;
-	double		var;
-	double		floor;
-
-	if (w->count == 0)
-		return false;
-	if (!w->shifted)
-		return DBL_EPSILON * sqrt(w->capacity * w->removed) > 1e-12 * fabs(w->s1);
-	off = w->s1 / w->count;
-	var = w->s2 / w->count - off * off;
-	floor = 1e-13 * w->shift;
-	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
-}
-
-void
-sw_push(SlidingWindow *w, double v, bool isnull)
-{
-	if (w->pushed >= w->capacity && !w->nulls[w->next])
-		sw_account(w, w->values[w->next], -1);
-	w->values[w->next] = isnull ? 0.0 : v;
-	w->nulls[w->next] = isnull;
-	if (!isnull)
-		sw_account(w, v, 1);
-	w->pushed++;
-	if (++w->next == w->capacity)
-		w->next = 0;
-	if (w->next == 0 || sw_inexact(w))
-		sw_rebase(w);
-}
-
-/* Mean of the window; NaN or an infinity when the window holds them. */
-double
-sw_mean(const SlidingWindow *w, bool *isnull)
-{
-	*isnull = false;
-	if (w->nan > 0 || (w->pinf > 0 && w->ninf > 0))
-		return get_float8_nan();
-	if (w->pinf > 0)
-		return get_float8_infinity();
-	if (w->ninf > 0)
-		return -get_float8_infinity();
-	if (w->count == 0)
-	{
-		*isnull = true;
-		return 0.0;
-	}
-	return w->shift + w->s1 / w->count;
 }
 
 /* Population variance of the finite values; NaN when a non-finite one is in. */

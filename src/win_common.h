@@ -10,9 +10,13 @@
 #ifndef STOCKEXT_WIN_COMMON_H
 #define STOCKEXT_WIN_COMMON_H
 
+#include <float.h>
+#include <math.h>
+
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "utils/float.h"
 #include "windowapi.h"
 
 /* Longest window kept in memory (bbands, volume_spike): 9 bytes a slot. */
@@ -173,8 +177,126 @@ typedef struct SlidingWindow
 
 /* Allocates the slots in cxt: the partition's memory, where w lives. */
 extern void sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt);
-extern void sw_push(SlidingWindow *w, double v, bool isnull);
-extern double sw_mean(const SlidingWindow *w, bool *isnull);
+extern void sw_rebase(SlidingWindow *w);
+
+/*
+ * sw_push and sw_mean are inline: for a short window (stoch's 3-value
+ * smoothings) the calls cost as much as the arithmetic.
+ */
+
+/* Adds (sign 1) or removes (sign -1) one value's contribution. */
+static inline void
+sw_account(SlidingWindow *w, double v, int sign)
+{
+	double		d;
+
+	if (isnan(v))
+		w->nan += sign;
+	else if (isinf(v))
+	{
+		if (v > 0)
+			w->pinf += sign;
+		else
+			w->ninf += sign;
+	}
+	else if (sign > 0)
+	{
+		/* An empty window restarts exactly, shifted by its first value. */
+		if (w->count == 0)
+		{
+			w->shift = w->shifted ? v : 0.0;
+			w->s1 = w->s2 = 0.0;
+		}
+		d = v - w->shift;
+		w->count++;
+		w->s1 += d;
+		w->s2 += d * d;
+	}
+	else
+	{
+		d = v - w->shift;
+		w->count--;
+		w->s1 -= d;
+		w->s2 -= d * d;
+		w->removed += d * d;
+	}
+}
+
+/*
+ * Whether the sums may have lost more than about 1e-10 of the result.  The
+ * variance's rounding error is about DBL_EPSILON times the squares it
+ * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
+ * (1e-13 of the shift, squared) keeps a flat window from recomputing on
+ * every row.  Without a shift only the mean counts, whose error is about
+ * DBL_EPSILON times the magnitudes removed.
+ */
+static inline bool
+sw_inexact(const SlidingWindow *w)
+{
+	double		off;
+	double		var;
+	double		floor;
+
+	if (w->count == 0)
+		return false;
+	if (!w->shifted)
+	{
+		double		removed = w->capacity * w->removed;
+		double		bound = 1e-12 * fabs(w->s1);
+		double		bound2 = bound * bound;
+
+		/*
+		 * Without the square root where squares decide it: the product with
+		 * DBL_EPSILON^2 (a power of two) is exact but for an underflow worth
+		 * at most 2^-53 of a normal bound2, so a margin of 1e-6 covers every
+		 * rounding; NaN, or bound2 not normal, takes the exact test.
+		 */
+		if (bound2 >= DBL_MIN &&
+			removed * (DBL_EPSILON * DBL_EPSILON) * (1.0 + 1e-6) < bound2)
+			return false;
+		return DBL_EPSILON * sqrt(removed) > bound;
+	}
+	off = w->s1 / w->count;
+	var = w->s2 / w->count - off * off;
+	floor = 1e-13 * w->shift;
+	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
+}
+
+static inline void
+sw_push(SlidingWindow *w, double v, bool isnull)
+{
+	if (w->pushed >= w->capacity && !w->nulls[w->next])
+		sw_account(w, w->values[w->next], -1);
+	w->values[w->next] = isnull ? 0.0 : v;
+	w->nulls[w->next] = isnull;
+	if (!isnull)
+		sw_account(w, v, 1);
+	w->pushed++;
+	if (++w->next == w->capacity)
+		w->next = 0;
+	if (w->next == 0 || sw_inexact(w))
+		sw_rebase(w);
+}
+
+/* Mean of the window; NaN or an infinity when the window holds them. */
+static inline double
+sw_mean(const SlidingWindow *w, bool *isnull)
+{
+	*isnull = false;
+	if (w->nan > 0 || (w->pinf > 0 && w->ninf > 0))
+		return get_float8_nan();
+	if (w->pinf > 0)
+		return get_float8_infinity();
+	if (w->ninf > 0)
+		return -get_float8_infinity();
+	if (w->count == 0)
+	{
+		*isnull = true;
+		return 0.0;
+	}
+	return w->shift + w->s1 / w->count;
+}
+
 extern double sw_var_pop(const SlidingWindow *w);
 
 #endif							/* STOCKEXT_WIN_COMMON_H */
