@@ -262,7 +262,7 @@ sw_inexact(const SlidingWindow *w)
 	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
 }
 
-static inline void
+static pg_attribute_always_inline void
 sw_push(SlidingWindow *w, double v, bool isnull)
 {
 	if (w->pushed >= w->capacity && !w->nulls[w->next])

@@ -124,7 +124,7 @@ bar_range_scan_low(BarRange *r)
 }
 
 /* Adds a bar; true once n bars were seen, with the range's extremes. */
-static inline bool
+static pg_attribute_always_inline bool
 bar_range_push(BarRange *r, const double *hlc, double *highest, double *lowest)
 {
 	r->bars++;
