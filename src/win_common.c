@@ -35,21 +35,7 @@ win_next_row(WindowObject winobj, int64 *rows, int32 keep)
 	(*rows)++;
 }
 
-/*
- * What one call of a window function in a query keeps across its rows and
- * partitions, in fn_extra: which arguments cannot change between rows, and
- * for a composite result its descriptor and a row formed before, whose
- * layout the next rows copy.
- */
-typedef struct WinCall
-{
-	uint64		stable;			/* bit i: argument i is a constant or a query parameter */
-	TupleDesc	desc;			/* the composite result type, blessed; NULL until needed */
-	HeapTuple	row;			/* a result row formed with these NULLs: */
-	bool	   *row_nulls;
-} WinCall;
-
-static pg_noinline WinCall *
+WinCall *
 win_call_init(FunctionCallInfo fcinfo)
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
@@ -60,27 +46,6 @@ win_call_init(FunctionCallInfo fcinfo)
 			call->stable |= UINT64CONST(1) << i;
 	flinfo->fn_extra = call;
 	return call;
-}
-
-static inline WinCall *
-win_call(FunctionCallInfo fcinfo)
-{
-	WinCall    *call = fcinfo->flinfo->fn_extra;
-
-	return likely(call != NULL) ? call : win_call_init(fcinfo);
-}
-
-/*
- * Whether a parameter need not be read on this row: on any row but the
- * partition's first, a constant or a query parameter still has the value
- * checked and kept then.  Evaluating it on every row is a cost next to a
- * cheap indicator's own work.
- */
-static inline bool
-win_param_known(FunctionCallInfo fcinfo, int argno, int64 rows)
-{
-	return rows > 0 && argno < 64 &&
-		(win_call(fcinfo)->stable & (UINT64CONST(1) << argno)) != 0;
 }
 
 static Datum
@@ -105,14 +70,13 @@ win_param_changed(const char *fn, const char *name, const char *first, const cha
 			 errdetail("It changed from \"%s\" to \"%s\".", first, now)));
 }
 
+/* win_int_param when the argument must be read. */
 int32
-win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
-			  int32 max, int64 rows, int32 *first)
+win_int_param_read(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
+				   int32 max, int64 rows, int32 *first)
 {
 	int32		v;
 
-	if (win_param_known(fcinfo, argno, rows))
-		return *first;
 	v = DatumGetInt32(win_param(fcinfo, argno, fn, name));
 	if (v < 1)
 		ereport(ERROR,
@@ -130,14 +94,13 @@ win_int_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *na
 	return v;
 }
 
+/* win_float_param when the argument must be read. */
 double
-win_float_param(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
-				bool zero_ok, int64 rows, double *first)
+win_float_param_read(FunctionCallInfo fcinfo, int argno, const char *fn, const char *name,
+					 bool zero_ok, int64 rows, double *first)
 {
 	double		v;
 
-	if (win_param_known(fcinfo, argno, rows))
-		return *first;
 	v = DatumGetFloat8(win_param(fcinfo, argno, fn, name));
 	/* NaN fails both comparisons. */
 	if (!(zero_ok ? v >= 0 : v > 0) || isinf(v))
@@ -325,46 +288,8 @@ sw_init(SlidingWindow *w, int32 capacity, bool shifted, MemoryContext cxt)
 	w->nulls = MemoryContextAlloc(cxt, sizeof(bool) * capacity);
 }
 
-/* Adds (sign 1) or removes (sign -1) one value's contribution. */
-static void
-sw_account(SlidingWindow *w, double v, int sign)
-{
-	double		d;
-
-	if (isnan(v))
-		w->nan += sign;
-	else if (isinf(v))
-	{
-		if (v > 0)
-			w->pinf += sign;
-		else
-			w->ninf += sign;
-	}
-	else if (sign > 0)
-	{
-		/* An empty window restarts exactly, shifted by its first value. */
-		if (w->count == 0)
-		{
-			w->shift = w->shifted ? v : 0.0;
-			w->s1 = w->s2 = 0.0;
-		}
-		d = v - w->shift;
-		w->count++;
-		w->s1 += d;
-		w->s2 += d * d;
-	}
-	else
-	{
-		d = v - w->shift;
-		w->count--;
-		w->s1 -= d;
-		w->s2 -= d * d;
-		w->removed += d * d;
-	}
-}
-
 /* Moves the shift to the mean of the window and recomputes the sums. */
-static void
+void
 sw_rebase(SlidingWindow *w)
 {
 	double		sum = 0.0;
@@ -395,66 +320,6 @@ sw_rebase(SlidingWindow *w)
 	w->shift = shift;
 	w->s1 = s1;
 	w->s2 = s2;
-}
-
-/*
- * Whether the sums may have lost more than about 1e-10 of the result.  The
- * variance's rounding error is about DBL_EPSILON times the squares it
- * cancelled: (mean - shift)^2 and the squares removed, per value; the floor
- * (1e-13 of the shift, squared) keeps a flat window from recomputing on
- * every row.  Without a shift only the mean counts, whose error is about
- * DBL_EPSILON times the magnitudes removed.
- */
-static bool
-sw_inexact(const SlidingWindow *w)
-{
-	double		off;
-	double		var;
-	double		floor;
-
-	if (w->count == 0)
-		return false;
-	if (!w->shifted)
-		return DBL_EPSILON * sqrt(w->capacity * w->removed) > 1e-12 * fabs(w->s1);
-	off = w->s1 / w->count;
-	var = w->s2 / w->count - off * off;
-	floor = 1e-13 * w->shift;
-	return DBL_EPSILON * (off * off + w->removed / w->count) > 1e-10 * var + floor * floor;
-}
-
-void
-sw_push(SlidingWindow *w, double v, bool isnull)
-{
-	if (w->pushed >= w->capacity && !w->nulls[w->next])
-		sw_account(w, w->values[w->next], -1);
-	w->values[w->next] = isnull ? 0.0 : v;
-	w->nulls[w->next] = isnull;
-	if (!isnull)
-		sw_account(w, v, 1);
-	w->pushed++;
-	if (++w->next == w->capacity)
-		w->next = 0;
-	if (w->next == 0 || sw_inexact(w))
-		sw_rebase(w);
-}
-
-/* Mean of the window; NaN or an infinity when the window holds them. */
-double
-sw_mean(const SlidingWindow *w, bool *isnull)
-{
-	*isnull = false;
-	if (w->nan > 0 || (w->pinf > 0 && w->ninf > 0))
-		return get_float8_nan();
-	if (w->pinf > 0)
-		return get_float8_infinity();
-	if (w->ninf > 0)
-		return -get_float8_infinity();
-	if (w->count == 0)
-	{
-		*isnull = true;
-		return 0.0;
-	}
-	return w->shift + w->s1 / w->count;
 }
 
 /* Population variance of the finite values; NaN when a non-finite one is in. */

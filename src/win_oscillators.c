@@ -6,8 +6,9 @@
  * As in win_indicators.c, a bar with a NULL input does not enter the
  * indicator and returns the previous row's result, so warm-ups count
  * complete bars.  The rolling high and low of stoch and willr come from
- * monotonic deques (O(1) amortized per row), the moving averages and money
- * flow sums from SlidingWindow (win_common.h), ADX from Wilder's recursion;
+ * plain rings up to 32 bars and from monotonic deques beyond (O(1)
+ * amortized per row), the moving averages and money flow sums from
+ * SlidingWindow (win_common.h), ADX from Wilder's recursion;
  * CCI's mean deviation has no running form and costs O(period) per row.
  */
 #include "postgres.h"
@@ -23,41 +24,149 @@
  * The highest high and lowest low of the last n complete bars, and whether
  * a NaN is among their highs, lows and closes (max and min would let a NaN
  * low or close pass unseen; a NaN makes these indicators NaN instead).
+ *
+ * Up to BAR_RANGE_SCAN_MAX bars (the default periods are 14), the highs and
+ * lows sit in plain rings and each extreme is kept with the bar it came
+ * from: a new bar that reaches it replaces it, and only when its bar leaves
+ * the window are the n bars scanned again.  On random data that happens
+ * on about 1 row in n; on a steady trend, on every row: n compares, cheaper
+ * than the deque's bookkeeping at these n.  Longer windows use monotonic
+ * deques (O(1) amortized a row).  Both give the newest of equal extremes
+ * (-0 or +0), and which finite extreme a NaN leaves behind does not matter:
+ * the result is NaN while a NaN is in the window, and a scan or the deque
+ * gives the extreme of the window once it left.
  */
+#define BAR_RANGE_SCAN_MAX 32
+
 typedef struct BarRange
 {
 	int32		n;
-	MonoDeque	high;
-	MonoDeque	low;
+	int32		slot;			/* ring slot of the next bar (rings only) */
 	int64		bars;			/* complete bars pushed */
 	int64		nan_until;		/* bars count up to which a NaN is in the window */
+	/* n <= BAR_RANGE_SCAN_MAX: */
+	double	   *highs;			/* the last n highs and lows, by bar % n */
+	double	   *lows;
+	double		highest;		/* the window's extremes, excluding NaN */
+	double		lowest;
+	int64		highest_bar;	/* the bars (counted from 1) they came from */
+	int64		lowest_bar;
+	/* else: */
+	MonoDeque	high;
+	MonoDeque	low;
 } BarRange;
 
 static void
 bar_range_init(BarRange *r, int32 n, MemoryContext cxt)
 {
 	r->n = n;
-	mono_deque_init(&r->high, 1, cxt);
-	mono_deque_init(&r->low, -1, cxt);
+	r->slot = 0;
 	r->bars = 0;
 	r->nan_until = 0;
+	if (n <= BAR_RANGE_SCAN_MAX)
+	{
+		r->highs = MemoryContextAlloc(cxt, sizeof(double) * n);
+		r->lows = MemoryContextAlloc(cxt, sizeof(double) * n);
+		/* Both expired: the first bar replaces them. */
+		r->highest = -get_float8_infinity();
+		r->lowest = get_float8_infinity();
+		r->highest_bar = r->lowest_bar = 0;
+	}
+	else
+	{
+		mono_deque_init(&r->high, 1, cxt);
+		mono_deque_init(&r->low, -1, cxt);
+	}
+}
+
+/*
+ * The extremes of the window, the last n bars of the rings, oldest first so
+ * that >= and <= leave the newest of equal ones; a NaN never enters them.
+ */
+static pg_noinline void
+bar_range_scan_high(BarRange *r)
+{
+	double		best = -get_float8_infinity();
+	int64		bar = r->bars - r->n + 1;	/* the oldest bar: expires first */
+
+	for (int32 i = 0; i < r->n; i++)
+	{
+		int32		j = r->slot + i < r->n ? r->slot + i : r->slot + i - r->n;
+
+		if (r->highs[j] >= best)
+		{
+			best = r->highs[j];
+			bar = r->bars - r->n + 1 + i;
+		}
+	}
+	r->highest = best;
+	r->highest_bar = bar;
+}
+
+static pg_noinline void
+bar_range_scan_low(BarRange *r)
+{
+	double		best = get_float8_infinity();
+	int64		bar = r->bars - r->n + 1;
+
+	for (int32 i = 0; i < r->n; i++)
+	{
+		int32		j = r->slot + i < r->n ? r->slot + i : r->slot + i - r->n;
+
+		if (r->lows[j] <= best)
+		{
+			best = r->lows[j];
+			bar = r->bars - r->n + 1 + i;
+		}
+	}
+	r->lowest = best;
+	r->lowest_bar = bar;
 }
 
 /* Adds a bar; true once n bars were seen, with the range's extremes. */
-static bool
+static pg_attribute_always_inline bool
 bar_range_push(BarRange *r, const double *hlc, double *highest, double *lowest)
 {
-	mono_deque_push(&r->high, hlc[0]);
-	mono_deque_push(&r->low, hlc[1]);
 	r->bars++;
 	if (isnan(hlc[0]) || isnan(hlc[1]) || isnan(hlc[2]))
 		r->nan_until = r->bars + r->n - 1;
-	mono_deque_expire(&r->high, r->bars - r->n);
-	mono_deque_expire(&r->low, r->bars - r->n);
+	if (r->n <= BAR_RANGE_SCAN_MAX)
+	{
+		r->highs[r->slot] = hlc[0];
+		r->lows[r->slot] = hlc[1];
+		if (++r->slot == r->n)
+			r->slot = 0;
+		if (hlc[0] >= r->highest)
+		{
+			r->highest = hlc[0];
+			r->highest_bar = r->bars;
+		}
+		else if (r->highest_bar <= r->bars - r->n)
+			bar_range_scan_high(r);
+		if (hlc[1] <= r->lowest)
+		{
+			r->lowest = hlc[1];
+			r->lowest_bar = r->bars;
+		}
+		else if (r->lowest_bar <= r->bars - r->n)
+			bar_range_scan_low(r);
+	}
+	else
+	{
+		mono_deque_push(&r->high, hlc[0]);
+		mono_deque_push(&r->low, hlc[1]);
+		mono_deque_expire(&r->high, r->bars - r->n);
+		mono_deque_expire(&r->low, r->bars - r->n);
+	}
 	if (r->bars < r->n)
 		return false;
 	if (r->bars <= r->nan_until)
 		*highest = *lowest = get_float8_nan();
+	else if (r->n <= BAR_RANGE_SCAN_MAX)
+	{
+		*highest = r->highest;
+		*lowest = r->lowest;
+	}
 	else
 	{
 		*highest = mono_deque_front(&r->high);
