@@ -47,6 +47,10 @@ include $(PGXS)
 $(DATA_built): $(sort $(wildcard install/parts/*.sql))
 	cat $^ >$@
 
+# PGXS tracks no header: every object is rebuilt when one of ours changes
+# (an inline function moved to a header leaves stale objects otherwise).
+$(OBJS): $(wildcard src/*.h)
+
 # The User-Agent carries the version.
 src/http.o: $(EXTENSION).control
 
