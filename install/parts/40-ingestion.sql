@@ -668,6 +668,37 @@ COMMENT ON VIEW stockext.feed_status IS
 'per feed: last poll, last success, last error, failure streak, next poll, bars stored, newest stored bar and its lag behind now, why it is not polled (this database is quiet: a copy, or not activated; or its market is closed), its calendar, the polls skipped while that was closed, and its provider''s bars of its symbols kept out by another provider''s (stockext.conflicts: how many, the latest)';
 REVOKE ALL ON stockext.feed_status FROM PUBLIC;
 
+-- The first bar of a series, and the start times of its bars in [lo, hi):
+-- functions, whose queries are planned on their own, so that on a Citus
+-- cluster each is one query Citus routes to the symbol's shard (it cannot
+-- join a local table or a function laterally to a distributed one).
+CREATE FUNCTION stockext.series_first(symbol text, resolution interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT min(t.ts) FROM stockext.ticks t
+            WHERE t.symbol = series_first.symbol AND t.resolution = series_first.resolution);
+END
+$$;
+COMMENT ON FUNCTION stockext.series_first(text, interval) IS
+'internal: the start of the first bar of a series in stockext.ticks, NULL when it has none';
+
+CREATE FUNCTION stockext.series_times(symbol text, resolution interval, lo timestamptz, hi timestamptz)
+RETURNS SETOF timestamptz
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY SELECT t.ts FROM stockext.ticks t
+                 WHERE t.symbol = series_times.symbol AND t.resolution = series_times.resolution
+                   AND t.ts >= series_times.lo AND t.ts < series_times.hi;
+END
+$$;
+COMMENT ON FUNCTION stockext.series_times(text, interval, timestamptz, timestamptz) IS
+'internal: the starts of the bars of a series in stockext.ticks in [lo, hi)';
+
 -- Bars missing from the sessions of each feed symbol, so that a gap in the
 -- data can be told from a holiday (a holiday has no session).  A session
 -- expects a bar at each multiple of the resolution from its open (from
@@ -676,6 +707,7 @@ REVOKE ALL ON stockext.feed_status FROM PUBLIC;
 -- first bar at the resolution, over the last stockext.max_gap_fill days
 -- (those the worker fills itself after a pause).  Intraday feeds with a
 -- calendar only: daily bars stand at midnight, not at the open.
+-- Per session: the expected bar starts, minus those stored.
 CREATE VIEW stockext.gaps AS
 SELECT f.id AS feed_id, sym AS symbol, f.resolution, f.calendar,
        s.open AS session_open, s.close AS session_close,
@@ -685,19 +717,21 @@ CROSS JOIN LATERAL unnest(f.symbols) AS sym
 CROSS JOIN LATERAL (
     SELECT greatest(now() - make_interval(days => current_setting('stockext.max_gap_fill')::integer),
                     m.first) AS since
-    FROM (SELECT min(t.ts) AS first FROM stockext.ticks t
-          WHERE t.symbol = sym AND t.resolution = f.resolution) m
+    FROM (SELECT stockext.series_first(sym, f.resolution) AS first) m
     WHERE m.first IS NOT NULL
 ) AS h
 CROSS JOIN LATERAL stockext.sessions(f.calendar, h.since, now()) AS s
-CROSS JOIN LATERAL generate_series(
-    date_bin(f.resolution, greatest(s.open, h.since) - interval '1 microsecond',
-             CASE WHEN isfinite(s.open) THEN s.open ELSE 'epoch' END) + f.resolution,
-    least(s.close, now() - f.poll_every - f.resolution) - interval '1 microsecond',
-    f.resolution) AS e(ts)
+CROSS JOIN LATERAL (
+    SELECT date_bin(f.resolution, greatest(s.open, h.since) - interval '1 microsecond',
+                    CASE WHEN isfinite(s.open) THEN s.open ELSE 'epoch' END) + f.resolution AS lo,
+           least(s.close, now() - f.poll_every - f.resolution) AS hi
+) AS r
+CROSS JOIN LATERAL (
+    SELECT g.ts FROM generate_series(r.lo, r.hi - interval '1 microsecond', f.resolution) AS g(ts)
+    EXCEPT
+    SELECT b.ts FROM stockext.series_times(sym, f.resolution, r.lo, r.hi) AS b(ts)
+) AS e
 WHERE f.calendar IS NOT NULL AND f.resolution < interval '1 day'
-  AND NOT EXISTS (SELECT FROM stockext.ticks t
-                  WHERE t.symbol = sym AND t.ts = e.ts AND t.resolution = f.resolution)
 GROUP BY f.id, sym, f.resolution, f.calendar, s.open, s.close;
 COMMENT ON VIEW stockext.gaps IS
 'per feed symbol (intraday feeds with a calendar), the sessions of the last stockext.max_gap_fill days since its first bar whose expected bars are missing: how many, and the first; a holiday has no session, so it is never a gap';
