@@ -3383,9 +3383,10 @@ REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
 
 
 ------------------------------------------------------------------------------
--- Rollups: rollup_bucket() inlined (calendar_trunc), the bucket of a UTC
--- width's bar computed without rollup_bucket's tests in a refresh; the
--- live view and refresh_rollups(), which embed the generated SQL, again.
+-- Rollups: rollup_bucket() inlined (calendar_trunc); a refresh bins a UTC
+-- width's bars without rollup_bucket's tests, aggregates a lone bucket's
+-- bars unsorted and finds empty buckets by key probes; the live view and
+-- refresh_rollups(), which embed the generated SQL, again.
 ------------------------------------------------------------------------------
 
 -- date_trunc(unit, ts, time_zone), declared IMMUTABLE (the built-in is
@@ -3437,7 +3438,11 @@ COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, tex
 -- the keys in before the scans, which would repeat each run's scan once
 -- per key of its symbol and width.  The bucket of a bar of a UTC width
 -- that is not a calendar one is rollup_bucket()'s date_bin() alone, its
--- tests done once per run (p) rather than once per bar.
+-- tests done once per run (p) rather than once per bar; and a run of one
+-- such bucket (a late bar's) is exactly the bars from its start to its
+-- end, aggregated as they come from the index (grouped by the symbol
+-- alone, which they share) instead of sorted by their bucket first: the
+-- same rows in the same order, a quarter less time.
 CREATE OR REPLACE FUNCTION stockext.rollup_fresh_sql(keys text, ticks text DEFAULT 'stockext.ticks')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -3457,10 +3462,18 @@ JOIN stockext.rollup_widths w ON w.width = r.width
 CROSS JOIN LATERAL (SELECT stockext.calendar_unit(w.width) IS NULL AND w.time_zone = 'UTC' AS utc,
                            w.origin AT TIME ZONE 'UTC' AS utc_origin OFFSET 0) p
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN p.utc THEN date_bin(w.width, s.ts, p.utc_origin)
-                ELSE stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) END AS bucket, %2$s, %3$s
+    SELECT r.lo AS bucket, %2$s, %3$s
     FROM %4$s s
-    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+    WHERE p.utc AND r.lo = r.hi
+      AND s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo AND s.ts < (r.lo AT TIME ZONE 'UTC' + w.width) AT TIME ZONE 'UTC'
+    GROUP BY s.symbol
+    UNION ALL
+    SELECT CASE WHEN p.utc THEN date_bin(w.width, s.ts, p.utc_origin)
+                ELSE stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) END, %2$s, %3$s
+    FROM %4$s s
+    WHERE NOT (p.utc AND r.lo = r.hi)
+      AND s.symbol = r.symbol AND s.resolution = w.source_resolution
       AND s.ts >= r.lo - w.slack
       AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
     GROUP BY s.symbol, 1) b
@@ -3499,6 +3512,64 @@ $do$;
 COMMENT ON VIEW stockext.rollups_live IS
 'stockext.rollups with the buckets not refreshed yet computed from stockext.ticks: always current';
 REVOKE ALL ON stockext.rollups_live FROM PUBLIC;
+
+-- The statement of a refresh over the bars ticks, the rollups rollups and
+-- the invalidations invalidations (the tables, or co-located shards of
+-- them on a Citus node): claims every pending invalidation (DELETE ...
+-- RETURNING, so a key written by a transaction still in progress stays for
+-- the next refresh), re-aggregates exactly those (symbol, width, bucket)
+-- keys from the bars in the same snapshot, upserts them (rewriting only
+-- rows whose values changed) and deletes the buckets that have no bars
+-- left.  Buckets whose bars were only appended since are not
+-- re-aggregated: the new bars are merged into their stored states
+-- (rollup_merged_sql).  Its one row is (keys claimed, rows written, empty
+-- buckets deleted).  The empty buckets are found by one probe of the key
+-- of rollups per claimed key, whatever the planner estimates: their key
+-- columns are compared by >= and <= (the same as = in the deterministic
+-- collation and the total orders of the key's types), which no hash or
+-- merge join can take; with = and the claims estimated from the
+-- invalidations' statistics (often thousands of rows from an earlier
+-- append), it chose a merge join that sorted every rollup row: 76 of the
+-- 211 ms of a refresh after 100 late bars at 1M bars.
+CREATE OR REPLACE FUNCTION stockext.rollup_refresh_sql(ticks text, rollups text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+WITH claimed AS (
+    DELETE FROM %3$s RETURNING symbol, width, bucket, since
+), merged AS (%4$s
+), keys AS (
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
+), fresh AS (%5$s
+), upserted AS (
+    INSERT INTO %2$s AS r SELECT * FROM fresh UNION ALL SELECT * FROM merged
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
+    RETURNING 1
+), emptied AS (
+    DELETE FROM %2$s r USING keys k
+    WHERE r.width >= k.width AND r.width <= k.width AND r.symbol >= k.symbol AND r.symbol <= k.symbol
+      AND r.bucket >= k.bucket AND r.bucket <= k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted),
+       (SELECT count(*) FROM emptied)
+$sql$, ticks, rollups, invalidations, stockext.rollup_merged_sql('claimed', ticks, rollups),
+    stockext.rollup_fresh_sql('keys', ticks));
+COMMENT ON FUNCTION stockext.rollup_refresh_sql(text, text, text) IS
+'internal: the statement refreshing the rollups rollups from the bars ticks through the invalidations invalidations (the tables, or co-located shards of them); returns (keys claimed, rows written, empty buckets deleted)';
+REVOKE ALL ON FUNCTION stockext.rollup_refresh_sql(text, text, text) FROM PUBLIC;
 
 -- First recomputes the widths a restore loaded (rollup_rebuilds), then
 -- runs the refresh statement above over the tables: one statement,

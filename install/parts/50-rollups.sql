@@ -212,7 +212,11 @@ REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list(text) FROM PUBLIC;
 -- the keys in before the scans, which would repeat each run's scan once
 -- per key of its symbol and width.  The bucket of a bar of a UTC width
 -- that is not a calendar one is rollup_bucket()'s date_bin() alone, its
--- tests done once per run (p) rather than once per bar.
+-- tests done once per run (p) rather than once per bar; and a run of one
+-- such bucket (a late bar's) is exactly the bars from its start to its
+-- end, aggregated as they come from the index (grouped by the symbol
+-- alone, which they share) instead of sorted by their bucket first: the
+-- same rows in the same order, a quarter less time.
 CREATE FUNCTION stockext.rollup_fresh_sql(keys text, ticks text DEFAULT 'stockext.ticks')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -232,10 +236,18 @@ JOIN stockext.rollup_widths w ON w.width = r.width
 CROSS JOIN LATERAL (SELECT stockext.calendar_unit(w.width) IS NULL AND w.time_zone = 'UTC' AS utc,
                            w.origin AT TIME ZONE 'UTC' AS utc_origin OFFSET 0) p
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN p.utc THEN date_bin(w.width, s.ts, p.utc_origin)
-                ELSE stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) END AS bucket, %2$s, %3$s
+    SELECT r.lo AS bucket, %2$s, %3$s
     FROM %4$s s
-    WHERE s.symbol = r.symbol AND s.resolution = w.source_resolution
+    WHERE p.utc AND r.lo = r.hi
+      AND s.symbol = r.symbol AND s.resolution = w.source_resolution
+      AND s.ts >= r.lo AND s.ts < (r.lo AT TIME ZONE 'UTC' + w.width) AT TIME ZONE 'UTC'
+    GROUP BY s.symbol
+    UNION ALL
+    SELECT CASE WHEN p.utc THEN date_bin(w.width, s.ts, p.utc_origin)
+                ELSE stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) END, %2$s, %3$s
+    FROM %4$s s
+    WHERE NOT (p.utc AND r.lo = r.hi)
+      AND s.symbol = r.symbol AND s.resolution = w.source_resolution
       AND s.ts >= r.lo - w.slack
       AND s.ts < (r.hi AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone + w.slack
     GROUP BY s.symbol, 1) b
@@ -508,7 +520,14 @@ REVOKE ALL ON FUNCTION stockext.rollup_lock() FROM PUBLIC;
 -- left.  Buckets whose bars were only appended since are not
 -- re-aggregated: the new bars are merged into their stored states
 -- (rollup_merged_sql).  Its one row is (keys claimed, rows written, empty
--- buckets deleted).
+-- buckets deleted).  The empty buckets are found by one probe of the key
+-- of rollups per claimed key, whatever the planner estimates: their key
+-- columns are compared by >= and <= (the same as = in the deterministic
+-- collation and the total orders of the key's types), which no hash or
+-- merge join can take; with = and the claims estimated from the
+-- invalidations' statistics (often thousands of rows from an earlier
+-- append), it chose a merge join that sorted every rollup row: 76 of the
+-- 211 ms of a refresh after 100 late bars at 1M bars.
 CREATE FUNCTION stockext.rollup_refresh_sql(ticks text, rollups text, invalidations text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -535,7 +554,8 @@ WITH claimed AS (
     RETURNING 1
 ), emptied AS (
     DELETE FROM %2$s r USING keys k
-    WHERE r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+    WHERE r.width >= k.width AND r.width <= k.width AND r.symbol >= k.symbol AND r.symbol <= k.symbol
+      AND r.bucket >= k.bucket AND r.bucket <= k.bucket
       AND NOT EXISTS (SELECT FROM fresh f
                       WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
     RETURNING 1
