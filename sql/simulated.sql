@@ -66,6 +66,10 @@ SELECT count(*) AS stored,
 FROM stockext.ticks t
 JOIN stockext.simulate_bars('GOOGL', '1999-12-31 20:00+00', '2000-01-11 04:00+00') s USING (ts)
 WHERE t.symbol = 'GOOGL' AND t.resolution = '1 minute' AND t.source = 'simulated';
+-- Backfill creates them without waiting (a writer holding locks on ticks
+-- must not): while another transaction reads ticks, a month's bars land in
+-- the default partition until create_partitions() moves them, as here.
+SELECT stockext.create_partitions('1999-12-01', '2000-01-31') IS NOT NULL AS months_made;
 SELECT tableoid::regclass AS partition, count(*) FROM stockext.ticks
 WHERE symbol = 'GOOGL' GROUP BY 1 ORDER BY 1;
 -- Re-running changes nothing.
