@@ -102,6 +102,30 @@ COMMENT ON FUNCTION stockext.refresh_rollup_shards() IS
 'internal: refreshes distributed rollups on every node of the Citus cluster (stockext.refresh_local_shards()); returns the summed counts';
 REVOKE ALL ON FUNCTION stockext.refresh_rollup_shards() FROM PUBLIC;
 
+-- Runs command on every Citus worker, in the calling transaction (Citus
+-- commits the workers' changes with it), and raises "<what> failed",
+-- naming each worker that failed and why.
+CREATE FUNCTION stockext.run_on_workers(command text, what text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers(command) r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION '% failed', what
+            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stockext.run_on_workers(text, text) IS
+'internal: runs a command on every Citus worker in the calling transaction; raises "<what> failed" naming the workers that failed';
+REVOKE ALL ON FUNCTION stockext.run_on_workers(text, text) FROM PUBLIC;
+
 -- The rolled-up widths as the statements that give a node's own
 -- stockext.rollup_widths the coordinator's rows.  The triggers of a shard
 -- of ticks read the widths on its node.  They are written there with
@@ -124,23 +148,17 @@ COMMENT ON FUNCTION stockext.rollup_widths_copy_sql() IS
 'internal: the statements that give a Citus worker''s stockext.rollup_widths the rows of this node''s';
 REVOKE ALL ON FUNCTION stockext.rollup_widths_copy_sql() FROM PUBLIC;
 
--- Copies the widths to every worker (run by distribute() and after every
--- change of stockext.rollup_widths on a distributed coordinator).
+-- Copies the widths to every worker, in the calling transaction (run by
+-- distribute() and after every change of stockext.rollup_widths on a
+-- distributed coordinator).
 CREATE FUNCTION stockext.copy_rollup_widths()
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    failed text;
 BEGIN
-    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
-    FROM pg_catalog.run_command_on_workers(stockext.rollup_widths_copy_sql()) r
-    WHERE NOT r.success;
-    IF failed IS NOT NULL THEN
-        RAISE EXCEPTION 'copying stockext.rollup_widths to the Citus workers failed'
-            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
-    END IF;
+    PERFORM stockext.run_on_workers(stockext.rollup_widths_copy_sql(),
+                                    'copying stockext.rollup_widths to the Citus workers');
 END
 $$;
 COMMENT ON FUNCTION stockext.copy_rollup_widths() IS
@@ -192,17 +210,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    copy   text := stockext.alert_series_copy_sql();
-    failed text;
+    copy text := stockext.alert_series_copy_sql();
 BEGIN
     EXECUTE copy;
-    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ') INTO failed
-    FROM pg_catalog.run_command_on_workers(copy) r
-    WHERE NOT r.success;
-    IF failed IS NOT NULL THEN
-        RAISE EXCEPTION 'copying the watched series to the Citus workers failed'
-            USING ERRCODE = 'external_routine_exception', DETAIL = failed;
-    END IF;
+    PERFORM stockext.run_on_workers(copy, 'copying the watched series to the Citus workers');
 END
 $$;
 COMMENT ON FUNCTION stockext.copy_alert_series() IS
