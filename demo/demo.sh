@@ -118,6 +118,7 @@ start)
 	echo "Dashboard: http://127.0.0.1:$API_PORT/  (read-only REST API under /api, its OpenAPI description at /openapi.json;"
 	echo "           log: $DEMO/api.log)"
 	echo "Stop:     make demo-stop"
+	echo "Citus:    make demo-citus shows the same pipeline distributed over a coordinator and two workers"
 	;;
 stop)
 	stop_api

@@ -180,3 +180,9 @@ SELECT current_setting('stockext.actions_refresh_interval') AS actions_refresh_i
 SELECT provider, symbol, last_refresh, actions_stored, next_refresh_at, last_error_message FROM stockext.action_refreshes;
 SELECT * FROM stockext.preferred_sources;
 SELECT count(*) AS conflicts FROM stockext.conflicts;
+
+-- Scale-out: this demo is one node; `make demo-citus` runs the same
+-- pipeline with stockext.distribute() over a coordinator and two Citus
+-- workers (bars, rollups and alert queue sharded by symbol, refreshed on
+-- the nodes holding them).
+SELECT stockext.is_distributed() AS distributed_over_citus;
