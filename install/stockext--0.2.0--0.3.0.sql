@@ -3200,6 +3200,37 @@ COMMENT ON FUNCTION stockext.colocated_shard(regclass, regclass) IS
 'internal: on a Citus node, the shard of rel co-located with the shard shard of another table';
 REVOKE ALL ON FUNCTION stockext.colocated_shard(regclass, regclass) FROM PUBLIC;
 
+-- On a Citus node, the table to read symbol's rows of rel from: the shard
+-- of rel that holds them when this node has a placement of it (every node
+-- has one of a reference table's), else rel itself, through Citus.  A
+-- function that runs inside the query of a shard (adjust_price() on a
+-- worker) can read only its node's tables: a distributed query from there
+-- fails.  As text, schema-qualified and quoted.  Every reader of adjusted
+-- bars calls it: it reads only Citus's catalogs.
+CREATE FUNCTION stockext.local_shard(rel regclass, symbol text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shard bigint;
+BEGIN
+    IF (SELECT p.partmethod FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel) = 'n' THEN
+        shard := pg_catalog.get_shard_id_for_distribution_column(rel);
+    ELSE
+        shard := pg_catalog.get_shard_id_for_distribution_column(rel, symbol);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_placement p
+               WHERE p.shardid = shard
+                 AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)) THEN
+        RETURN pg_catalog.shard_name(rel, shard);
+    END IF;
+    RETURN rel::text;
+END
+$$;
+COMMENT ON FUNCTION stockext.local_shard(regclass, text) IS
+'internal: on a Citus node, the shard of rel holding symbol''s rows if this node has it, else rel';
+
 -- The refresh on one Citus node: the refresh statement over each group of
 -- co-located shards of ticks, rollups and rollup_invalidations this node
 -- holds, under a lock of its own per group.
@@ -3642,9 +3673,8 @@ COMMENT ON FUNCTION stockext.alert_enqueue() IS
 -- read is no move and a level keeps its meaning.
 -- With the bars distributed over a Citus cluster (stockext.distribute())
 -- each query runs whole on the node holding the symbol's shard, which
--- Citus can only route with the parameters' values: custom plans there.
--- The bars are read as traded: adjustment_factor() would run on that node,
--- whose stockext.corporate_actions is empty.
+-- Citus can only route with the parameters' values: custom plans there;
+-- adjustment_factor() runs there too, on that node's shards.
 CREATE OR REPLACE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -3666,7 +3696,6 @@ BEGIN
     fires := false;
     IF stockext.is_distributed() THEN
         PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
-        adj := 'none';
     END IF;
     -- Most symbols have no actions: their bars are read as traded.
     IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
@@ -4092,7 +4121,8 @@ CREATE TRIGGER alert_series_sync AFTER UPDATE OF symbols, resolution ON stockext
 -- latest_ticks and alert_queue.  Everything else stays on the coordinator,
 -- where the ingestion worker, the alert rules and alerts, NOTIFY, the
 -- webhooks and pg_cron run; the workers get copies of the widths and of
--- the series the rules watch.
+-- the series the rules watch, and corporate_actions becomes a reference
+-- table (a copy on every node, written through the coordinator).
 -- The triggers of ticks run on the shards (Citus copies them when
 -- citus.enable_unsafe_triggers is on, which is set for this call only) and
 -- write into the co-located shards.
@@ -4151,13 +4181,16 @@ BEGIN
         PERFORM pg_catalog.create_distributed_table(format('stockext.%I', rel)::regclass, 'symbol',
                                                     colocate_with => 'stockext.ticks');
     END LOOP;
+    -- Adjusted prices are computed where the bars are, from every node's
+    -- placement of the actions (stockext.local_shard()).
+    PERFORM pg_catalog.create_reference_table('stockext.corporate_actions');
     FOREACH rel IN ARRAY coalesce(added, '{}') LOOP
         EXECUTE format('ALTER EXTENSION stockext ADD TABLE stockext.%I', rel);
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION stockext.distribute(integer) IS
-'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks, alert_queue) by symbol over the Citus cluster, co-located; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
+'distributes stockext.ticks and the tables that follow its bars (rollups, rollup_invalidations, latest_ticks, alert_queue) by symbol over the Citus cluster, co-located, and makes corporate_actions a reference table; run on the coordinator after CREATE EXTENSION citus and citus_add_node()';
 REVOKE ALL ON FUNCTION stockext.distribute(integer) FROM PUBLIC;
 
 ------------------------------------------------------------------------------

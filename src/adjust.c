@@ -5,7 +5,7 @@
  *
  * A symbol's factor is a step function of time, constant between two
  * ex-dates: the product of the ratios of the actions after the bar.  A
- * query loads a symbol's steps once (one prepared SPI query), into a cache
+ * query loads a symbol's steps once (one SPI query), into a cache
  * that all its call sites share; each call site remembers the symbol and
  * step it used last, and the symbols it saw by a cheap hash of their bytes,
  * so that a scan over one symbol's bars, or over bars that alternate
@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "bar.h"
+#include "distributed.h"
 
 /* Which factor a caller asks for. */
 typedef enum AdjustKind
@@ -81,41 +82,69 @@ typedef struct CallSite
 /* The cache of the query that called last, which its other call sites find. */
 static AdjustCache *current_cache = NULL;
 
-/* steps_sql, prepared on first use. */
+/* The single node's steps query, prepared on first use. */
 static SPIPlanPtr steps_plan = NULL;
 
 /*
- * The actions of a symbol with, for a dividend, the close of the last bar
- * before its ex-date at any resolution (the last price traded cum
- * dividend).  The ex-date starts at 00:00 UTC (README, "Corporate
- * actions").
+ * The actions of a symbol $1, from %1$s, with %2$s as a fifth column.  The
+ * ex-date starts at 00:00 UTC (README, "Corporate actions").
  */
 static const char *const steps_sql =
-"SELECT c.cutoff, a.kind, a.split_from::float8 / a.split_to::float8, a.cash_amount::float8,"
-"       CASE WHEN a.kind = 'dividend' THEN"
-"           (SELECT t.close FROM stockext.ticks t"
-"            WHERE t.symbol = a.symbol AND t.ts < c.cutoff"
-"            ORDER BY t.ts DESC, t.resolution DESC LIMIT 1) END"
-" FROM stockext.corporate_actions a,"
+"SELECT c.cutoff, a.kind, a.split_from::float8 / a.split_to::float8, a.cash_amount::float8, %2$s"
+" FROM %1$s a,"
 "      LATERAL (SELECT a.ex_date::timestamp AT TIME ZONE 'UTC' AS cutoff) c"
 " WHERE a.symbol = $1 ORDER BY a.ex_date";
 
-/* Reads the steps of symbol into s, allocated in ctx. */
-static void
-load_steps(Steps *s, MemoryContext ctx)
+/*
+ * What a dividend is relative to: the close of the last bar of symbol %2$s
+ * before %3$s at any resolution (the last price traded cum dividend), from
+ * the bars of %1$s.
+ */
+static const char *const close_before_sql =
+"SELECT t.close FROM %1$s t WHERE t.symbol = %2$s AND t.ts < %3$s"
+" ORDER BY t.ts DESC, t.resolution DESC LIMIT 1";
+
+/*
+ * Where the bars are distributed over Citus, this may run inside the query
+ * of a shard on a worker, where a distributed query fails, and a statement
+ * joining a node's own tables to distributed ones is refused anywhere.
+ * The actions come from the node's placement of them (a reference table,
+ * on every node); each dividend's close, by a query of its own, from the
+ * node's shard of the symbol's bars when it holds it, else through Citus
+ * (stockext.local_shard()).  Returns the bars' relation then, else NULL,
+ * the actions being in SPI_tuptable.
+ */
+static char *
+run_steps_sql(Datum *args)
 {
 	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	double	   *rs;
-	double	   *rd;
-	int			rows;
 
-	args[0] = CStringGetTextDatum(s->symbol);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	if (ticks_distributed())
+	{
+		char	   *actions;
+		char	   *bars;
+		bool		isnull;
+
+		if (SPI_execute_with_args("SELECT stockext.local_shard('stockext.corporate_actions', $1),"
+								  "       stockext.local_shard('stockext.ticks', $1)",
+								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "finding the shards of a symbol's actions and bars failed");
+		actions = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+		bars = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+		if (SPI_execute_with_args(psprintf(steps_sql, actions, "NULL::float8"),
+								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "reading the corporate actions of a symbol failed");
+		return bars;
+	}
 	if (steps_plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(steps_sql, 1, argtypes);
+		char	   *prev = psprintf("CASE WHEN a.kind = 'dividend' THEN (%s) END",
+									psprintf(close_before_sql, "stockext.ticks", "a.symbol", "c.cutoff"));
+		SPIPlanPtr	plan = SPI_prepare(psprintf(steps_sql, "stockext.corporate_actions", prev),
+									   1, argtypes);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -123,6 +152,41 @@ load_steps(Steps *s, MemoryContext ctx)
 	}
 	if (SPI_execute_plan(steps_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed");
+	return NULL;
+}
+
+/* The close before a dividend's cutoff, from bars (run_steps_sql). */
+static Datum
+close_before(const char *bars, Datum symbol, TimestampTz cutoff, bool *isnull)
+{
+	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		args[2] = {symbol, TimestampTzGetDatum(cutoff)};
+
+	if (SPI_execute_with_args(psprintf(close_before_sql, bars, "$1", "$2"),
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the close before a dividend failed");
+	*isnull = true;
+	if (SPI_processed == 0)
+		return (Datum) 0;
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+}
+
+/* Reads the steps of symbol into s, allocated in ctx. */
+static void
+load_steps(Steps *s, MemoryContext ctx)
+{
+	Datum		args[1];
+	char	   *bars;
+	SPITupleTable *actions;
+	double	   *rs;
+	double	   *rd;
+	int			rows;
+
+	args[0] = CStringGetTextDatum(s->symbol);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bars = run_steps_sql(args);
+	actions = SPI_tuptable;
 	rows = (int) SPI_processed;
 	/* Outside SPI's memory, which SPI_finish frees. */
 	s->cutoff = MemoryContextAlloc(ctx, sizeof(TimestampTz) * Max(rows, 1));
@@ -135,8 +199,8 @@ load_steps(Steps *s, MemoryContext ctx)
 	s->n = 0;
 	for (int i = 0; i < rows; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HeapTuple	tup = actions->vals[i];
+		TupleDesc	desc = actions->tupdesc;
 		bool		isnull;
 		TimestampTz cutoff = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
 		bool		split = strcmp(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)), "split") == 0;
@@ -153,7 +217,8 @@ load_steps(Steps *s, MemoryContext ctx)
 		else
 		{
 			double		cash = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-			Datum		prev = SPI_getbinval(tup, desc, 5, &isnull);
+			Datum		prev = bars != NULL ? close_before(bars, args[0], cutoff, &isnull)
+				: SPI_getbinval(tup, desc, 5, &isnull);
 
 			/*
 			 * No bar before the ex-date: nothing to adjust.  A dividend not

@@ -34,6 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "distributed.h"
 #include "fetch.h"
 #include "guc.h"
 #include "http.h"
@@ -374,7 +375,7 @@ bars_wanted(Feed *f)
 	 * the newest bars come from stockext.latest_ticks, which the triggers
 	 * of the shards keep, with one multi-shard SELECT.
 	 */
-	if (SPI_execute_with_args(ingest_ticks_distributed()
+	if (SPI_execute_with_args(ticks_distributed()
 							  ? "SELECT extract(epoch FROM now() - min(l.ts))::int8, count(l.ts)"
 							  " FROM stockext.latest_ticks l"
 							  " WHERE l.symbol = ANY ($1) AND l.resolution = $2"

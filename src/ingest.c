@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "distributed.h"
 #include "guc.h"
 #include "ingest.h"
 
@@ -579,35 +580,6 @@ split_fresh(IngestBar *bars, const int *good, int n, Datum symbols,
 
 /* ---------- the distributed write ---------- */
 
-bool
-ingest_ticks_distributed(void)
-{
-	static LocalTransactionId asked = InvalidLocalTransactionId;
-	static bool distributed = false;
-
-	/* Where Citus is not installed, a catalog cache miss. */
-	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
-		return false;
-	if (asked != MyProc->lxid)
-	{
-		Oid			type = REGCLASSOID;
-		Datum		relid = ObjectIdGetDatum(get_relname_relid("ticks",
-															   get_namespace_oid("stockext", false)));
-		bool		isnull;
-
-		/* As stockext.is_distributed(), which a 0.2.0 database lacks. */
-		if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p"
-								  "               WHERE p.logicalrelid = $1)",
-								  1, &type, &relid, NULL, true, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "reading the Citus metadata of stockext.ticks failed");
-		distributed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &isnull));
-		asked = MyProc->lxid;
-	}
-	return distributed;
-}
-
 /*
  * Fills the coordinator's temporary table of stored bars with those of the
  * given symbols and range [lo, hi]: made on the session's first use, kept
@@ -770,7 +742,7 @@ ingest_bars(IngestBar *bars, int nbars, const Interval *resolution,
 		/* Looked up per batch: the extension may be updated meanwhile. */
 		bool		updated = OidIsValid(get_relname_relid("conflicts",
 															get_namespace_oid("stockext", false)));
-		bool		distributed = updated && ingest_ticks_distributed();
+		bool		distributed = updated && ticks_distributed();
 
 		for (int i = 0; i < nkept; i++)
 		{

@@ -57,12 +57,6 @@ typedef struct IngestAction
  */
 extern int64 ingest_actions(const IngestAction *actions, int nactions, const char *source);
 
-/*
- * Whether Citus distributes stockext.ticks (stockext.distribute()); asked
- * once a transaction where Citus is installed.  In an SPI connection.
- */
-extern bool ingest_ticks_distributed(void);
-
 /* Forgets which partitions are known to exist (after an aborted write). */
 extern void ingest_forget_partitions(void);
 

@@ -621,9 +621,8 @@ CREATE TRIGGER feed_event AFTER UPDATE ON stockext.feed_state
 -- read is no move and a level keeps its meaning.
 -- With the bars distributed over a Citus cluster (stockext.distribute())
 -- each query runs whole on the node holding the symbol's shard, which
--- Citus can only route with the parameters' values: custom plans there.
--- The bars are read as traded: adjustment_factor() would run on that node,
--- whose stockext.corporate_actions is empty.
+-- Citus can only route with the parameters' values: custom plans there;
+-- adjustment_factor() runs there too, on that node's shards.
 CREATE FUNCTION stockext.alert_check(r stockext.alert_rules, sym text, bar timestamptz,
                                      OUT observed float8, OUT fires boolean, OUT what text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -645,7 +644,6 @@ BEGIN
     fires := false;
     IF stockext.is_distributed() THEN
         PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
-        adj := 'none';
     END IF;
     -- Most symbols have no actions: their bars are read as traded.
     IF adj <> 'none' AND NOT EXISTS (SELECT FROM stockext.corporate_actions a WHERE a.symbol = sym) THEN
