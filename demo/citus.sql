@@ -1,13 +1,14 @@
 -- demo/citus.sql: what demo/citus.sh prints, run on the coordinator.
 
 -- Where the shards are: each table of the pipeline in 8 co-located shards
--- over the two workers.
+-- over the two workers, and the corporate actions on every node.
 SELECT p.logicalrelid AS "table", n.nodeport AS worker, count(*) AS shards
 FROM pg_dist_partition p
 JOIN pg_dist_shard s USING (logicalrelid)
 JOIN pg_dist_placement pl USING (shardid)
 JOIN pg_dist_node n USING (groupid)
-WHERE p.logicalrelid::text IN ('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations', 'stockext.latest_ticks')
+WHERE p.logicalrelid::text IN ('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations', 'stockext.latest_ticks',
+                               'stockext.corporate_actions')
 GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- Every node refreshes the rollups of the shards it holds.
@@ -19,6 +20,16 @@ SELECT symbol, count(*) AS bars, min(ts), max(ts) FROM stockext.ticks GROUP BY s
 -- Hourly bars of AAPL, read from its shard (live: pending buckets computed now).
 SELECT bucket, open, high, low, close, volume
 FROM stockext.bars('AAPL', '1 hour', now() - interval '6 hours', now());
+
+-- NVDA's hourly closes around its simulated split, as traded and adjusted
+-- for it: the adjustment runs on the worker that holds NVDA's bars.
+WITH d AS (SELECT date_trunc('day', now(), 'UTC') AS midnight)
+SELECT t.bucket, round(t.close::numeric, 2) AS as_traded, round(a.close::numeric, 2) AS split_adjusted
+FROM d
+CROSS JOIN LATERAL stockext.bars('NVDA', '1 hour', d.midnight - interval '3 hours', d.midnight + interval '2 hours') t
+JOIN LATERAL stockext.bars('NVDA', '1 hour', d.midnight - interval '3 hours', d.midnight + interval '2 hours',
+                           adjust => 'splits') a ON a.bucket = t.bucket
+ORDER BY 1;
 
 -- The newest bar of every symbol, one row a series.
 SELECT symbol, ts, close, age FROM stockext.latest_bars ORDER BY symbol;
