@@ -79,14 +79,17 @@ FROM (SELECT symbol, ts, close,
       WINDOW w AS (PARTITION BY symbol ORDER BY ts)) q
 ORDER BY symbol, ts DESC;
 -- Oscillators and trend on the same bars: slow stochastic (14, 3, 3),
--- ADX(14) with its DIs, MFI(14), OBV, and the 20-bar VWMA and 1-hour TWAP.
+-- Williams' %R(14), CCI(20), ADX(14) with its DIs, MFI(14), OBV, and the
+-- 20-bar VWMA and 1-hour TWAP.
 SELECT DISTINCT ON (symbol) symbol, ts,
        round((st).k::numeric, 2) AS stoch_k, round((st).d::numeric, 2) AS stoch_d,
+       round(wr::numeric, 2) AS willr_14, round(cc::numeric, 2) AS cci_20,
        round((dm).adx::numeric, 2) AS adx_14, round((dm).plus_di::numeric, 2) AS plus_di,
        round((dm).minus_di::numeric, 2) AS minus_di, round(mf::numeric, 2) AS mfi_14, ob AS obv,
        round(vw::numeric, 2) AS vwma_20, round(tw::numeric, 2) AS twap_1h
 FROM (SELECT symbol, ts,
-             stockext.stoch(high, low, close) OVER w AS st, stockext.adx(high, low, close) OVER w AS dm,
+             stockext.stoch(high, low, close) OVER w AS st, stockext.willr(high, low, close) OVER w AS wr,
+             stockext.cci(high, low, close) OVER w AS cc, stockext.adx(high, low, close) OVER w AS dm,
              stockext.mfi(high, low, close, volume) OVER w AS mf, stockext.obv(close, volume) OVER w AS ob,
              stockext.vwma(close, volume) OVER (w ROWS 19 PRECEDING) AS vw,
              stockext.twap(ts, close) OVER (w RANGE BETWEEN '1 hour' PRECEDING AND CURRENT ROW) AS tw
