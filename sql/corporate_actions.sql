@@ -153,6 +153,13 @@ SELECT a AS adjust, to_char(bucket, 'MM-DD HH24:MI') AS bucket, open, high, low,
 FROM unnest(ARRAY['none', 'splits']) AS a,
      stockext.bars('SPL', '1 hour', '2024-03-04 23:00', '2024-03-05 01:00', adjust => a)
 ORDER BY 1, 2;
+-- Filled and adjusted from the rolled-up rows: the same hours as above;
+-- past the last bar (03:59 on the 6th), the 30-minute buckets carry its
+-- close.
+SELECT to_char(bucket, 'MM-DD HH24:MI') AS bucket, open, close, volume, n
+FROM stockext.bars('SPL', '1 hour', '2024-03-04 23:00', '2024-03-05 01:00', fill => 'previous', adjust => 'splits');
+SELECT to_char(bucket, 'MM-DD HH24:MI') AS bucket, open, close, volume, n
+FROM stockext.bars('SPL', '30 minutes', '2024-03-06 03:00', '2024-03-06 05:00', fill => 'previous', adjust => 'all');
 -- Hours aligned to :30 put the ex-date inside a bucket (23:30 to 00:30):
 -- its bars are read on both bases, and the width's adjusted bars are
 -- rolled up instead of its rows.

@@ -988,13 +988,13 @@ BEGIN
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSIF rolled THEN
         data_sql := $q$
-            SELECT l.bucket, stockext.adjust_price(l.open, l.symbol, l.bucket, $10),
-                   stockext.adjust_price(l.high, l.symbol, l.bucket, $10),
-                   stockext.adjust_price(l.low, l.symbol, l.bucket, $10),
-                   stockext.adjust_price(l.close, l.symbol, l.bucket, $10),
-                   stockext.adjust_volume(l.volume, l.symbol, l.bucket),
-                   stockext.adjust_price(l.vwap, l.symbol, l.bucket, $10),
-                   stockext.adjust_price(l.avg_close, l.symbol, l.bucket, $10), l.n
+            SELECT l.bucket, stockext.adjust_price(l.open, l.symbol, l.bucket, $10) AS open,
+                   stockext.adjust_price(l.high, l.symbol, l.bucket, $10) AS high,
+                   stockext.adjust_price(l.low, l.symbol, l.bucket, $10) AS low,
+                   stockext.adjust_price(l.close, l.symbol, l.bucket, $10) AS close,
+                   stockext.adjust_volume(l.volume, l.symbol, l.bucket) AS volume,
+                   stockext.adjust_price(l.vwap, l.symbol, l.bucket, $10) AS vwap,
+                   stockext.adjust_price(l.avg_close, l.symbol, l.bucket, $10) AS avg_close, l.n
             FROM stockext.rollups_live l
             WHERE l.width = $2 AND l.symbol = $1 AND l.bucket >= $3 AND l.bucket < $4$q$;
     ELSE
