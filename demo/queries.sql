@@ -59,6 +59,15 @@ WHERE NOT EXISTS (SELECT FROM stockext.rollup_widths WHERE width = '1 month');
 SELECT symbol, bucket, open, close, n, round(stockext.volatility(returns)::numeric, 6) AS volatility,
        stockext.high_time(candle) AS high_at
 FROM stockext.bars_1mo ORDER BY bucket DESC, symbol LIMIT 10;
+-- Weekly (ISO weeks, from Monday 00:00) and quarterly bars of AAPL in New
+-- York time: calendar widths too.
+SELECT stockext.add_rollup('bars_1w', '7 days', time_zone => 'America/New_York')
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_widths WHERE width = '7 days');
+SELECT stockext.add_rollup('bars_1q', '3 months', time_zone => 'America/New_York')
+WHERE NOT EXISTS (SELECT FROM stockext.rollup_widths WHERE width = '3 months');
+SELECT width, bucket, round(open::numeric, 2) AS open, round(high::numeric, 2) AS high,
+       round(low::numeric, 2) AS low, round(close::numeric, 2) AS close, volume, n
+FROM stockext.rollups WHERE symbol = 'AAPL' AND width IN ('7 days', '3 months') ORDER BY width, bucket;
 
 -- Analytics: window functions.  The latest indicators of each symbol's
 -- one-minute series: RSI(14), MACD(12, 26, 9), Bollinger bands (20, 2),
