@@ -24,7 +24,6 @@
 
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/extension.h"

@@ -31,20 +31,16 @@ REVOKE ALL ON FUNCTION stockext.colocated_shard(regclass, regclass) FROM PUBLIC;
 -- function that runs inside the query of a shard (adjust_price() on a
 -- worker) can read only its node's tables: a distributed query from there
 -- fails.  As text, schema-qualified and quoted.  Every reader of adjusted
--- bars calls it: it reads only Citus's catalogs.
+-- bars calls it: it reads only Citus's catalogs.  Citus gives a reference
+-- table's one shard whatever the symbol.
 CREATE FUNCTION stockext.local_shard(rel regclass, symbol text)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    shard bigint;
+    shard bigint := pg_catalog.get_shard_id_for_distribution_column(rel, symbol);
 BEGIN
-    IF (SELECT p.partmethod FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel) = 'n' THEN
-        shard := pg_catalog.get_shard_id_for_distribution_column(rel);
-    ELSE
-        shard := pg_catalog.get_shard_id_for_distribution_column(rel, symbol);
-    END IF;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_placement p
                WHERE p.shardid = shard
                  AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)) THEN
