@@ -151,6 +151,23 @@ SELECT * FROM stockext.refresh_rollups();
 SELECT symbol, count(*) AS buckets, max(bucket) AS newest FROM stockext.bars_30m GROUP BY symbol ORDER BY symbol;
 SELECT symbol, bucket, open, high, low, close, volume, round(vwap::numeric, 2) AS vwap, n
 FROM stockext.bars_1h_live ORDER BY bucket DESC, symbol LIMIT 10;
+-- A late bar: AAPL's bar of yesterday 12:07 UTC goes missing, then comes
+-- in late, alone in its statement.  Its keys name it (bars = 1), so the
+-- refresh adds it to the stored rows of its 30 minutes, hour, day, week,
+-- month and quarter instead of reading their bars again (30 + 60 + 1,440
+-- + ...); the day has its 1,440 bars.
+CREATE TEMP TABLE late_bar AS
+SELECT * FROM stockext.ticks
+WHERE symbol = 'AAPL' AND resolution = '1 minute'
+  AND ts = date_trunc('day', now(), 'UTC') - interval '11 hours 53 minutes';
+DELETE FROM stockext.ticks t USING late_bar l WHERE t.symbol = l.symbol AND t.ts = l.ts AND t.resolution = l.resolution;
+SELECT * FROM stockext.refresh_rollups();
+SELECT stockext.upsert_bar(symbol, ts, resolution, open, high, low, close, volume, source) FROM late_bar;
+SELECT width, bucket, since, bars FROM stockext.rollup_invalidations
+WHERE symbol = 'AAPL' AND bucket < date_trunc('day', now(), 'UTC') ORDER BY width;
+SELECT * FROM stockext.refresh_rollups();
+SELECT bucket, n, open, close FROM stockext.bars_1d
+WHERE symbol = 'AAPL' AND bucket = date_trunc('day', now(), 'UTC') - interval '1 day';
 -- Gap-filled 30-minute bars of the last 6 hours: empty buckets carried
 -- forward as a flat candle at the previous close.
 SELECT * FROM stockext.bars(coalesce((SELECT symbol FROM stockext.ticks ORDER BY ts DESC LIMIT 1), 'AAPL'), '30 minutes',

@@ -4505,3 +4505,479 @@ $do$;
 COMMENT ON FUNCTION stockext.refresh_rollups() IS
 'recomputes the widths a restore loaded, then re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
 REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
+
+-- Every width keeps its rows' candle and close_moments, and a refresh
+-- merges single late bars into them (the invalidations' column bars),
+-- in a first statement of its own.  The widths with rows written before,
+-- without states, wait in rollup_rebuilds: the next refresh recomputes
+-- them, as it does a restore's (until then their buckets are recomputed,
+-- not merged into).
+ALTER TABLE stockext.rollup_invalidations ADD COLUMN bars integer;
+INSERT INTO stockext.rollup_rebuilds (width)
+SELECT w.width FROM stockext.rollup_widths w
+WHERE EXISTS (SELECT FROM stockext.rollups r
+              WHERE r.width = w.width AND (r.candle IS NULL OR r.close_moments IS NULL))
+ON CONFLICT DO NOTHING;
+COMMENT ON COLUMN stockext.rollup_invalidations.bars IS
+'how many bars the statement inserted into the bucket; NULL when it updated or deleted bars';
+COMMENT ON COLUMN stockext.rollups.candle IS 'the bucket''s stockext.candle (exact vwap, count and high_time()/low_time()), rolled up with rollup(candle); a refresh merges new bars into it';
+COMMENT ON COLUMN stockext.rollups.close_moments IS 'the moments of the closes (avg_close = sma_final(close_moments)); a refresh merges new bars into them';
+
+-- The select list that turns bars s (grouped by width, symbol and bucket)
+-- into rollup rows, in stockext.rollups column order: shared by the
+-- refresh, the rebuild, the live view and stockext.bars().  The identical
+-- candle() calls share one transition state; the mean close is the one
+-- column a candle lacks, taken from the moments of the closes, whose
+-- compensated sums (unlike avg's) do not depend on the order the bars are
+-- read in, so a refresh, a rebuild and the live view agree to the last
+-- bit.  The moments keep the first close they add as the offset of their
+-- sums: added in ts order, that is the bucket's earliest bar's, so the
+-- state itself is the same whichever way it was computed.
+CREATE OR REPLACE FUNCTION stockext.rollup_select_list()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume)',
+                                   'stockext.sma_final(stockext.moments(s.close ORDER BY s.ts))');
+COMMENT ON FUNCTION stockext.rollup_select_list() IS
+'internal: the aggregate select list computing a rollup row (open .. n) from rows s of stockext.rollup_source';
+
+-- The select list of the metric states (candle, returns, close_moments),
+-- for rows s of a width w.  Every width keeps the candle and the moments
+-- of the closes, into which a refresh merges new bars (rollup_merged_sql);
+-- the returns come with the metric volatility (other widths store NULL,
+-- and log_returns sorts no rows for them).  The candle() and the moments
+-- share their transition states with rollup_select_list()'s.  seeds, when
+-- not NULL, names a relation holding a stored row's states, which the
+-- seeded aggregates continue with the rows s (in any order: the stored
+-- moments have their offset already).
+CREATE OR REPLACE FUNCTION stockext.rollup_metrics_select_list(seeds text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN format($sql$
+       stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume%1$s) AS candle,
+       stockext.log_returns(s.ts, s.close%2$s ORDER BY s.ts) FILTER (WHERE 'volatility' = ANY (w.metrics)) AS returns,
+       stockext.moments(s.close%3$s%4$s) AS close_moments
+$sql$, ', ' || seeds || '.candle', ', ' || seeds || '.returns', ', ' || seeds || '.close_moments',
+    CASE WHEN seeds IS NULL THEN ' ORDER BY s.ts' ELSE '' END);
+COMMENT ON FUNCTION stockext.rollup_metrics_select_list(text) IS
+'internal: the aggregate select list computing the metric states (candle, returns, close_moments) of a rollup row from rows s of a width w, continuing those of the relation seeds when given';
+REVOKE ALL ON FUNCTION stockext.rollup_metrics_select_list(text) FROM PUBLIC;
+
+-- The rollup rows of the buckets whose new bars are known one by one, from
+-- the relation invalidations of (symbol, width, bucket, since, bars) keys:
+-- a bucket whose stored row has states (candle, close_moments) and whose
+-- keys all come from INSERTs, each of bars after the stored last bar
+-- ((candle).last_ts) or of a single bar (bars = 1: the bar at since).  The
+-- bars after the stored last one but the single ones are read by a short
+-- index range scan, the single ones by one from the first to the last of
+-- them: one bar when the bucket has one, at most the bucket's bars when it
+-- has several.  (Given the list of their ts alone, the planner used it as
+-- a filter on all the symbol's bars where statistics were missing; so did
+-- a join with it, which Citus refuses in the live view anyway.)  The
+-- seeded aggregates add them to the stored states.  A candle's fold does
+-- not depend on the order of its bars, nor do the compensated sums of the
+-- closes' moments around their offset, the close of the bucket's earliest
+-- bar: a single bar before that one changes the offset, and its bucket is
+-- recomputed.  The returns of the metric volatility follow the bars'
+-- order, so a width with it takes only appended bars and recomputes a
+-- bucket with an earlier one.  It is exact because a stored row covers
+-- every bar of its bucket that the statement writing it could see, and
+-- every later bar comes with a key of its own, committed with it: an
+-- appended bar committed late with an earlier ts (a concurrent ingester's)
+-- is a single bar of its own statement, or has a since before the stored
+-- last bar and makes its bucket recomputed (rebuild_rollups, which writes
+-- rows and claims keys in two statements, turns the keys it leaves into
+-- recomputes).  A bar farther than slack (which bounds DST shifts) from
+-- both ends of the bucket lies in it: only the bars near its ends pay for
+-- rollup_bucket(), whose time zone conversions cost more than the
+-- aggregates.  OFFSET 0 computes the bucket's end once.
+CREATE OR REPLACE FUNCTION stockext.rollup_merged_sql(invalidations text, ticks text DEFAULT 'stockext.ticks',
+                                            rollups text DEFAULT 'stockext.rollups')
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+SELECT k.symbol, k.bucket, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avg_close, b.n, k.width,
+       b.candle, b.returns, b.close_moments
+FROM (SELECT i.symbol, i.width, i.bucket, min(i.since) AS since,
+             min(i.since) FILTER (WHERE i.bars IS DISTINCT FROM 1) AS since_many,
+             array_agg(i.since) FILTER (WHERE i.bars = 1) AS singles,
+             min(i.since) FILTER (WHERE i.bars = 1) AS first_single,
+             max(i.since) FILTER (WHERE i.bars = 1) AS last_single
+      FROM %1$s i
+      GROUP BY i.symbol, i.width, i.bucket HAVING count(i.since) = count(*)) k
+JOIN %5$s r ON r.width = k.width AND r.symbol = k.symbol AND r.bucket = k.bucket
+JOIN stockext.rollup_widths w ON w.width = k.width
+CROSS JOIN LATERAL (SELECT (k.bucket AT TIME ZONE w.time_zone + w.width) AT TIME ZONE w.time_zone AS stop,
+                           (r.candle).last_ts AS last OFFSET 0) e
+CROSS JOIN LATERAL (
+    SELECT %2$s, %3$s
+    FROM (SELECT s.symbol, s.ts, s.open, s.high, s.low, s.close, s.volume
+          FROM %4$s s
+          WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+            AND s.ts > e.last AND s.ts < e.stop + w.slack
+            AND (s.ts >= k.bucket + w.slack AND s.ts < e.stop - w.slack
+                 OR stockext.rollup_bucket(s.ts, w.width, w.origin, w.time_zone) = k.bucket)
+            AND (k.singles IS NULL OR s.ts <> ALL (k.singles))
+          UNION ALL
+          SELECT s.symbol, s.ts, s.open, s.high, s.low, s.close, s.volume
+          FROM %4$s s
+          WHERE s.symbol = k.symbol AND s.resolution = w.source_resolution
+            AND s.ts >= k.first_single AND s.ts <= k.last_single AND s.ts = ANY (k.singles)) s
+    GROUP BY s.symbol) b
+WHERE e.last IS NOT NULL AND r.close_moments IS NOT NULL
+  AND (k.since_many IS NULL OR k.since_many > e.last)
+  AND (k.first_single IS NULL OR k.first_single > (r.candle).first_ts)
+  AND (k.since > e.last OR 'volatility' <> ALL (w.metrics))
+$sql$, invalidations,
+    stockext.rollup_columns_sql('stockext.candle(s.ts, s.open, s.high, s.low, s.close, s.volume, r.candle)',
+                                'stockext.sma_final(stockext.moments(s.close, r.close_moments))'),
+    stockext.rollup_metrics_select_list('r'), ticks, rollups);
+COMMENT ON FUNCTION stockext.rollup_merged_sql(text, text, text) IS
+'internal: the query merging into their stored states (in rollups: stockext.rollups or a shard of it) the bars of ticks that the (symbol, width, bucket, since, bars) keys in the relation invalidations name one by one: appended after the stored bars, or single';
+REVOKE ALL ON FUNCTION stockext.rollup_merged_sql(text, text, text) FROM PUBLIC;
+
+-- Records the buckets a statement on stockext.ticks touched, with the
+-- earliest bar an INSERT added to each, in the relation invalidations.
+-- Statement level with transition tables: one INSERT ... SELECT per
+-- statement, whatever its size.  Rows an upsert's WHERE ... IS DISTINCT
+-- FROM left alone are in no transition table, so unchanged re-polls
+-- invalidate nothing.
+CREATE OR REPLACE FUNCTION stockext.ticks_invalidate_sql(op text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE op
+    WHEN 'INSERT' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket, since, bars)
+        SELECT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone), min(r.ts), count(*)
+        FROM new_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution
+        GROUP BY 1, 2, 3$sql$, invalidations)
+    WHEN 'DELETE' THEN format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM old_rows r JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations)
+    ELSE format($sql$
+        INSERT INTO %s (symbol, width, bucket)
+        SELECT DISTINCT r.symbol, w.width, stockext.rollup_bucket(r.ts, w.width, w.origin, w.time_zone)
+        FROM (SELECT symbol, ts, resolution FROM old_rows
+              UNION ALL
+              SELECT symbol, ts, resolution FROM new_rows) r
+        JOIN stockext.rollup_widths w ON r.resolution = w.source_resolution$sql$, invalidations) END;
+COMMENT ON FUNCTION stockext.ticks_invalidate_sql(text, text) IS
+'internal: the statement a trigger on stockext.ticks (or a shard of it) runs for a statement op (INSERT, UPDATE, DELETE) to record the keys it changed in invalidations';
+REVOKE ALL ON FUNCTION stockext.ticks_invalidate_sql(text, text) FROM PUBLIC;
+
+-- The trigger: the statements above, static (planned once) on
+-- stockext.ticks.  Fired on a shard of ticks on a Citus node, it records
+-- the keys in the co-located shard of rollup_invalidations: a statement of
+-- Citus's naming the distributed table from inside a shard's trigger
+-- could not see the transition tables.  SECURITY DEFINER: whoever may
+-- write bars records their invalidations, without rights on the log
+-- itself.
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION stockext.ticks_invalidate()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_RELID <> 'stockext.ticks'::regclass THEN
+        EXECUTE stockext.ticks_invalidate_sql(TG_OP, stockext.colocated_shard('stockext.rollup_invalidations', TG_RELID)::text);
+    ELSIF TG_OP = 'INSERT' THEN %s;
+    ELSIF TG_OP = 'DELETE' THEN %s;
+    ELSE %s;
+    END IF;
+    RETURN NULL;
+END
+$$
+$f$, stockext.ticks_invalidate_sql('INSERT', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('DELETE', 'stockext.rollup_invalidations'),
+     stockext.ticks_invalidate_sql('UPDATE', 'stockext.rollup_invalidations'));
+END
+$do$;
+COMMENT ON FUNCTION stockext.ticks_invalidate() IS
+'trigger: records the (symbol, width, bucket) keys a statement on stockext.ticks changed in stockext.rollup_invalidations';
+
+-- Real-time rollups: the rolled-up rows of every width whose bucket has no
+-- pending invalidation, plus the pending buckets computed now, as the next
+-- refresh will: appended bars merged into the stored states, the other
+-- buckets from the ticks.  Reads one snapshot, in which a refresh's claim
+-- and its upserts are either both visible or neither.
+DO $do$
+BEGIN
+    EXECUTE format($v$
+CREATE OR REPLACE VIEW stockext.rollups_live AS
+WITH merged AS (%s)
+SELECT r.symbol, r.bucket, r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n, r.width,
+       r.candle, r.returns, r.close_moments
+FROM stockext.rollups r
+WHERE NOT EXISTS (SELECT 1 FROM stockext.rollup_invalidations i
+                  WHERE i.width = r.width AND i.symbol = r.symbol AND i.bucket = r.bucket)
+UNION ALL
+SELECT * FROM merged
+UNION ALL
+%s$v$, stockext.rollup_merged_sql('stockext.rollup_invalidations'),
+       stockext.rollup_fresh_sql('(SELECT DISTINCT i.symbol, i.width, i.bucket FROM stockext.rollup_invalidations i
+                                   WHERE NOT EXISTS (SELECT 1 FROM merged m
+                                                     WHERE m.width = i.width AND m.symbol = i.symbol AND m.bucket = i.bucket))'));
+END
+$do$;
+COMMENT ON VIEW stockext.rollups_live IS
+'stockext.rollups with the buckets not refreshed yet computed from stockext.ticks: always current';
+REVOKE ALL ON stockext.rollups_live FROM PUBLIC;
+
+-- The upsert of the rollup rows rows into rollups, rewriting only rows
+-- whose values changed; one row returned per row written.
+CREATE OR REPLACE FUNCTION stockext.rollup_upsert_sql(rollups text, rows_sql text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+    INSERT INTO %1$s AS r %2$s
+    ON CONFLICT (symbol, bucket, width) DO UPDATE
+        SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, avg_close = excluded.avg_close, n = excluded.n,
+            candle = excluded.candle, returns = excluded.returns, close_moments = excluded.close_moments
+        WHERE (r.open, r.high, r.low, r.close, r.volume, r.vwap, r.avg_close, r.n,
+               r.candle, r.returns::text, r.close_moments::text)
+              IS DISTINCT FROM
+              (excluded.open, excluded.high, excluded.low, excluded.close,
+               excluded.volume, excluded.vwap, excluded.avg_close, excluded.n,
+               excluded.candle, excluded.returns::text, excluded.close_moments::text)
+    RETURNING 1$sql$, rollups, rows_sql);
+COMMENT ON FUNCTION stockext.rollup_upsert_sql(text, text) IS
+'internal: the upsert of the rollup rows of the query rows_sql into rollups, rewriting only rows whose values changed';
+REVOKE ALL ON FUNCTION stockext.rollup_upsert_sql(text, text) FROM PUBLIC;
+
+-- A refresh over the bars ticks, the rollups rollups and the invalidations
+-- invalidations (the tables, or co-located shards of them on a Citus node)
+-- is one statement, or two when some bucket must be re-aggregated.  This
+-- first one claims every pending invalidation (DELETE ... RETURNING, so a
+-- key written by a transaction still in progress stays for the next
+-- refresh), merges the bars that the keys name one by one (appended, or
+-- single) into their buckets' stored states (rollup_merged_sql) and
+-- upserts those rows.  Its one row is (keys claimed, rows written, and the
+-- other claimed keys as arrays of symbols, widths and buckets, NULL when
+-- there are none), which rollup_recompute_sql re-aggregates.  Late and
+-- appended bars then plan this statement alone, whose planning in a new
+-- session (a cron job's) costs half of both's.
+CREATE OR REPLACE FUNCTION stockext.rollup_refresh_sql(ticks text, rollups text, invalidations text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+WITH claimed AS (
+    DELETE FROM %3$s RETURNING symbol, width, bucket, since, bars
+), merged AS (%4$s
+), upserted AS (%5$s
+), rest AS (
+    SELECT DISTINCT c.symbol, c.width, c.bucket FROM claimed c
+    WHERE NOT EXISTS (SELECT FROM merged m WHERE m.width = c.width AND m.symbol = c.symbol AND m.bucket = c.bucket)
+)
+SELECT x.keys + (SELECT count(*) FROM merged), (SELECT count(*) FROM upserted), x.symbols, x.widths, x.buckets
+FROM (SELECT count(*) AS keys, array_agg(symbol) AS symbols, array_agg(width) AS widths, array_agg(bucket) AS buckets
+      FROM rest) x
+$sql$, ticks, rollups, invalidations, stockext.rollup_merged_sql('claimed', ticks, rollups),
+    stockext.rollup_upsert_sql(rollups, 'SELECT * FROM merged'));
+COMMENT ON FUNCTION stockext.rollup_refresh_sql(text, text, text) IS
+'internal: the first statement of a refresh of the rollups rollups from the bars ticks through the invalidations invalidations (the tables, or co-located shards of them): claims the keys and merges the bars they name; returns (keys claimed, rows written, and the keys left to re-aggregate as arrays of symbols, widths and buckets)';
+REVOKE ALL ON FUNCTION stockext.rollup_refresh_sql(text, text, text) FROM PUBLIC;
+
+-- The second statement of a refresh: re-aggregates the (symbol, width,
+-- bucket) keys of the relation keys (distinct) from the bars, upserts them
+-- and deletes the buckets that have no bars left.  Its snapshot is newer
+-- than the claim's: the keys of bars committed in between stay pending,
+-- and those of these buckets become recomputes (since NULL), as these
+-- bars are in the rows written here and must not be merged again.  Its
+-- one row is (rows written, empty buckets deleted).  The empty buckets are
+-- found by one probe of the key of rollups per key, whatever the planner
+-- estimates: their key columns are compared by >= and <= (the same as =
+-- in the deterministic collation and the total orders of the key's
+-- types), which no hash or merge join can take; with = and the claims
+-- estimated from the invalidations' statistics (often thousands of rows
+-- from an earlier append), it chose a merge join that sorted every rollup
+-- row: 76 of the 211 ms of a refresh after 100 late bars at 1M bars.
+CREATE OR REPLACE FUNCTION stockext.rollup_recompute_sql(ticks text, rollups text, invalidations text, keys text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN format($sql$
+WITH keys AS (
+    SELECT k.symbol, k.width, k.bucket FROM %4$s k
+), demoted AS (
+    UPDATE %3$s i SET since = NULL, bars = NULL
+    FROM keys k
+    WHERE i.symbol = k.symbol AND i.width = k.width AND i.bucket = k.bucket AND i.since IS NOT NULL
+    RETURNING 1
+), fresh AS (%5$s
+), upserted AS (%6$s
+), emptied AS (
+    DELETE FROM %2$s r USING keys k
+    WHERE r.width >= k.width AND r.width <= k.width AND r.symbol >= k.symbol AND r.symbol <= k.symbol
+      AND r.bucket >= k.bucket AND r.bucket <= k.bucket
+      AND NOT EXISTS (SELECT FROM fresh f
+                      WHERE f.width = k.width AND f.symbol = k.symbol AND f.bucket = k.bucket)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM emptied)
+$sql$, ticks, rollups, invalidations, keys, stockext.rollup_fresh_sql('keys', ticks),
+    stockext.rollup_upsert_sql(rollups, 'SELECT * FROM fresh'));
+COMMENT ON FUNCTION stockext.rollup_recompute_sql(text, text, text, text) IS
+'internal: the second statement of a refresh: re-aggregates the (symbol, width, bucket) keys of the relation keys from the bars ticks into the rollups rollups, turning their keys still pending in invalidations into recomputes; returns (rows written, empty buckets deleted)';
+REVOKE ALL ON FUNCTION stockext.rollup_recompute_sql(text, text, text, text) FROM PUBLIC;
+
+-- First recomputes the widths a restore loaded (rollup_rebuilds), then
+-- runs the refresh statements above over the tables, grouped by symbol
+-- and bucket.  With stockext distributed over a Citus cluster
+-- (stockext.distribute()) each node runs them over each group of
+-- co-located shards it holds instead (refresh_local_shards), so a shard's
+-- bars never leave its node.  JIT off: the statements are many small
+-- index range scans whose cost the planner cannot know beforehand, and
+-- compiling them costs seconds.  Created through format() so that the
+-- statements are static and their plans cached.
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION stockext.refresh_rollups(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    w            interval;
+    rebuilt      bigint := 0;
+    recomputed   bigint;
+    rest_symbols text[];
+    rest_widths  interval[];
+    rest_buckets timestamptz[];
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF stockext.is_distributed() THEN
+        SELECT * INTO buckets, upserted, deleted FROM stockext.refresh_rollup_shards();
+        RETURN;
+    END IF;
+    -- Widths a restore loaded are computed from the bars, once the restore
+    -- has put the primary key of ticks back (until then it may still be
+    -- loading bars).
+    IF EXISTS (SELECT FROM stockext.rollup_rebuilds)
+       AND EXISTS (SELECT FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid
+                   WHERE c.conrelid = 'stockext.ticks'::regclass AND c.contype = 'p' AND i.indisvalid) THEN
+        FOR w IN SELECT r.width FROM stockext.rollup_rebuilds r ORDER BY r.width LOOP
+            rebuilt := rebuilt + stockext.rebuild_rollups(w);
+        END LOOP;
+    END IF;
+    IF NOT EXISTS (SELECT FROM stockext.rollup_invalidations) THEN
+        buckets := 0; upserted := rebuilt; deleted := 0;
+        RETURN;
+    END IF;
+%s
+    INTO buckets, upserted, rest_symbols, rest_widths, rest_buckets;
+    deleted := 0;
+    IF rest_symbols IS NOT NULL THEN
+%s
+        INTO recomputed, deleted;
+        upserted := upserted + recomputed;
+    END IF;
+    upserted := upserted + rebuilt;
+END
+$$
+$f$, stockext.rollup_refresh_sql('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations'),
+     stockext.rollup_recompute_sql('stockext.ticks', 'stockext.rollups', 'stockext.rollup_invalidations',
+                                   '(SELECT * FROM unnest(rest_symbols, rest_widths, rest_buckets) AS k (symbol, width, bucket))'));
+END
+$do$;
+COMMENT ON FUNCTION stockext.refresh_rollups() IS
+'recomputes the widths a restore loaded, then re-aggregates the (symbol, width, bucket) keys invalidated since the last refresh; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_rollups() FROM PUBLIC;
+
+-- Recomputes one width (or all) from scratch.  TRUNCATE: readers of the
+-- rollups wait until it commits.  Its claim of the width's keys and its
+-- INSERT are two statements, with two snapshots.
+CREATE OR REPLACE FUNCTION stockext.rebuild_rollups(width interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    part  name;
+    made  bigint;
+BEGIN
+    PERFORM stockext.rollup_lock();
+    IF width IS NULL THEN
+        DELETE FROM stockext.rollup_invalidations;
+        TRUNCATE stockext.rollups;
+    ELSE
+        SELECT w.name INTO part FROM stockext.rollup_widths w WHERE w.width = rebuild_rollups.width;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no rollup of width "%"', width
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'The rolled-up widths are listed in stockext.rollup_widths.';
+        END IF;
+        DELETE FROM stockext.rollup_invalidations i WHERE i.width = rebuild_rollups.width;
+        EXECUTE format('TRUNCATE stockext.%I', part);
+    END IF;
+    DELETE FROM stockext.rollup_rebuilds r WHERE rebuild_rollups.width IS NULL OR r.width = rebuild_rollups.width;
+    EXECUTE format($q$
+INSERT INTO stockext.rollups
+SELECT s.symbol, s.bucket, %s, w.width, %s
+FROM stockext.rollup_source s JOIN stockext.rollup_widths w ON w.width = s.width
+WHERE $1 IS NULL OR s.width = $1
+GROUP BY w.width, s.symbol, s.bucket
+$q$, stockext.rollup_select_list(), stockext.rollup_metrics_select_list()) USING width;
+    GET DIAGNOSTICS made = ROW_COUNT;
+    -- Keys committed after the claim above may name bars the INSERT read:
+    -- merged, those bars would count twice, so they become recomputes.
+    UPDATE stockext.rollup_invalidations i SET since = NULL, bars = NULL
+    WHERE (rebuild_rollups.width IS NULL OR i.width = rebuild_rollups.width) AND i.since IS NOT NULL;
+    RETURN made;
+END
+$$;
+COMMENT ON FUNCTION stockext.rebuild_rollups(interval) IS
+'recomputes the rollups of one width, or of all widths when NULL, from stockext.ticks; returns the rows written';
+REVOKE ALL ON FUNCTION stockext.rebuild_rollups(interval) FROM PUBLIC;
+
+-- The refresh on one Citus node: the refresh statements over each group
+-- of co-located shards of ticks, rollups and rollup_invalidations this
+-- node holds, under a lock of its own per group.
+CREATE OR REPLACE FUNCTION stockext.refresh_local_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    shard    regclass;
+    rollups  text;
+    invalids text;
+    b        bigint;
+    u        bigint;
+    r        bigint;
+    d        bigint;
+    symbols  text[];
+    widths   interval[];
+    starts   timestamptz[];
+BEGIN
+    buckets := 0; upserted := 0; deleted := 0;
+    FOR shard IN
+        SELECT pg_catalog.shard_name('stockext.ticks', s.shardid)::regclass
+        FROM pg_catalog.pg_dist_shard s
+        JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+        WHERE s.logicalrelid = 'stockext.ticks'::regclass
+          AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)
+        ORDER BY s.shardid
+    LOOP
+        PERFORM pg_advisory_xact_lock('stockext.rollups'::regclass::oid::integer, shard::oid::integer);
+        rollups := stockext.colocated_shard('stockext.rollups', shard)::text;
+        invalids := stockext.colocated_shard('stockext.rollup_invalidations', shard)::text;
+        EXECUTE stockext.rollup_refresh_sql(shard::text, rollups, invalids) INTO b, u, symbols, widths, starts;
+        IF symbols IS NOT NULL THEN
+            EXECUTE stockext.rollup_recompute_sql(shard::text, rollups, invalids,
+                                                  '(SELECT * FROM unnest($1, $2, $3) AS k (symbol, width, bucket))')
+                INTO r, d USING symbols, widths, starts;
+            u := u + r;
+            deleted := deleted + d;
+        END IF;
+        buckets := buckets + b; upserted := upserted + u;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stockext.refresh_local_shards() IS
+'internal: on a Citus node, refreshes the rollups of the shards of stockext.ticks it holds; returns how many keys it claimed, rows it wrote and empty buckets it deleted';
+REVOKE ALL ON FUNCTION stockext.refresh_local_shards() FROM PUBLIC;

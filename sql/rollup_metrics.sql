@@ -86,8 +86,12 @@ JOIN (SELECT symbol, bucket, stddev_samp(ret) AS sd,
                    ln(close / lag(close) OVER (PARTITION BY symbol, date_bin('15 minutes', ts, '2000-01-03') ORDER BY ts)) AS ret
             FROM stockext.ticks WHERE symbol IN ('MA', 'MB', 'MC')) b
       GROUP BY 1, 2) x USING (symbol, bucket);
--- Widths without metrics store none.
-SELECT count(*) FILTER (WHERE candle IS NOT NULL OR returns IS NOT NULL OR close_moments IS NOT NULL) AS states_without_metrics
+-- Every width keeps the candle and the moments of the closes; the returns
+-- only with the metric volatility.
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE candle IS NOT NULL AND close_moments IS NOT NULL AND returns IS NULL
+                          AND (candle).open = open AND (candle).close = close AND (candle).count = n
+                          AND stockext.sma_final(close_moments) = avg_close) AS states_without_metrics
 FROM stockext.bars_30m WHERE symbol = 'MA';
 
 -- Calendar widths: months in New York.  The bars run from Jun 29 to Jul 1

@@ -195,6 +195,8 @@ SELECT count(*) > 500 AS enough_bars FROM stockext.ticks WHERE symbol LIKE 'R%';
 -- the bars in (every column is an order-independent sum): three days of
 -- minute bars with random prices inserted in random order, refreshed, a
 -- third of them re-polled with other closes, refreshed again, then rebuilt.
+-- The moments of the closes are added in ts order, so even their state
+-- (offsets from the earliest close) is the same.
 INSERT INTO stockext.ticks (symbol, ts, resolution, open, high, low, close, volume, source)
 SELECT 'ORD', ts, '1 minute', p, p + 0.01, p - 0.01, p, 1 + floor(random() * 1000), 'test'
 FROM (SELECT timestamptz '2025-09-01 00:00+00' + i * interval '1 minute' AS ts, 100 + random() AS p

@@ -52,19 +52,25 @@ $$;
 COMMENT ON FUNCTION stockext.local_shard(regclass, text) IS
 'internal: on a Citus node, the shard of rel holding symbol''s rows if this node has it, else rel';
 
--- The refresh on one Citus node: the refresh statement over each group of
--- co-located shards of ticks, rollups and rollup_invalidations this node
--- holds, under a lock of its own per group.
+-- The refresh on one Citus node: the refresh statements over each group
+-- of co-located shards of ticks, rollups and rollup_invalidations this
+-- node holds, under a lock of its own per group.
 CREATE FUNCTION stockext.refresh_local_shards(OUT buckets bigint, OUT upserted bigint, OUT deleted bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    shard regclass;
-    b     bigint;
-    u     bigint;
-    d     bigint;
+    shard    regclass;
+    rollups  text;
+    invalids text;
+    b        bigint;
+    u        bigint;
+    r        bigint;
+    d        bigint;
+    symbols  text[];
+    widths   interval[];
+    starts   timestamptz[];
 BEGIN
     buckets := 0; upserted := 0; deleted := 0;
     FOR shard IN
@@ -76,11 +82,17 @@ BEGIN
         ORDER BY s.shardid
     LOOP
         PERFORM pg_advisory_xact_lock('stockext.rollups'::regclass::oid::integer, shard::oid::integer);
-        EXECUTE stockext.rollup_refresh_sql(shard::text,
-                                            stockext.colocated_shard('stockext.rollups', shard)::text,
-                                            stockext.colocated_shard('stockext.rollup_invalidations', shard)::text)
-            INTO b, u, d;
-        buckets := buckets + b; upserted := upserted + u; deleted := deleted + d;
+        rollups := stockext.colocated_shard('stockext.rollups', shard)::text;
+        invalids := stockext.colocated_shard('stockext.rollup_invalidations', shard)::text;
+        EXECUTE stockext.rollup_refresh_sql(shard::text, rollups, invalids) INTO b, u, symbols, widths, starts;
+        IF symbols IS NOT NULL THEN
+            EXECUTE stockext.rollup_recompute_sql(shard::text, rollups, invalids,
+                                                  '(SELECT * FROM unnest($1, $2, $3) AS k (symbol, width, bucket))')
+                INTO r, d USING symbols, widths, starts;
+            u := u + r;
+            deleted := deleted + d;
+        END IF;
+        buckets := buckets + b; upserted := upserted + u;
     END LOOP;
 END
 $$;
