@@ -4520,6 +4520,36 @@ WHERE EXISTS (SELECT FROM stockext.rollups r
 ON CONFLICT DO NOTHING;
 COMMENT ON COLUMN stockext.rollup_invalidations.bars IS
 'how many bars the statement inserted into the bucket; NULL when it updated or deleted bars';
+
+-- Calendar widths: 1 month, 3 months (a quarter) and 1 year, which date_bin
+-- cannot bin (months differ in length); NULL for any other width.
+CREATE OR REPLACE FUNCTION stockext.calendar_unit(width interval)
+RETURNS text
+AS 'MODULE_PATHNAME', 'stockext_calendar_unit'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.calendar_unit(interval) IS
+'the date_trunc field of a calendar width: month (1 month), quarter (3 months), year (1 year); NULL for other widths';
+
+-- The bucket of an instant: date_bin in the width's local time zone, so a
+-- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
+-- local on both sides of a DST change; a 1-day bucket in a DST zone lasts
+-- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
+-- instants (the same result, without two time zone conversions per bar).
+-- A calendar width is date_trunc in the time zone (the origin unused): a
+-- month of America/New_York starts at its first midnight there.  In C
+-- (src/bucket.c): a SQL body is inlined into each caller, and the planner
+-- copied it into the scan of every monthly partition of ticks.  IMMUTABLE,
+-- as date_bin's conversions with AT TIME ZONE are (time zone rules are
+-- taken as fixed; PostgreSQL's date_trunc in a time zone is STABLE).
+CREATE OR REPLACE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
+                                       origin timestamp, time_zone text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'stockext_rollup_bucket'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
+'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant; for a calendar width (1 month, 3 months, 1 year) date_trunc(field, ts, time_zone)';
+DROP FUNCTION stockext.calendar_trunc(text, timestamptz, text);
+
 COMMENT ON COLUMN stockext.rollups.candle IS 'the bucket''s stockext.candle (exact vwap, count and high_time()/low_time()), rolled up with rollup(candle); a refresh merges new bars into it';
 COMMENT ON COLUMN stockext.rollups.close_moments IS 'the moments of the closes (avg_close = sma_final(close_moments)); a refresh merges new bars into them';
 

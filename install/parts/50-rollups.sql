@@ -3,29 +3,13 @@
 ------------------------------------------------------------------------------
 
 -- Calendar widths: 1 month, 3 months (a quarter) and 1 year, which date_bin
--- cannot bin (months differ in length); NULL for any other width.  Not
--- STRICT, so that rollup_bucket() stays inlinable.
+-- cannot bin (months differ in length); NULL for any other width.
 CREATE FUNCTION stockext.calendar_unit(width interval)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN width - date_trunc('month', width) = interval '0'
-            THEN CASE date_part('year', width) * 12 + date_part('month', width)
-                      WHEN 1 THEN 'month' WHEN 3 THEN 'quarter' WHEN 12 THEN 'year' END END;
+AS 'MODULE_PATHNAME', 'stockext_calendar_unit'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.calendar_unit(interval) IS
 'the date_trunc field of a calendar width: month (1 month), quarter (3 months), year (1 year); NULL for other widths';
-
--- date_trunc(unit, ts, time_zone), declared IMMUTABLE (the built-in is
--- STABLE, as time zone rules may change; date_bin's conversions with
--- AT TIME ZONE are IMMUTABLE on the same grounds).  An IMMUTABLE SQL
--- function is inlined only if its body calls nothing less than IMMUTABLE:
--- through this alias rollup_bucket() is, and a bar's bucket costs a few
--- expression steps instead of a call of a SQL function (about 5 us).
-CREATE FUNCTION stockext.calendar_trunc(unit text, ts timestamptz, time_zone text)
-RETURNS timestamptz
-LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE
-AS 'timestamptz_trunc_zone';
-COMMENT ON FUNCTION stockext.calendar_trunc(text, timestamptz, text) IS
-'internal: date_trunc(unit, ts, time_zone), declared IMMUTABLE so that stockext.rollup_bucket() is inlined';
 
 -- The bucket of an instant: date_bin in the width's local time zone, so a
 -- session-aligned bucket (origin 09:30, America/New_York) starts at 09:30
@@ -33,19 +17,16 @@ COMMENT ON FUNCTION stockext.calendar_trunc(text, timestamptz, text) IS
 -- 23 or 25 hours on the change days.  In UTC it is plain date_bin on
 -- instants (the same result, without two time zone conversions per bar).
 -- A calendar width is date_trunc in the time zone (the origin unused): a
--- month of America/New_York starts at its first midnight there.
--- NULL in, NULL out, but not declared STRICT: PostgreSQL inlines a SQL
--- function into the calling query only if its body is as strict as the
--- declaration, and a CASE is not provably strict; nor as volatile, hence
--- calendar_trunc() for the STABLE date_trunc() in a time zone.
+-- month of America/New_York starts at its first midnight there.  In C
+-- (src/bucket.c): a SQL body is inlined into each caller, and the planner
+-- copied it into the scan of every monthly partition of ticks.  IMMUTABLE,
+-- as date_bin's conversions with AT TIME ZONE are (time zone rules are
+-- taken as fixed; PostgreSQL's date_trunc in a time zone is STABLE).
 CREATE FUNCTION stockext.rollup_bucket(ts timestamptz, width interval,
                                        origin timestamp, time_zone text)
 RETURNS timestamptz
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN stockext.calendar_unit(width) IS NOT NULL
-            THEN stockext.calendar_trunc(stockext.calendar_unit(width), ts, time_zone)
-            WHEN time_zone = 'UTC' THEN date_bin(width, ts, origin AT TIME ZONE 'UTC')
-            ELSE date_bin(width, ts AT TIME ZONE time_zone, origin) AT TIME ZONE time_zone END;
+AS 'MODULE_PATHNAME', 'stockext_rollup_bucket'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION stockext.rollup_bucket(timestamptz, interval, timestamp, text) IS
 'start of the bucket of the given width holding ts: date_bin(width, ts in time_zone, origin) converted back to an instant; for a calendar width (1 month, 3 months, 1 year) date_trunc(field, ts, time_zone)';
 
